@@ -1,0 +1,55 @@
+# Placer: a secondary kube-scheduler with resource-, zone- and StatefulSet-aware
+# plugins, and a benchmark harness. `make help` lists the targets.
+
+GO          ?= go
+BIN         := bin
+VERSION     := $(shell hack/version.sh)
+COMMIT      := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+TREE_STATE  := $(if $(findstring -dirty,$(VERSION)),dirty,clean)
+BUILD_DATE  := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VERSION_PKG := k8s.io/component-base/version
+LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
+               -X $(VERSION_PKG).gitCommit=$(COMMIT) \
+               -X $(VERSION_PKG).gitTreeState=$(TREE_STATE) \
+               -X $(VERSION_PKG).buildDate=$(BUILD_DATE)
+
+# Packages whose tests need no API server: run with the race detector.
+UNIT_PKGS   := ./pkg/... ./cmd/...
+
+.PHONY: help build scheduler bench-bin bench test test-unit test-integration lint verify-codegen codegen clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: scheduler bench-bin ## build bin/placer-scheduler and bin/placer-bench
+
+scheduler: ## build bin/placer-scheduler
+	$(GO) build -ldflags '$(LDFLAGS) -X $(VERSION_PKG)/verflag.programName=placer-scheduler' -o $(BIN)/placer-scheduler ./cmd/scheduler
+
+bench-bin: ## build bin/placer-bench
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/placer-bench ./cmd/bench
+
+bench: bench-bin ## run the default benchmark on the embedded control plane and print its table
+	$(BIN)/placer-bench run
+
+test: lint test-unit test-integration ## everything CI runs: lint, unit tests (race), integration tests
+
+test-unit: ## unit tests with the race detector
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+test-integration: scheduler ## integration tests through the built binary on the embedded control plane
+	PLACER_SCHEDULER_BIN=$(CURDIR)/$(BIN)/placer-scheduler $(GO) test -count=1 -timeout 20m ./test/integration/...
+
+lint: verify-codegen ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+verify-codegen: ## fail if generated code in pkg/apis is stale
+	hack/verify-codegen.sh
+
+codegen: ## regenerate deepcopy, conversion and defaults for pkg/apis
+	hack/update-codegen.sh
+
+clean: ## remove built binaries
+	rm -rf $(BIN)

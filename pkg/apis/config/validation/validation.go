@@ -1,0 +1,97 @@
+// Package validation checks the arguments of Placer's plugins. Every error
+// names the field as a user writes it in YAML (resources[1].weight) and the
+// offending value, so a bad configuration file says what to fix.
+package validation
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/util/sets"
+	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/placer-dev/placer/pkg/apis/config"
+)
+
+// ValidateResourceAwareArgs checks the arguments of the ResourceAware plugin.
+func ValidateResourceAwareArgs(path *field.Path, args *config.ResourceAwareArgs) error {
+	var errs field.ErrorList
+	resPath := path.Child("resources")
+	if len(args.Resources) == 0 {
+		errs = append(errs, field.Required(resPath, "at least one resource must be scored"))
+	}
+	seen := sets.New[string]()
+	for i, r := range args.Resources {
+		p := resPath.Index(i)
+		errs = append(errs, validateResourceName(p.Child("name"), r.Name)...)
+		if seen.Has(r.Name) {
+			errs = append(errs, field.Duplicate(p.Child("name"), r.Name))
+		}
+		seen.Insert(r.Name)
+		errs = append(errs, validateWeight(p.Child("weight"), r.Weight)...)
+		errs = append(errs, validateStrategy(p, r)...)
+	}
+	return errs.ToAggregate()
+}
+
+func validateResourceName(p *field.Path, name string) field.ErrorList {
+	if name == "" {
+		return field.ErrorList{field.Required(p, "resource name is empty")}
+	}
+	var errs field.ErrorList
+	for _, msg := range utilvalidation.IsQualifiedName(name) {
+		errs = append(errs, field.Invalid(p, name, msg))
+	}
+	return errs
+}
+
+func validateWeight(p *field.Path, w int64) field.ErrorList {
+	if w < config.MinResourceWeight || w > config.MaxResourceWeight {
+		return field.ErrorList{field.Invalid(p, w,
+			fmt.Sprintf("must be in the range [%d, %d]", config.MinResourceWeight, config.MaxResourceWeight))}
+	}
+	return nil
+}
+
+func validateStrategy(p *field.Path, r config.ResourcePolicy) field.ErrorList {
+	strategies := make([]string, len(config.ScoringStrategies))
+	for i, s := range config.ScoringStrategies {
+		strategies[i] = string(s)
+	}
+	if !sets.New(strategies...).Has(string(r.Strategy)) {
+		return field.ErrorList{field.NotSupported(p.Child("strategy"), r.Strategy, strategies)}
+	}
+	shapePath := p.Child("shape")
+	if r.Strategy != config.RequestedToCapacityRatio {
+		if len(r.Shape) > 0 {
+			return field.ErrorList{field.Forbidden(shapePath,
+				fmt.Sprintf("a shape is only used by strategy %s, not %s", config.RequestedToCapacityRatio, r.Strategy))}
+		}
+		return nil
+	}
+	return validateShape(shapePath, r.Shape)
+}
+
+// validateShape requires a non-empty shape with utilisations strictly
+// increasing within [0, 100] and scores within [0, 10]: interpolation
+// between points needs a function of utilisation, not a relation.
+func validateShape(p *field.Path, shape []config.UtilizationShapePoint) field.ErrorList {
+	if len(shape) == 0 {
+		return field.ErrorList{field.Required(p, fmt.Sprintf("strategy %s needs at least one point", config.RequestedToCapacityRatio))}
+	}
+	var errs field.ErrorList
+	for i, pt := range shape {
+		if pt.Utilization < 0 || pt.Utilization > config.MaxUtilization {
+			errs = append(errs, field.Invalid(p.Index(i).Child("utilization"), pt.Utilization,
+				fmt.Sprintf("must be in the range [0, %d]", config.MaxUtilization)))
+		} else if i > 0 && pt.Utilization <= shape[i-1].Utilization {
+			errs = append(errs, field.Invalid(p.Index(i).Child("utilization"), pt.Utilization,
+				fmt.Sprintf("must be greater than the previous point's %d", shape[i-1].Utilization)))
+		}
+		if pt.Score < 0 || pt.Score > config.MaxShapeScore {
+			errs = append(errs, field.Invalid(p.Index(i).Child("score"), pt.Score,
+				fmt.Sprintf("must be in the range [0, %d]", config.MaxShapeScore)))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,77 @@
+// Package resourceaware implements the ResourceAware scheduler plugin: node
+// scoring that treats each resource on its own terms (pack GPUs, spread CPU)
+// for any resource a node advertises, standard or extended.
+package resourceaware
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/kubernetes/pkg/features"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/apis/config/validation"
+)
+
+// Name is the plugin's name in a KubeSchedulerConfiguration.
+const Name = "ResourceAware"
+
+// ResourceAware scores nodes by per-resource strategies.
+type ResourceAware struct {
+	handle    framework.Handle
+	resources []resourceScorer
+	requests  requestOptions
+}
+
+var (
+	_ framework.PreScorePlugin = &ResourceAware{}
+	_ framework.ScorePlugin    = &ResourceAware{}
+)
+
+// New builds the plugin from its (already defaulted) arguments, rejecting
+// invalid ones with an error that names the plugin, the field and the value.
+func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
+	args, err := argsFrom(obj)
+	if err != nil {
+		return nil, err
+	}
+	return newWithArgs(args, h)
+}
+
+func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceAware, error) {
+	if err := validation.ValidateResourceAwareArgs(field.NewPath(Name+"Args"), args); err != nil {
+		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
+	}
+	pl := &ResourceAware{
+		handle: h,
+		requests: requestOptions{
+			useStatusResources: utilfeature.DefaultFeatureGate.Enabled(features.InPlacePodVerticalScaling),
+			podLevelResources:  utilfeature.DefaultFeatureGate.Enabled(features.PodLevelResources),
+		},
+	}
+	for _, r := range args.Resources {
+		pl.resources = append(pl.resources, newResourceScorer(r))
+	}
+	return pl, nil
+}
+
+// argsFrom accepts the internal type the scheduler hands over after decoding a
+// configuration file, and nil, which means "all defaults" (a profile that
+// enables the plugin without pluginConfig).
+func argsFrom(obj runtime.Object) (*config.ResourceAwareArgs, error) {
+	if obj == nil {
+		return DefaultArgs()
+	}
+	args, ok := obj.(*config.ResourceAwareArgs)
+	if !ok {
+		return nil, fmt.Errorf("plugin %s wants arguments of type ResourceAwareArgs, got %T", Name, obj)
+	}
+	return args, nil
+}
+
+// Name returns the plugin's name.
+func (pl *ResourceAware) Name() string { return Name }
