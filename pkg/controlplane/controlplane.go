@@ -56,6 +56,8 @@ var DefaultDisabledAdmissionPlugins = []string{"TaintNodesByCondition", "Service
 // member of system:masters.
 const AdminUser = "placer-admin"
 
+const frontProxyUser = "front-proxy-client"
+
 // Options configure Start. The zero value is ready to use.
 type Options struct {
 	// TempDir is where the control plane's own directory is made; empty means
@@ -205,6 +207,13 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options) error 
 		"--tls-cert-file=" + paths.servingCert,
 		"--tls-private-key-file=" + paths.servingKey,
 		"--client-ca-file=" + paths.clientCA,
+		"--requestheader-client-ca-file=" + paths.proxyCA,
+		"--requestheader-allowed-names=" + frontProxyUser,
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file=" + paths.proxyCert,
+		"--proxy-client-key-file=" + paths.proxyKey,
 		"--authorization-mode=RBAC",
 		"--service-account-signing-key-file=" + paths.saKey,
 		"--service-account-key-file=" + paths.saKey,
@@ -277,6 +286,10 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options) error 
 
 type credentialPaths struct {
 	servingCert, servingKey, clientCA, saKey string
+	// The front proxy's CA and client certificate: real clusters have them,
+	// and components with delegated authentication (the scheduler's secure
+	// port) complain on every sync when the API server publishes none.
+	proxyCA, proxyCert, proxyKey string
 }
 
 func (cp *ControlPlane) writeCredentials(dir string) (credentialPaths, error) {
@@ -285,6 +298,9 @@ func (cp *ControlPlane) writeCredentials(dir string) (credentialPaths, error) {
 		servingKey:  filepath.Join(dir, "apiserver.key"),
 		clientCA:    filepath.Join(dir, "client-ca.crt"),
 		saKey:       filepath.Join(dir, "service-account.key"),
+		proxyCA:     filepath.Join(dir, "front-proxy-ca.crt"),
+		proxyCert:   filepath.Join(dir, "front-proxy-client.crt"),
+		proxyKey:    filepath.Join(dir, "front-proxy-client.key"),
 	}
 	var err error
 	if cp.serverCA, err = newAuthority("placer-serving-ca"); err != nil {
@@ -297,7 +313,19 @@ func (cp *ControlPlane) writeCredentials(dir string) (credentialPaths, error) {
 	if err != nil {
 		return p, err
 	}
-	for path, data := range map[string][]byte{p.servingCert: cert, p.servingKey: key, p.clientCA: cp.clientCA.pem} {
+	proxyCA, err := newAuthority("placer-front-proxy-ca")
+	if err != nil {
+		return p, err
+	}
+	proxyCert, proxyKey, err := proxyCA.issue(frontProxyUser, nil, nil)
+	if err != nil {
+		return p, err
+	}
+	files := map[string][]byte{
+		p.servingCert: cert, p.servingKey: key, p.clientCA: cp.clientCA.pem,
+		p.proxyCA: proxyCA.pem, p.proxyCert: proxyCert, p.proxyKey: proxyKey,
+	}
+	for path, data := range files {
 		if err := writeFile(path, data); err != nil {
 			return p, err
 		}

@@ -1,0 +1,312 @@
+// Package integration drives the placer-scheduler binary, started with the
+// configuration files the project ships, against the embedded control plane.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/pkg/controlplane"
+)
+
+// Waits below guard against hangs, not speed: they are long enough that
+// hitting one means something is broken, on any machine.
+const hangGuard = 3 * time.Minute
+
+func shippedConfig() string {
+	return filepath.Join(schedproc.RepoRoot(), "manifests", "scheduler-config.yaml")
+}
+
+// startPlacer starts a control plane and placer-scheduler with the shipped
+// configuration, and returns an admin client.
+func startPlacer(t *testing.T) (*controlplane.ControlPlane, *schedproc.Process, kubernetes.Interface) {
+	t.Helper()
+	cp := controlplane.StartForTest(t, controlplane.Options{})
+	cfg := schedproc.ConfigWithKubeconfig(t, shippedConfig(), cp.KubeconfigPath, t.TempDir())
+	proc := schedproc.Start(t, cfg, cp.KubeconfigPath)
+	proc.WaitHealthy(t, hangGuard)
+	return cp, proc, kubernetes.NewForConfigOrDie(cp.Config)
+}
+
+func node(name string, cpu, mem string, gpus int64) *v1.Node {
+	alloc := v1.ResourceList{
+		v1.ResourceCPU:    resource.MustParse(cpu),
+		v1.ResourceMemory: resource.MustParse(mem),
+		v1.ResourcePods:   resource.MustParse("110"),
+	}
+	if gpus > 0 {
+		alloc["nvidia.com/gpu"] = *resource.NewQuantity(gpus, resource.DecimalSI)
+	}
+	return &v1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}},
+		Status: v1.NodeStatus{
+			Capacity: alloc, Allocatable: alloc,
+			Conditions: []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue}},
+		},
+	}
+}
+
+func pod(name, scheduler, cpu string, gpus int64) *v1.Pod {
+	req := v1.ResourceList{v1.ResourceCPU: resource.MustParse(cpu), v1.ResourceMemory: resource.MustParse("256Mi")}
+	if gpus > 0 {
+		req["nvidia.com/gpu"] = *resource.NewQuantity(gpus, resource.DecimalSI)
+	}
+	return &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: v1.PodSpec{
+			SchedulerName: scheduler,
+			Containers: []v1.Container{{
+				Name: "c", Image: "registry.k8s.io/pause:3.10",
+				Resources: v1.ResourceRequirements{Requests: req, Limits: gpuLimits(gpus)},
+			}},
+		},
+	}
+}
+
+// Extended resources must have limits equal to requests.
+func gpuLimits(gpus int64) v1.ResourceList {
+	if gpus == 0 {
+		return nil
+	}
+	return v1.ResourceList{"nvidia.com/gpu": *resource.NewQuantity(gpus, resource.DecimalSI)}
+}
+
+func createNodes(t *testing.T, c kubernetes.Interface, nodes ...*v1.Node) {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range nodes {
+		created, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Status is ignored on create: set allocatable and Ready separately.
+		created.Status = n.Status
+		if _, err := c.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func createPods(t *testing.T, c kubernetes.Interface, pods ...*v1.Pod) {
+	t.Helper()
+	for _, p := range pods {
+		if _, err := c.CoreV1().Pods(p.Namespace).Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitBound waits until every named pod in default is bound and returns pod -> node.
+func waitBound(t *testing.T, c kubernetes.Interface, names ...string) map[string]string {
+	t.Helper()
+	placed := map[string]string{}
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, p := range list.Items {
+			if p.Spec.NodeName != "" {
+				placed[p.Name] = p.Spec.NodeName
+			}
+		}
+		for _, n := range names {
+			if placed[n] == "" {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("pods not all bound: placed so far %v: %v", placed, err)
+	}
+	return placed
+}
+
+func TestSchedulerBindsItsPodsOnly(t *testing.T) {
+	cp, proc, c := startPlacer(t)
+	createNodes(t, c,
+		node("cpu-1", "8", "32Gi", 0), node("cpu-2", "8", "32Gi", 0), node("cpu-3", "8", "32Gi", 0))
+
+	// The foreign pod goes first, so the scheduler has seen it before it binds ours.
+	createPods(t, c, pod("foreign", "some-other-scheduler", "100m", 0))
+	var ours []string
+	for i := range 6 {
+		name := fmt.Sprintf("ours-%d", i)
+		ours = append(ours, name)
+		createPods(t, c, pod(name, "placer", "500m", 0))
+	}
+	placed := waitBound(t, c, ours...)
+
+	foreign, err := c.CoreV1().Pods("default").Get(context.Background(), "foreign", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if foreign.Spec.NodeName != "" || len(foreign.Status.Conditions) != 0 {
+		t.Errorf("pod for another scheduler was touched: node %q, conditions %v", foreign.Spec.NodeName, foreign.Status.Conditions)
+	}
+
+	// ResourceAware spreads cpu (LeastAllocated) and the default resource
+	// scorers are disabled in the shipped profile: 6 equal pods over 3 equal
+	// nodes land 2 per node.
+	perNode := map[string]int{}
+	for _, n := range placed {
+		perNode[n]++
+	}
+	for _, n := range []string{"cpu-1", "cpu-2", "cpu-3"} {
+		if perNode[n] != 2 {
+			t.Errorf("cpu pods per node = %v, want 2 on each", perNode)
+			break
+		}
+	}
+
+	// /healthz answers anyone; /metrics needs an identity RBAC allows.
+	if body, code, err := proc.Get(nil, "/healthz"); err != nil || code != 200 || string(body) != "ok" {
+		t.Errorf("/healthz: %d %q %v", code, body, err)
+	}
+	if _, code, err := proc.Get(nil, "/metrics"); err != nil || code != 403 {
+		t.Errorf("/metrics without credentials: code %d (%v), want 403", code, err)
+	}
+	body, code, err := proc.Get(cp.Config, "/metrics")
+	if err != nil || code != 200 {
+		t.Fatalf("/metrics as admin: %d %v", code, err)
+	}
+	want := fmt.Sprintf(`scheduler_schedule_attempts_total{profile="placer",result="scheduled"} %d`, len(ours))
+	if !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
+}
+
+func TestSchedulerPacksGPUsAndSpreadsCPU(t *testing.T) {
+	_, _, c := startPlacer(t)
+	createNodes(t, c,
+		node("gpu-1", "32", "128Gi", 4), node("gpu-2", "32", "128Gi", 4),
+		node("cpu-1", "32", "128Gi", 0), node("cpu-2", "32", "128Gi", 0))
+
+	var gpuPods, cpuPods []string
+	for i := range 4 {
+		name := fmt.Sprintf("gpu-%d", i)
+		gpuPods = append(gpuPods, name)
+		createPods(t, c, pod(name, "placer", "1", 1))
+		// Bind one at a time: packing is a property of the sequence of decisions.
+		waitBound(t, c, gpuPods...)
+	}
+	for i := range 3 {
+		name := fmt.Sprintf("cpu-%d", i)
+		cpuPods = append(cpuPods, name)
+		createPods(t, c, pod(name, "placer", "2", 0))
+		waitBound(t, c, cpuPods...)
+	}
+	placed := waitBound(t, c, append(gpuPods, cpuPods...)...)
+
+	gpuNodes := map[string]bool{}
+	for _, p := range gpuPods {
+		gpuNodes[placed[p]] = true
+	}
+	if len(gpuNodes) != 1 {
+		t.Errorf("4 one-GPU pods on 4-GPU nodes landed on %d nodes (%v), want them packed on 1", len(gpuNodes), placed)
+	}
+	// The node holding the GPU pods has 4 cpus requested, the other three
+	// none: spreading cpu puts the 3 cpu pods one on each of those three.
+	cpuNodes := map[string]bool{}
+	for _, p := range cpuPods {
+		cpuNodes[placed[p]] = true
+	}
+	if len(cpuNodes) != 3 || cpuNodes[placed[gpuPods[0]]] {
+		t.Errorf("3 cpu pods landed on %v (all placements %v), want one on each node without the GPU pods", cpuNodes, placed)
+	}
+}
+
+func TestSchedulerRejectsBadPluginArgs(t *testing.T) {
+	// The process must fail during start-up, before it serves or connects:
+	// a kubeconfig pointing nowhere proves it never needed the API server.
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args string
+		want []string
+	}{
+		{"negative weight", `{resources: [{name: cpu, weight: -2}]}`,
+			[]string{"ResourceAware", "resources[0].weight", "-2"}},
+		{"unknown strategy", `{resources: [{name: cpu, strategy: Spread}]}`,
+			[]string{"ResourceAware", "resources[0].strategy", "Spread"}},
+		{"unknown field", `{resources: [{name: cpu}], packing: true}`,
+			[]string{"ResourceAware", "unknown field", "packing"}},
+		{"shape without its strategy", `{resources: [{name: cpu, shape: [{utilization: 0, score: 0}]}]}`,
+			[]string{"ResourceAware", "resources[0].shape"}},
+		{"duplicate resource", `{resources: [{name: cpu}, {name: cpu}]}`,
+			[]string{"ResourceAware", "resources[1].name", "cpu"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			body := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+leaderElection: {leaderElect: false}
+clientConnection: {kubeconfig: %q}
+profiles:
+- schedulerName: placer
+  plugins: {score: {enabled: [{name: ResourceAware}]}}
+  pluginConfig:
+  - name: ResourceAware
+    args: %s
+`, kubeconfig, tc.args)
+			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := schedproc.RunToExit(t, hangGuard, "--config="+cfg, "--secure-port=0")
+			if err == nil {
+				t.Fatalf("placer-scheduler started with bad args; output:\n%s", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output does not name %q:\n%s", w, lastLines(out, 5))
+				}
+			}
+		})
+	}
+}
+
+func TestSchedulerVersionAndHelp(t *testing.T) {
+	out, err := schedproc.RunToExit(t, hangGuard, "--version")
+	if err != nil {
+		t.Fatalf("--version: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "placer-scheduler v") && os.Getenv(schedproc.EnvBinary) != "" {
+		t.Errorf("--version printed %q, want placer-scheduler v...", out)
+	}
+	out, err = schedproc.RunToExit(t, hangGuard, "--help")
+	if err != nil || !strings.Contains(out, "placer-scheduler") || !strings.Contains(out, "--config") {
+		t.Errorf("--help: %v\n%s", err, lastLines(out, 5))
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
