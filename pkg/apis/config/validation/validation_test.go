@@ -1,0 +1,80 @@
+package validation
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/placer-dev/placer/pkg/apis/config"
+)
+
+func TestValidateResourceAwareArgs(t *testing.T) {
+	shape := []config.UtilizationShapePoint{{Utilization: 0, Score: 0}, {Utilization: 100, Score: 10}}
+	cases := []struct {
+		name    string
+		args    config.ResourceAwareArgs
+		wantErr []string // substrings; empty means valid
+	}{
+		{name: "valid mix", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "nvidia.com/gpu", Strategy: config.MostAllocated, Weight: 5},
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1},
+			{Name: "memory", Strategy: config.RequestedToCapacityRatio, Weight: 100, Shape: shape},
+		}}},
+		{name: "no resources", args: config.ResourceAwareArgs{},
+			wantErr: []string{"args.resources: Required value"}},
+		{name: "empty name", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Strategy: config.LeastAllocated, Weight: 1}}},
+			wantErr: []string{"args.resources[0].name: Required value"}},
+		{name: "bad name", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "gpu!", Strategy: config.LeastAllocated, Weight: 1}}},
+			wantErr: []string{`args.resources[0].name: Invalid value: "gpu!"`}},
+		{name: "duplicate", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1},
+			{Name: "cpu", Strategy: config.MostAllocated, Weight: 1}}},
+			wantErr: []string{`args.resources[1].name: Duplicate value: "cpu"`}},
+		{name: "weight zero", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 0}}},
+			wantErr: []string{"args.resources[0].weight: Invalid value: 0: must be in the range [1, 100]"}},
+		{name: "weight too big", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 101}}},
+			wantErr: []string{"args.resources[0].weight: Invalid value: 101"}},
+		{name: "unknown strategy", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: "Spread", Weight: 1}}},
+			wantErr: []string{`args.resources[0].strategy: Unsupported value: "Spread"`}},
+		{name: "shape missing", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.RequestedToCapacityRatio, Weight: 1}}},
+			wantErr: []string{"args.resources[0].shape: Required value"}},
+		{name: "shape on another strategy", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.MostAllocated, Weight: 1, Shape: shape}}},
+			wantErr: []string{"args.resources[0].shape: Forbidden"}},
+		{name: "shape not increasing, out of range", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.RequestedToCapacityRatio, Weight: 1, Shape: []config.UtilizationShapePoint{
+				{Utilization: 50, Score: 1}, {Utilization: 50, Score: 11}, {Utilization: 101, Score: -1}}}}},
+			wantErr: []string{
+				"args.resources[0].shape[1].utilization: Invalid value: 50: must be greater than the previous point's 50",
+				"args.resources[0].shape[1].score: Invalid value: 11",
+				"args.resources[0].shape[2].utilization: Invalid value: 101",
+				"args.resources[0].shape[2].score: Invalid value: -1",
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateResourceAwareArgs(field.NewPath("args"), &tc.args)
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.wantErr)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
