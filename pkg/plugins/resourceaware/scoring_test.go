@@ -27,7 +27,6 @@ func makePod(name string, req v1.ResourceList) *v1.Pod {
 	}
 }
 
-
 func rl(pairs ...string) v1.ResourceList {
 	out := v1.ResourceList{}
 	for i := 0; i+1 < len(pairs); i += 2 {
