@@ -16,12 +16,18 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # Packages whose tests need no API server: run with the race detector.
 UNIT_PKGS   := ./pkg/... ./cmd/...
 
-.PHONY: help build scheduler bench-bin bench test test-unit test-integration lint verify-codegen codegen clean
+.PHONY: help build kubectl scheduler bench-bin bench test test-unit test-integration lint verify-codegen codegen clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 build: scheduler bench-bin ## build bin/placer-scheduler and bin/placer-bench
+
+# kubectl from the pinned k8s.io/kubernetes module, so tests and the local
+# cluster need nothing installed on the machine.
+KUBE_VERSION := v1.34.7
+kubectl: ## build bin/kubectl from the pinned k8s.io/kubernetes module
+	$(GO) build -ldflags '-X k8s.io/client-go/pkg/version.gitVersion=$(KUBE_VERSION) -X $(VERSION_PKG).gitVersion=$(KUBE_VERSION)' -o $(BIN)/kubectl k8s.io/kubernetes/cmd/kubectl
 
 scheduler: ## build bin/placer-scheduler
 	$(GO) build -ldflags '$(LDFLAGS) -X $(VERSION_PKG)/verflag.programName=placer-scheduler' -o $(BIN)/placer-scheduler ./cmd/scheduler
@@ -37,8 +43,11 @@ test: lint test-unit test-integration ## everything CI runs: lint, unit tests (r
 test-unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 $(UNIT_PKGS)
 
-test-integration: scheduler ## integration tests through the built binary on the embedded control plane
-	PLACER_SCHEDULER_BIN=$(CURDIR)/$(BIN)/placer-scheduler $(GO) test -count=1 -timeout 20m ./test/integration/...
+test-integration: build kubectl ## integration tests through the built binaries on the embedded control plane
+	PLACER_SCHEDULER_BIN=$(CURDIR)/$(BIN)/placer-scheduler \
+	PLACER_BENCH_BIN=$(CURDIR)/$(BIN)/placer-bench \
+	PLACER_KUBECTL_BIN=$(CURDIR)/$(BIN)/kubectl \
+	$(GO) test -count=1 -timeout 20m ./test/integration/...
 
 lint: verify-codegen ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -30,37 +30,55 @@ import (
 const EnvBinary = "PLACER_SCHEDULER_BIN"
 
 var (
-	buildOnce sync.Once
-	built     string
-	buildErr  error
+	buildMu sync.Mutex
+	builds  = map[string]string{}
 )
 
 // Binary returns the path of the placer-scheduler binary to test.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv(EnvBinary); p != "" {
+	return Tool(t, EnvBinary, "placer-scheduler", "github.com/placer-dev/placer/cmd/scheduler")
+}
+
+// Tool returns the binary named by the environment variable env, or builds
+// pkg from this module once per test process (removed when it exits) and
+// returns that. make test builds the binaries first and sets the variables,
+// so that what is tested is what make build ships.
+func Tool(t testing.TB, env, name, pkg string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s=%s: %v", EnvBinary, p, err)
+			t.Fatalf("%s=%s: %v", env, p, err)
 		}
 		return p
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "placer-scheduler-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		built = filepath.Join(dir, "placer-scheduler")
-		cmd := exec.Command("go", "build", "-o", built, "github.com/placer-dev/placer/cmd/scheduler")
-		cmd.Dir = RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building placer-scheduler: %v", buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := builds[pkg]; ok {
+		return p
 	}
-	return built
+	dir, err := os.MkdirTemp("", "placer-test-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = RepoRoot()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("building %s: %v\n%s", pkg, err, b)
+	}
+	builds[pkg] = out
+	return out
+}
+
+// CleanupBuilds removes the binaries Tool built; call it from TestMain.
+func CleanupBuilds() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	for _, p := range builds {
+		os.RemoveAll(filepath.Dir(p))
+	}
 }
 
 // RepoRoot is the repository's top directory, found from this file.

@@ -28,11 +28,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
 	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap/zapcore"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilversion "k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -87,6 +87,7 @@ type ControlPlane struct {
 	cancel   context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
+	stopping atomic.Bool
 	stopErr  error
 }
 
@@ -126,7 +127,7 @@ func (cp *ControlPlane) startEtcd() error {
 	cfg.Dir = filepath.Join(cp.Dir, "etcd")
 	// A throwaway database: durability buys nothing and fsync costs a lot.
 	cfg.UnsafeNoFsync = true
-	cfg.LogLevel = zapcore.ErrorLevel.String()
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(etcdLogger(&cp.stopping))
 	peer, client, err := freeLocalURLs()
 	if err != nil {
 		return err
@@ -415,6 +416,7 @@ func (cp *ControlPlane) waitReady(ctx context.Context) error {
 // call more than once and on a partly started control plane.
 func (cp *ControlPlane) Stop() error {
 	cp.stopOnce.Do(func() {
+		cp.stopping.Store(true)
 		var errs []error
 		if cp.cancel != nil {
 			cp.cancel()

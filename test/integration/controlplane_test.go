@@ -1,8 +1,10 @@
-package controlplane
+package integration
 
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -11,11 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/pkg/controlplane"
 )
 
 func TestControlPlane(t *testing.T) {
 	ctx := context.Background()
-	cp, err := Start(ctx, Options{TempDir: t.TempDir()})
+	cp, err := controlplane.Start(ctx, controlplane.Options{TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +80,12 @@ func TestControlPlane(t *testing.T) {
 		t.Errorf("listing nodes once bound to system:kube-scheduler: %v", err)
 	}
 
+	// kubectl, as a user would run it, works with the kubeconfig file.
+	out, err := exec.Command(kubectl(t), "--kubeconfig", cp.KubeconfigPath, "get", "nodes", "-o", "name").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "node/n1" {
+		t.Errorf("kubectl get nodes: %v\n%s", err, out)
+	}
+
 	if err := cp.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -87,15 +98,22 @@ func TestControlPlane(t *testing.T) {
 }
 
 func TestTwoControlPlanesInOneProcess(t *testing.T) {
-	a := StartForTest(t, Options{})
-	b := StartForTest(t, Options{})
+	a := controlplane.StartForTest(t, controlplane.Options{})
+	b := controlplane.StartForTest(t, controlplane.Options{})
 	if a.URL == b.URL || a.Dir == b.Dir {
 		t.Fatalf("two control planes share an address or directory: %s %s", a.URL, b.URL)
 	}
-	for _, cp := range []*ControlPlane{a, b} {
+	for _, cp := range []*controlplane.ControlPlane{a, b} {
 		c := kubernetes.NewForConfigOrDie(cp.Config)
 		if _, err := c.CoreV1().Namespaces().Get(context.Background(), "default", metav1.GetOptions{}); err != nil {
 			t.Errorf("%s: %v", cp.URL, err)
 		}
 	}
+}
+
+// kubectl returns the kubectl built from the pinned k8s.io/kubernetes module
+// (make test builds bin/kubectl); a test process without it builds its own.
+func kubectl(t *testing.T) string {
+	t.Helper()
+	return schedproc.Tool(t, "PLACER_KUBECTL_BIN", "kubectl", "k8s.io/kubernetes/cmd/kubectl")
 }

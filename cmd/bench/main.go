@@ -1,0 +1,106 @@
+// Command placer-bench is Placer's benchmark harness.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"k8s.io/klog/v2"
+
+	"github.com/placer-dev/placer/pkg/bench"
+)
+
+const usage = `placer-bench: measure and demonstrate Kubernetes scheduler profiles.
+
+Usage:
+  placer-bench run [flags]    place a small mixed workload with the placer profile on
+                              an embedded control plane and print what went where
+
+Run 'placer-bench run -h' for its flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "run":
+		os.Exit(run(os.Args[2:]))
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "placer-bench: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}
+
+func run(args []string) int {
+	opts := bench.DefaultDemoOptions()
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.IntVar(&opts.Zones, "zones", opts.Zones, "zones in the demo cluster")
+	fs.IntVar(&opts.CPUNodes, "cpu-nodes", opts.CPUNodes, "cpu nodes per zone (each zone also has one 4-GPU node)")
+	fs.IntVar(&opts.CPUPods, "cpu-pods", opts.CPUPods, "pods requesting 1 cpu")
+	fs.IntVar(&opts.GPUPods, "gpu-pods", opts.GPUPods, "pods requesting 1 GPU")
+	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"),
+		"where the control plane and scheduler logs go (empty: discard)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "placer-bench run: unexpected arguments %v\n", fs.Args())
+		return 2
+	}
+	closeLog, err := quietLogs(*logFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", *logFile, err)
+		return 2
+	}
+	defer closeLog()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.RunDemo(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
+		return 1
+	}
+	bench.PrintDemo(os.Stdout, res)
+	if *logFile != "" {
+		fmt.Printf("logs: %s\n", *logFile)
+	}
+	return 0
+}
+
+// quietLogs sends klog (the API server's and scheduler's logs) to a file, so
+// that the terminal shows the harness's output only.
+func quietLogs(path string) (func(), error) {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	_ = fs.Set("v", "0")
+	var w io.Writer = io.Discard
+	var f *os.File
+	if path != "" {
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return nil, err
+		}
+		w = f
+	}
+	klog.SetOutput(w)
+	return func() {
+		klog.Flush()
+		if f != nil {
+			f.Close()
+		}
+	}, nil
+}
