@@ -20,6 +20,23 @@ const (
 // ScoringStrategies lists every strategy, in the order documentation shows them.
 var ScoringStrategies = []ScoringStrategy{LeastAllocated, MostAllocated, RequestedToCapacityRatio}
 
+// FitStrategy says how the fit of a pod's whole request vector to a node's
+// free vector turns into a score.
+type FitStrategy string
+
+const (
+	// LeastStranded favours the node on which, once the pod is placed, the
+	// least capacity is stranded (see the plugin's README for the definition).
+	LeastStranded FitStrategy = "LeastStranded"
+	// Alignment favours the node whose free resources are shaped most like the
+	// pod's request: the cosine of the two vectors, each resource measured as
+	// a fraction of the node's allocatable.
+	Alignment FitStrategy = "Alignment"
+)
+
+// FitStrategies lists every fit strategy.
+var FitStrategies = []FitStrategy{LeastStranded, Alignment}
+
 // Bounds of the numbers in the arguments. They match upstream's
 // NodeResourcesFit so that a weight or shape means the same in both.
 const (
@@ -36,9 +53,33 @@ type ResourceAwareArgs struct {
 	metav1.TypeMeta
 
 	// Resources lists the resources the plugin scores, each with its own
-	// strategy and weight. A node's score is the weighted mean of the scores of
-	// the resources it has.
+	// strategy and weight, and optionally a ceiling the Filter enforces.
 	Resources []ResourcePolicy
+
+	// ScarceResources steers pods that do not request a scarce resource away
+	// from the nodes that have it. Nil: no steering.
+	ScarceResources *ScarceResourcePolicy
+
+	// Fit, when set, adds a score for how well the pod's request vector fits
+	// the node's free vector across all of Resources.
+	Fit *FitPolicy
+}
+
+// ScarceResourcePolicy keeps scarce (extended) resources for the pods that
+// need them, by scoring, never by filtering.
+type ScarceResourcePolicy struct {
+	// Resources are names of extended resources, such as nvidia.com/gpu.
+	Resources []string
+	// Weight of the steering in the node's score, 1 to 100.
+	Weight int64
+}
+
+// FitPolicy is the cross-resource fit score.
+type FitPolicy struct {
+	// Strategy: LeastStranded or Alignment.
+	Strategy FitStrategy
+	// Weight of the fit in the node's score, 1 to 100.
+	Weight int64
 }
 
 // ResourcePolicy is how ResourceAware treats one resource.
@@ -52,6 +93,10 @@ type ResourcePolicy struct {
 	Weight int64
 	// Shape of the RequestedToCapacityRatio strategy; empty for the others.
 	Shape []UtilizationShapePoint
+	// MaxRequestedPercent, when set, is the headroom guard: the Filter
+	// rejects a node on which, with the pod placed, more than this percentage
+	// of the resource's allocatable would be requested. 90 keeps 10% free.
+	MaxRequestedPercent *int32
 }
 
 // UtilizationShapePoint is one point of a RequestedToCapacityRatio shape.

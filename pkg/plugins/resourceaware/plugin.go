@@ -1,12 +1,16 @@
-// Package resourceaware implements the ResourceAware scheduler plugin: node
-// scoring that treats each resource on its own terms (pack GPUs, spread CPU)
-// for any resource a node advertises, standard or extended.
+// Package resourceaware implements the ResourceAware scheduler plugin:
+// placement that treats each resource on its own terms (pack GPUs, spread
+// cpu) for any resource a node advertises, standard or extended; keeps
+// headroom on nodes (Filter); keeps scarce resources for the pods that need
+// them; and can pack by the fit of whole request vectors, leaving the least
+// capacity stranded. README.md has the formulas.
 package resourceaware
 
 import (
 	"context"
 	"fmt"
 
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
@@ -22,14 +26,21 @@ const Name = "ResourceAware"
 
 // ResourceAware scores nodes by per-resource strategies.
 type ResourceAware struct {
-	handle    framework.Handle
-	resources []resourceScorer
-	requests  requestOptions
+	handle       framework.Handle
+	requests     requestOptions
+	resources    []resourceScorer
+	ceilings     []ceiling
+	fit          *fitScorer
+	scarce       []v1.ResourceName
+	scarceWeight int64
 }
 
 var (
-	_ framework.PreScorePlugin = &ResourceAware{}
-	_ framework.ScorePlugin    = &ResourceAware{}
+	_ framework.PreFilterPlugin   = &ResourceAware{}
+	_ framework.FilterPlugin      = &ResourceAware{}
+	_ framework.EnqueueExtensions = &ResourceAware{}
+	_ framework.PreScorePlugin    = &ResourceAware{}
+	_ framework.ScorePlugin       = &ResourceAware{}
 )
 
 // New builds the plugin from its (already defaulted) arguments, rejecting
@@ -55,6 +66,18 @@ func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceA
 	}
 	for _, r := range args.Resources {
 		pl.resources = append(pl.resources, newResourceScorer(r))
+		if r.MaxRequestedPercent != nil {
+			pl.ceilings = append(pl.ceilings, ceiling{name: v1.ResourceName(r.Name), percent: int64(*r.MaxRequestedPercent)})
+		}
+	}
+	if sr := args.ScarceResources; sr != nil {
+		for _, name := range sr.Resources {
+			pl.scarce = append(pl.scarce, v1.ResourceName(name))
+		}
+		pl.scarceWeight = sr.Weight
+	}
+	if args.Fit != nil {
+		pl.fit = &fitScorer{strategy: args.Fit.Strategy, weight: args.Fit.Weight}
 	}
 	return pl, nil
 }

@@ -26,10 +26,14 @@ func newResourceScorer(r config.ResourcePolicy) resourceScorer {
 	return resourceScorer{name: name, weight: r.Weight, score: strategyFunc(r), extended: isExtended(name)}
 }
 
-// preScoreState holds the pod's request for each configured resource,
-// computed once per cycle so that Score does no map lookups on the pod.
+// preScoreState is what Score needs of the pod, computed once per cycle.
 type preScoreState struct {
+	// requests holds the pod's request for each configured resource, with the
+	// scheduler's non-zero defaults for cpu and memory.
 	requests []int64
+	// unrequestedScarce are the scarce resources the pod does not ask for:
+	// nodes that have any of them score lower. Empty: no steering.
+	unrequestedScarce []v1.ResourceName
 }
 
 func (s *preScoreState) Clone() fwk.StateData { return s }
@@ -46,6 +50,11 @@ func (pl *ResourceAware) preScore(pod *v1.Pod) *preScoreState {
 	for i, r := range pl.resources {
 		s.requests[i] = amount(reqs, r.name)
 	}
+	for _, name := range pl.scarce {
+		if amount(reqs, name) == 0 {
+			s.unrequestedScarce = append(s.unrequestedScarce, name)
+		}
+	}
 	return s
 }
 
@@ -60,35 +69,63 @@ func (pl *ResourceAware) readPreScore(state fwk.CycleState, pod *v1.Pod) *preSco
 	return pl.preScore(pod)
 }
 
-// Score is the weighted mean of the per-resource scores over the resources
-// that count on this node: a resource the node does not have is left out, and
-// so is an extended resource the pod does not ask for (a CPU-only pod's score
-// must not depend on how busy a node's GPUs are).
+// Score is the weighted mean of the components that apply on this node:
+//   - each configured resource the node has, by its strategy; an extended
+//     resource the pod does not ask for is left out (a CPU-only pod's score
+//     must not depend on how busy a node's GPUs are);
+//   - the fit of the pod's request vector to the node's free vector, if set;
+//   - the scarce-resource steering, if the pod leaves a scarce resource unrequested.
 func (pl *ResourceAware) Score(_ context.Context, state fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
 	s := pl.readPreScore(state, pod)
-	return pl.nodeScore(s.requests, nodeInfo), nil
+	return pl.nodeScore(s, nodeInfo), nil
 }
 
-func (pl *ResourceAware) nodeScore(podRequests []int64, nodeInfo fwk.NodeInfo) int64 {
+// maxInlineResources bounds the per-node scratch space kept on the stack;
+// more resources than this still work, with a heap allocation.
+const maxInlineResources = 8
+
+func (pl *ResourceAware) nodeScore(s *preScoreState, nodeInfo fwk.NodeInfo) int64 {
 	var sum float64
 	var weights int64
+	var allocBuf, reqBuf [maxInlineResources]int64
+	allocs, reqs := allocBuf[:0], reqBuf[:0]
 	for i, r := range pl.resources {
-		if r.extended && podRequests[i] == 0 {
-			continue
-		}
 		alloc, requested := nodeAmounts(nodeInfo, r.name, true)
-		if alloc <= 0 {
+		allocs, reqs = append(allocs, alloc), append(reqs, requested)
+		if alloc <= 0 || (r.extended && s.requests[i] == 0) {
 			continue
 		}
-		util := utilization(addSaturating(requested, podRequests[i]), alloc)
+		util := utilization(addSaturating(requested, s.requests[i]), alloc)
 		sum += float64(r.weight) * r.score(util)
 		weights += r.weight
+	}
+	if pl.fit != nil {
+		if fs, ok := pl.fit.score(allocs, reqs, s.requests); ok {
+			sum += float64(pl.fit.weight) * fs
+			weights += pl.fit.weight
+		}
+	}
+	if len(s.unrequestedScarce) > 0 {
+		sum += float64(pl.scarceWeight) * scarceScore(nodeInfo, s.unrequestedScarce)
+		weights += pl.scarceWeight
 	}
 	if weights == 0 {
 		return 0
 	}
 	score := int64(math.Round(sum / float64(weights)))
 	return min(max(score, framework.MinNodeScore), framework.MaxNodeScore)
+}
+
+// scarceScore is 0 on a node that has any of the scarce resources the pod
+// does not ask for, MaxNodeScore elsewhere.
+func scarceScore(nodeInfo fwk.NodeInfo, unrequested []v1.ResourceName) float64 {
+	scalars := nodeInfo.GetAllocatable().GetScalarResources()
+	for _, name := range unrequested {
+		if scalars[name] > 0 {
+			return 0
+		}
+	}
+	return maxScore
 }
 
 // ScoreExtensions returns nil: scores are already in [0, MaxNodeScore].

@@ -179,3 +179,32 @@ func TestNewRejectsBadArgsAndAcceptsNil(t *testing.T) {
 		t.Errorf("default args score %d resources, want 3", n)
 	}
 }
+
+func TestScarceSteering(t *testing.T) {
+	resources := []config.ResourcePolicy{
+		{Name: string(gpu), Strategy: config.MostAllocated, Weight: 5},
+		{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1},
+	}
+	pl, err := newWithArgs(&config.ResourceAwareArgs{Resources: resources,
+		ScarceResources: &config.ScarceResourcePolicy{Resources: []string{string(gpu)}, Weight: 5}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpuNode := nodeInfo(makeNode(rl("cpu", "8", string(gpu), "4")))
+	cpuNode := nodeInfo(makeNode(rl("cpu", "8")), makePod("busy", rl("cpu", "6")))
+	cpuPod := makePod("p", rl("cpu", "1"))
+	// GPU node: cpu least (1/8 used) 87.5 w1, scarce 0 w5 -> 87.5/6 = 14.6 -> 15.
+	if got := score(t, pl, cpuPod, gpuNode); got != 15 {
+		t.Errorf("cpu pod on GPU node = %d, want 15", got)
+	}
+	// Busy cpu node: cpu least (7/8 used) 12.5 w1, scarce 100 w5 -> 512.5/6 = 85.4 -> 85.
+	if got := score(t, pl, cpuPod, cpuNode); got != 85 {
+		t.Errorf("cpu pod on busy cpu node = %d, want 85", got)
+	}
+	// A GPU pod is not steered: gpu most (1 of 4) 25 w5, cpu least 87.5 w1,
+	// no scarce component -> (125 + 87.5)/6 = 35.4 -> 35.
+	gpuPod := makePod("g", rl("cpu", "1", string(gpu), "1"))
+	if got := score(t, pl, gpuPod, gpuNode); got != 35 {
+		t.Errorf("gpu pod on GPU node = %d, want 35", got)
+	}
+}

@@ -58,9 +58,34 @@ func TestDecodeDefaults(t *testing.T) {
 		{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1},
 		{Name: "memory", Strategy: config.LeastAllocated, Weight: 1},
 	}}
+	want.ScarceResources = &config.ScarceResourcePolicy{Resources: []string{"nvidia.com/gpu"}, Weight: 5}
 	got := resourceAwareArgs(t, cfg)
-	if diff := cmp.Diff(want.Resources, got.Resources); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecodeOptionalComponents(t *testing.T) {
+	cfg, err := decode(t, header+`    args:
+      resources:
+      - name: cpu
+        maxRequestedPercent: 90
+      scarceResources: {resources: []}
+      fit: {}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resourceAwareArgs(t, cfg)
+	if c := got.Resources[0].MaxRequestedPercent; c == nil || *c != 90 {
+		t.Errorf("maxRequestedPercent = %v, want 90", c)
+	}
+	// An explicit empty list turns steering off rather than taking the default.
+	if sr := got.ScarceResources; sr == nil || len(sr.Resources) != 0 {
+		t.Errorf("scarceResources = %+v, want an empty list", sr)
+	}
+	if diff := cmp.Diff(&config.FitPolicy{Strategy: config.LeastStranded, Weight: 1}, got.Fit); diff != "" {
+		t.Errorf("fit defaults (-want +got):\n%s", diff)
 	}
 }
 

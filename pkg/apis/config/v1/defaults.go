@@ -21,10 +21,32 @@ func defaultResources() []ResourcePolicy {
 	}
 }
 
+// Weights of the optional score components when the user names none.
+const (
+	defaultScarceWeight = 5
+	defaultFitWeight    = 1
+)
+
 // SetDefaults_ResourceAwareArgs fills in what the user left out.
 func SetDefaults_ResourceAwareArgs(obj *ResourceAwareArgs) {
 	if len(obj.Resources) == 0 {
 		obj.Resources = defaultResources()
+	}
+	if obj.ScarceResources == nil {
+		// GPU nodes are few and dear: a pod that needs no GPU should not take
+		// the cpu and memory a GPU pod will need there.
+		obj.ScarceResources = &ScarceResourcePolicy{Resources: []string{resourceGPU}}
+	}
+	if obj.ScarceResources.Weight == nil {
+		obj.ScarceResources.Weight = ptr.To[int64](defaultScarceWeight)
+	}
+	if obj.Fit != nil {
+		if obj.Fit.Strategy == "" {
+			obj.Fit.Strategy = "LeastStranded"
+		}
+		if obj.Fit.Weight == nil {
+			obj.Fit.Weight = ptr.To[int64](defaultFitWeight)
+		}
 	}
 	for i := range obj.Resources {
 		r := &obj.Resources[i]

@@ -8,6 +8,10 @@ import (
 // score: LeastAllocated, MostAllocated or RequestedToCapacityRatio.
 type ScoringStrategy string
 
+// FitStrategy says how the fit of a pod's request vector to a node's free
+// vector turns into a score: LeastStranded or Alignment.
+type FitStrategy string
+
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // ResourceAwareArgs configures the ResourceAware plugin.
@@ -20,6 +24,32 @@ type ResourceAwareArgs struct {
 	// +listType=map
 	// +listMapKey=name
 	Resources []ResourcePolicy `json:"resources,omitempty"`
+
+	// ScarceResources steers pods that do not request a scarce resource away
+	// from the nodes that have it (they stay allowed there). Defaults to
+	// nvidia.com/gpu with weight 5; set resources to [] to turn it off.
+	ScarceResources *ScarceResourcePolicy `json:"scarceResources,omitempty"`
+
+	// Fit adds a score for how well the pod's whole request vector fits the
+	// node's free vector across the listed resources. Off when unset.
+	Fit *FitPolicy `json:"fit,omitempty"`
+}
+
+// ScarceResourcePolicy keeps scarce (extended) resources for the pods that need them.
+type ScarceResourcePolicy struct {
+	// Resources are names of extended resources, such as nvidia.com/gpu.
+	// +listType=set
+	Resources []string `json:"resources"`
+	// Weight of the steering in the node's score, 1 to 100. Defaults to 5.
+	Weight *int64 `json:"weight,omitempty"`
+}
+
+// FitPolicy is the cross-resource fit score.
+type FitPolicy struct {
+	// Strategy: LeastStranded (the default) or Alignment.
+	Strategy FitStrategy `json:"strategy,omitempty"`
+	// Weight of the fit in the node's score, 1 to 100. Defaults to 1.
+	Weight *int64 `json:"weight,omitempty"`
 }
 
 // ResourcePolicy is how ResourceAware treats one resource.
@@ -36,6 +66,11 @@ type ResourcePolicy struct {
 	// rejected for the others.
 	// +listType=atomic
 	Shape []UtilizationShapePoint `json:"shape,omitempty"`
+	// MaxRequestedPercent is the headroom guard: the Filter rejects a node
+	// on which, with the pod placed, more than this percentage of the
+	// resource's allocatable would be requested; 1 to 100, 90 keeps 10%
+	// free. No ceiling when unset.
+	MaxRequestedPercent *int32 `json:"maxRequestedPercent,omitempty"`
 }
 
 // UtilizationShapePoint is one point of a RequestedToCapacityRatio shape.

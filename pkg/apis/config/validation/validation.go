@@ -5,6 +5,10 @@ package validation
 
 import (
 	"fmt"
+	"slices"
+
+	v1 "k8s.io/api/core/v1"
+	v1helper "k8s.io/kubernetes/pkg/apis/core/v1/helper"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
@@ -30,8 +34,44 @@ func ValidateResourceAwareArgs(path *field.Path, args *config.ResourceAwareArgs)
 		seen.Insert(r.Name)
 		errs = append(errs, validateWeight(p.Child("weight"), r.Weight)...)
 		errs = append(errs, validateStrategy(p, r)...)
+		if c := r.MaxRequestedPercent; c != nil && (*c < 1 || *c > config.MaxUtilization) {
+			errs = append(errs, field.Invalid(p.Child("maxRequestedPercent"), *c,
+				fmt.Sprintf("must be in the range [1, %d]", config.MaxUtilization)))
+		}
+	}
+	if sr := args.ScarceResources; sr != nil {
+		errs = append(errs, validateScarce(path.Child("scarceResources"), sr)...)
+	}
+	if fit := args.Fit; fit != nil {
+		fp := path.Child("fit")
+		errs = append(errs, validateWeight(fp.Child("weight"), fit.Weight)...)
+		if !slices.Contains(config.FitStrategies, fit.Strategy) {
+			errs = append(errs, field.NotSupported(fp.Child("strategy"), fit.Strategy, config.FitStrategies))
+		}
 	}
 	return errs.ToAggregate()
+}
+
+// validateScarce accepts only extended resources: steering every pod that
+// requests no cpu away from nodes with cpu would steer it away from all nodes.
+func validateScarce(p *field.Path, sr *config.ScarceResourcePolicy) field.ErrorList {
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i, name := range sr.Resources {
+		rp := p.Child("resources").Index(i)
+		errs = append(errs, validateResourceName(rp, name)...)
+		if !v1helper.IsExtendedResourceName(v1.ResourceName(name)) {
+			errs = append(errs, field.Invalid(rp, name, "must be an extended resource (a domain-prefixed name such as nvidia.com/gpu)"))
+		}
+		if seen.Has(name) {
+			errs = append(errs, field.Duplicate(rp, name))
+		}
+		seen.Insert(name)
+	}
+	if len(sr.Resources) > 0 {
+		errs = append(errs, validateWeight(p.Child("weight"), sr.Weight)...)
+	}
+	return errs
 }
 
 func validateResourceName(p *field.Path, name string) field.ErrorList {

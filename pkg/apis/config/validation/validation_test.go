@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 )
@@ -58,6 +59,37 @@ func TestValidateResourceAwareArgs(t *testing.T) {
 				"args.resources[0].shape[2].score: Invalid value: -1",
 			}},
 	}
+	cpu := []config.ResourcePolicy{{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1}}
+	cases = append(cases, []struct {
+		name    string
+		args    config.ResourceAwareArgs
+		wantErr []string
+	}{
+		{name: "ceiling valid", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1, MaxRequestedPercent: ptr.To[int32](90)}}}},
+		{name: "ceiling zero", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1, MaxRequestedPercent: ptr.To[int32](0)}}},
+			wantErr: []string{"args.resources[0].maxRequestedPercent: Invalid value: 0: must be in the range [1, 100]"}},
+		{name: "ceiling above 100", args: config.ResourceAwareArgs{Resources: []config.ResourcePolicy{
+			{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1, MaxRequestedPercent: ptr.To[int32](120)}}},
+			wantErr: []string{"args.resources[0].maxRequestedPercent: Invalid value: 120"}},
+		{name: "scarce valid", args: config.ResourceAwareArgs{Resources: cpu,
+			ScarceResources: &config.ScarceResourcePolicy{Resources: []string{"nvidia.com/gpu", "example.com/fpga"}, Weight: 5}}},
+		{name: "scarce empty list needs no weight", args: config.ResourceAwareArgs{Resources: cpu,
+			ScarceResources: &config.ScarceResourcePolicy{}}},
+		{name: "scarce standard resource", args: config.ResourceAwareArgs{Resources: cpu,
+			ScarceResources: &config.ScarceResourcePolicy{Resources: []string{"memory"}, Weight: 5}},
+			wantErr: []string{`args.scarceResources.resources[0]: Invalid value: "memory": must be an extended resource`}},
+		{name: "scarce duplicate and bad weight", args: config.ResourceAwareArgs{Resources: cpu,
+			ScarceResources: &config.ScarceResourcePolicy{Resources: []string{"nvidia.com/gpu", "nvidia.com/gpu"}, Weight: -1}},
+			wantErr: []string{`args.scarceResources.resources[1]: Duplicate value: "nvidia.com/gpu"`,
+				"args.scarceResources.weight: Invalid value: -1"}},
+		{name: "fit valid", args: config.ResourceAwareArgs{Resources: cpu, Fit: &config.FitPolicy{Strategy: config.Alignment, Weight: 2}}},
+		{name: "fit unknown strategy", args: config.ResourceAwareArgs{Resources: cpu, Fit: &config.FitPolicy{Strategy: "Tetris", Weight: 2}},
+			wantErr: []string{`args.fit.strategy: Unsupported value: "Tetris": supported values: "LeastStranded", "Alignment"`}},
+		{name: "fit weight", args: config.ResourceAwareArgs{Resources: cpu, Fit: &config.FitPolicy{Strategy: config.LeastStranded}},
+			wantErr: []string{"args.fit.weight: Invalid value: 0"}},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := ValidateResourceAwareArgs(field.NewPath("args"), &tc.args)

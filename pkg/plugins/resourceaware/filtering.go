@@ -1,0 +1,122 @@
+package resourceaware
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+)
+
+const preFilterStateKey fwk.StateKey = "PreFilter" + Name
+
+// ceiling is a headroom guard on one resource.
+type ceiling struct {
+	name    v1.ResourceName
+	percent int64
+}
+
+// preFilterState holds the pod's requests for the resources that have a
+// ceiling, in the order of ResourceAware.ceilings.
+type preFilterState struct {
+	requests []int64
+}
+
+func (s *preFilterState) Clone() fwk.StateData { return s }
+
+// PreFilter computes the pod's requests for the guarded resources once per
+// cycle. When the pod asks for none of them, placing it can push no node over
+// a ceiling, and Filter is skipped altogether.
+func (pl *ResourceAware) PreFilter(_ context.Context, state fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) (*framework.PreFilterResult, *fwk.Status) {
+	if len(pl.ceilings) == 0 {
+		return nil, fwk.NewStatus(fwk.Skip)
+	}
+	reqs := pl.requests.podRequests(pod, false)
+	s := &preFilterState{requests: make([]int64, len(pl.ceilings))}
+	any := false
+	for i, c := range pl.ceilings {
+		s.requests[i] = amount(reqs, c.name)
+		any = any || s.requests[i] > 0
+	}
+	if !any {
+		return nil, fwk.NewStatus(fwk.Skip)
+	}
+	state.Write(preFilterStateKey, s)
+	return nil, nil
+}
+
+// PreFilterExtensions returns nil: the guard looks at the pod's own requests
+// and the node's totals, which the framework already updates when it
+// simulates adding or removing pods for preemption.
+func (pl *ResourceAware) PreFilterExtensions() framework.PreFilterExtensions { return nil }
+
+// Filter rejects a node on which the pod would push a guarded resource past
+// its ceiling. The reason names the resource, the node's figure and the
+// ceiling, so that kubectl describe pod explains an unschedulable pod.
+// Only resources the pod requests are checked: a pod that asks for none of a
+// resource cannot push it higher, even on a node already above its ceiling.
+func (pl *ResourceAware) Filter(_ context.Context, state fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
+	c, err := state.Read(preFilterStateKey)
+	if err != nil {
+		return fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preFilterStateKey, err))
+	}
+	s, ok := c.(*preFilterState)
+	if !ok {
+		return fwk.AsStatus(fmt.Errorf("%q has type %T", preFilterStateKey, c))
+	}
+	for i, ceil := range pl.ceilings {
+		req := s.requests[i]
+		if req == 0 {
+			continue
+		}
+		alloc, requested := nodeAmounts(nodeInfo, ceil.name, false)
+		if alloc <= 0 {
+			// Nothing to guard; NodeResourcesFit rejects a pod asking for a
+			// resource the node does not have.
+			continue
+		}
+		after := addSaturating(requested, req)
+		if exceeds(after, alloc, ceil.percent) {
+			return fwk.NewStatus(fwk.Unschedulable, ceilingReason(ceil, after, alloc))
+		}
+	}
+	return nil
+}
+
+// exceeds reports whether after/alloc > percent/100, exactly: the products
+// are compared in 128 bits, so no figure a node can report overflows.
+func exceeds(after, alloc, percent int64) bool {
+	hiA, loA := bits.Mul64(uint64(after), 100)
+	hiB, loB := bits.Mul64(uint64(alloc), uint64(percent))
+	return hiA > hiB || (hiA == hiB && loA > loB)
+}
+
+func ceilingReason(c ceiling, after, alloc int64) string {
+	pct := float64(after) * 100 / float64(alloc)
+	return fmt.Sprintf("%s would be %.0f%% requested (%s of %s), above the %d%% ceiling",
+		c.name, pct, quantity(c.name, after), quantity(c.name, alloc), c.percent)
+}
+
+// quantity formats an amount the way kubectl shows the resource.
+func quantity(name v1.ResourceName, v int64) string {
+	switch name {
+	case v1.ResourceCPU:
+		return resource.NewMilliQuantity(v, resource.DecimalSI).String()
+	case v1.ResourceMemory, v1.ResourceEphemeralStorage:
+		return resource.NewQuantity(v, resource.BinarySI).String()
+	default:
+		return resource.NewQuantity(v, resource.DecimalSI).String()
+	}
+}
+
+// EventsToRegister lists what can make a node pass the guard again: a node
+// added or given more allocatable, or a pod removed or scaled down.
+func (pl *ResourceAware) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
+	return []fwk.ClusterEventWithHint{
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeAllocatable}},
+		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.Delete | fwk.UpdatePodScaleDown}},
+	}, nil
+}
