@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/internal/schedproc"
 	"github.com/placer-dev/placer/pkg/controlplane"
@@ -218,15 +219,122 @@ func TestSchedulerPacksGPUsAndSpreadsCPU(t *testing.T) {
 	if len(gpuNodes) != 1 {
 		t.Errorf("4 one-GPU pods on 4-GPU nodes landed on %d nodes (%v), want them packed on 1", len(gpuNodes), placed)
 	}
-	// The node holding the GPU pods has 4 cpus requested, the other three
-	// none: spreading cpu puts the 3 cpu pods one on each of those three.
-	cpuNodes := map[string]bool{}
+	// Spread cpu, and keep pods that need no GPU off GPU nodes (the shipped
+	// scarceResources): the 3 cpu pods go to the two cpu-only nodes, both used.
+	cpuNodes := map[string]int{}
 	for _, p := range cpuPods {
-		cpuNodes[placed[p]] = true
+		cpuNodes[placed[p]]++
 	}
-	if len(cpuNodes) != 3 || cpuNodes[placed[gpuPods[0]]] {
-		t.Errorf("3 cpu pods landed on %v (all placements %v), want one on each node without the GPU pods", cpuNodes, placed)
+	if cpuNodes["cpu-1"]+cpuNodes["cpu-2"] != 3 || cpuNodes["cpu-1"] == 0 || cpuNodes["cpu-2"] == 0 {
+		t.Errorf("cpu pods per node = %v (all placements %v), want all on cpu-1 and cpu-2, both used", cpuNodes, placed)
 	}
+
+	// Steered, not forbidden: with the cpu nodes cordoned, a cpu pod still runs on a GPU node.
+	for _, n := range []string{"cpu-1", "cpu-2"} {
+		cordon(t, c, n)
+	}
+	createPods(t, c, pod("cpu-overflow", "placer", "1", 0))
+	if got := waitBound(t, c, "cpu-overflow")["cpu-overflow"]; got != "gpu-1" && got != "gpu-2" {
+		t.Errorf("cpu pod with only GPU nodes schedulable went to %q", got)
+	}
+}
+
+func cordon(t *testing.T, c kubernetes.Interface, name string) {
+	t.Helper()
+	ctx := context.Background()
+	n, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Spec.Unschedulable = true
+	if _, err := c.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSchedulerHeadroomReason runs the binary with a ceiling on cpu and reads
+// the reason a pod is unschedulable the way kubectl describe pod shows it:
+// from the PodScheduled condition and the FailedScheduling event.
+func TestSchedulerHeadroomReason(t *testing.T) {
+	cp := controlplane.StartForTest(t, controlplane.Options{})
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+leaderElection: {leaderElect: false}
+clientConnection: {kubeconfig: %q}
+profiles:
+- schedulerName: placer
+  plugins:
+    multiPoint: {enabled: [{name: ResourceAware}]}
+  pluginConfig:
+  - name: ResourceAware
+    args:
+      resources:
+      - {name: cpu, maxRequestedPercent: 50}
+`, cp.KubeconfigPath)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proc := schedproc.Start(t, cfgPath, cp.KubeconfigPath)
+	proc.WaitHealthy(t, hangGuard)
+	c := kubernetes.NewForConfigOrDie(cp.Config)
+	createNodes(t, c, node("small", "4", "16Gi", 0))
+
+	createPods(t, c, pod("first", "placer", "2", 0))
+	waitBound(t, c, "first")
+	createPods(t, c, pod("second", "placer", "1", 0))
+
+	const want = "cpu would be 75 percent requested (3 of 4), above the 50 percent ceiling"
+	var message string
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		p, err := c.CoreV1().Pods("default").Get(ctx, "second", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		if p.Spec.NodeName != "" {
+			return false, fmt.Errorf("pod bound to %s despite the ceiling", p.Spec.NodeName)
+		}
+		for _, cond := range p.Status.Conditions {
+			if cond.Type == v1.PodScheduled && cond.Reason == v1.PodReasonUnschedulable {
+				message = cond.Message
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("no Unschedulable condition: %v", err)
+	}
+	if !strings.Contains(message, want) {
+		t.Errorf("PodScheduled message %q lacks %q", message, want)
+	}
+	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		events, err := c.EventsV1().Events("default").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, e := range events.Items {
+			if e.Regarding.Name == "second" && e.Reason == "FailedScheduling" && strings.Contains(e.Note, want) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		events, _ := c.EventsV1().Events("default").List(context.Background(), metav1.ListOptions{})
+		for _, e := range events.Items {
+			t.Logf("event %s/%s %s: %s", e.Regarding.Kind, e.Regarding.Name, e.Reason, e.Note)
+		}
+		t.Errorf("no FailedScheduling event naming the ceiling: %v", err)
+	}
+
+	// Freeing room (the first pod goes) makes the second schedulable: the
+	// plugin's registered events requeue it.
+	if err := c.CoreV1().Pods("default").Delete(context.Background(), "first", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	waitBound(t, c, "second")
 }
 
 func TestSchedulerRejectsBadPluginArgs(t *testing.T) {

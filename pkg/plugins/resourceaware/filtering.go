@@ -94,9 +94,12 @@ func exceeds(after, alloc, percent int64) bool {
 	return hiA > hiB || (hiA == hiB && loA > loB)
 }
 
+// ceilingReason writes "percent", not "%": the scheduler passes filter
+// reasons to its event recorder as a format string, where a "%" turns into
+// "%!r(MISSING)" in kubectl describe.
 func ceilingReason(c ceiling, after, alloc int64) string {
 	pct := float64(after) * 100 / float64(alloc)
-	return fmt.Sprintf("%s would be %.0f%% requested (%s of %s), above the %d%% ceiling",
+	return fmt.Sprintf("%s would be %.0f percent requested (%s of %s), above the %d percent ceiling",
 		c.name, pct, quantity(c.name, after), quantity(c.name, alloc), c.percent)
 }
 

@@ -47,11 +47,11 @@ func TestFilterHeadroom(t *testing.T) {
 		// 6 + 1.2 = 7.2 of 8 = 90% exactly: allowed.
 		{"at the ceiling", []config.ResourcePolicy{guarded("cpu", 90)}, makePod("p", rl("cpu", "1200m")), false, ""},
 		{"over the ceiling", []config.ResourcePolicy{guarded("cpu", 90)}, makePod("p", rl("cpu", "1300m")), false,
-			"cpu would be 91% requested (7300m of 8), above the 90% ceiling"},
+			"cpu would be 91 percent requested (7300m of 8), above the 90 percent ceiling"},
 		{"memory reason in binary units", []config.ResourcePolicy{guarded("memory", 50)}, makePod("p", rl("memory", "1Gi")), false,
-			"memory would be 56% requested (9Gi of 16Gi), above the 50% ceiling"},
+			"memory would be 56 percent requested (9Gi of 16Gi), above the 50 percent ceiling"},
 		{"extended resource", []config.ResourcePolicy{guarded(string(gpu), 75)}, makePod("p", rl(string(gpu), "1")), false,
-			"nvidia.com/gpu would be 100% requested (4 of 4), above the 75% ceiling"},
+			"nvidia.com/gpu would be 100 percent requested (4 of 4), above the 75 percent ceiling"},
 		// A pod asking for no GPU is not held back by the GPU ceiling, though
 		// the node is already at 75%: PreFilter skips Filter.
 		{"resource not requested skips", []config.ResourcePolicy{guarded(string(gpu), 50)}, makePod("p", rl("cpu", "1")), true, ""},
@@ -61,10 +61,10 @@ func TestFilterHeadroom(t *testing.T) {
 		{"no ceilings skip", []config.ResourcePolicy{{Name: "cpu", Strategy: config.LeastAllocated, Weight: 1}}, makePod("p", rl("cpu", "7")), true, ""},
 		// Every pod takes a pod slot: 1 existing + 1 of 10 = 20% > 10%.
 		{"pods resource", []config.ResourcePolicy{guarded("pods", 10)}, makePod("p", nil), false,
-			"pods would be 20% requested (2 of 10), above the 10% ceiling"},
+			"pods would be 20 percent requested (2 of 10), above the 10 percent ceiling"},
 		{"second of two ceilings", []config.ResourcePolicy{guarded("cpu", 100), guarded("memory", 60)},
 			makePod("p", rl("cpu", "1", "memory", "2Gi")), false,
-			"memory would be 62% requested (10Gi of 16Gi), above the 60% ceiling"},
+			"memory would be 62 percent requested (10Gi of 16Gi), above the 60 percent ceiling"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
