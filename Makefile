@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench test test-unit test-integration lint verify-codegen codegen clean
+.PHONY: help build kubectl scheduler bench-bin bench bench-plugins test test-unit test-integration lint verify-codegen codegen clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench-bin: ## build bin/placer-bench
 
 bench: bench-bin ## run the default benchmark on the embedded control plane and print its table
 	$(BIN)/placer-bench run
+
+bench-plugins: ## Go benchmarks of the plugins' per-node cost, beside upstream plugins
+	$(GO) test -run '^$$' -bench . -benchtime=2s -count=$(or $(COUNT),1) ./pkg/plugins/...
 
 test: lint test-unit test-integration ## everything CI runs: lint, unit tests (race), integration tests
 

@@ -208,3 +208,5 @@ func TestScarceSteering(t *testing.T) {
 		t.Errorf("gpu pod on GPU node = %d, want 35", got)
 	}
 }
+
+func resourceQuantity(n int64) *resource.Quantity { return resource.NewQuantity(n, resource.DecimalSI) }
