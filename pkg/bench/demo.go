@@ -99,15 +99,16 @@ func RunDemo(ctx context.Context, opts DemoOptions) (*DemoResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifests/scheduler-config.yaml: %w", err)
 	}
+	// Nodes before the scheduler: its initial cache sync then holds them all.
+	if err := createDemoNodes(ctx, client, opts); err != nil {
+		return nil, err
+	}
 	sched, err := inprocscheduler.Start(ctx, client, inprocscheduler.Options{Config: cfg, RESTConfig: cp.Config})
 	if err != nil {
 		return nil, err
 	}
 	defer sched.Stop()
 
-	if err := createDemoNodes(ctx, client, opts); err != nil {
-		return nil, err
-	}
 	start = time.Now()
 	names, err := createDemoPods(ctx, client, opts)
 	if err != nil {
