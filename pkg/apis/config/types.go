@@ -106,3 +106,39 @@ type UtilizationShapePoint struct {
 	// Score at that utilisation, 0 to 10.
 	Score int32
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ZoneSpreadArgs configures the ZoneSpread plugin.
+type ZoneSpreadArgs struct {
+	metav1.TypeMeta
+
+	// Constraints are the topology keys replicas are spread over, widest
+	// first. The Score prefers the least-loaded domain of the first key and,
+	// inside it, of the next.
+	Constraints []ZoneSpreadConstraint
+
+	// GroupReplicaSetsByDeployment counts the pods of every ReplicaSet of a
+	// Deployment together, so that a rolling update's old and new
+	// ReplicaSets are spread as one workload.
+	GroupReplicaSetsByDeployment bool
+
+	// IgnorePodsWithSpreadConstraints leaves a pod that carries its own
+	// topologySpreadConstraints to PodTopologySpread.
+	IgnorePodsWithSpreadConstraints bool
+}
+
+// MaxZoneSpreadKeys bounds the topology keys of ZoneSpread: region, zone and
+// node are what clusters have, and the score weighs keys lexicographically
+// in an int64.
+const MaxZoneSpreadKeys = 3
+
+// ZoneSpreadConstraint is one topology key and how hard replicas are spread over it.
+type ZoneSpreadConstraint struct {
+	// TopologyKey is a node label: nodes with the same value form a domain.
+	TopologyKey string
+	// MaxSkew, when set, is the hard bound the Filter enforces: placing the
+	// pod must leave (replicas in its domain) − (fewest replicas in any
+	// domain that can take the pod) ≤ MaxSkew. Unset: scored only.
+	MaxSkew *int32
+}

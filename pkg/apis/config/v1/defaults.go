@@ -58,3 +58,28 @@ func SetDefaults_ResourceAwareArgs(obj *ResourceAwareArgs) {
 		}
 	}
 }
+
+// Topology keys of the ZoneSpread defaults.
+const (
+	zoneKey     = "topology.kubernetes.io/zone"
+	hostnameKey = "kubernetes.io/hostname"
+)
+
+// SetDefaults_ZoneSpreadArgs fills in what the user left out: replicas
+// spread over zones with a hard skew of 1, and over nodes inside a zone by
+// score, the spreading most workloads want without writing
+// topologySpreadConstraints.
+func SetDefaults_ZoneSpreadArgs(obj *ZoneSpreadArgs) {
+	if len(obj.Constraints) == 0 {
+		obj.Constraints = []ZoneSpreadConstraint{
+			{TopologyKey: zoneKey, MaxSkew: ptr.To[int32](1)},
+			{TopologyKey: hostnameKey},
+		}
+	}
+	if obj.GroupReplicaSetsByDeployment == nil {
+		obj.GroupReplicaSetsByDeployment = ptr.To(true)
+	}
+	if obj.IgnorePodsWithSpreadConstraints == nil {
+		obj.IgnorePodsWithSpreadConstraints = ptr.To(true)
+	}
+}

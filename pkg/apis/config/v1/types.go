@@ -80,3 +80,35 @@ type UtilizationShapePoint struct {
 	// Score at that utilisation, 0 to 10.
 	Score int32 `json:"score"`
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ZoneSpreadArgs configures the ZoneSpread plugin.
+type ZoneSpreadArgs struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Constraints are the topology keys replicas are spread over, widest
+	// first. Defaults to topology.kubernetes.io/zone with maxSkew 1, then
+	// kubernetes.io/hostname scored only.
+	// +listType=map
+	// +listMapKey=topologyKey
+	Constraints []ZoneSpreadConstraint `json:"constraints,omitempty"`
+
+	// GroupReplicaSetsByDeployment counts the pods of every ReplicaSet of a
+	// Deployment together (a rolling update's old and new ReplicaSets are
+	// one workload). Defaults to true.
+	GroupReplicaSetsByDeployment *bool `json:"groupReplicaSetsByDeployment,omitempty"`
+
+	// IgnorePodsWithSpreadConstraints leaves a pod that carries its own
+	// topologySpreadConstraints to PodTopologySpread. Defaults to true.
+	IgnorePodsWithSpreadConstraints *bool `json:"ignorePodsWithSpreadConstraints,omitempty"`
+}
+
+// ZoneSpreadConstraint is one topology key and how hard replicas are spread over it.
+type ZoneSpreadConstraint struct {
+	// TopologyKey is a node label: nodes with the same value form a domain.
+	TopologyKey string `json:"topologyKey"`
+	// MaxSkew, when set (1 or more), is the hard bound the Filter enforces.
+	// Unset: the key is only scored.
+	MaxSkew *int32 `json:"maxSkew,omitempty"`
+}

@@ -16,9 +16,14 @@ import (
 // All generated defaulters are covering - they call all nested defaulters.
 func RegisterDefaults(scheme *runtime.Scheme) error {
 	scheme.AddTypeDefaultingFunc(&ResourceAwareArgs{}, func(obj interface{}) { SetObjectDefaults_ResourceAwareArgs(obj.(*ResourceAwareArgs)) })
+	scheme.AddTypeDefaultingFunc(&ZoneSpreadArgs{}, func(obj interface{}) { SetObjectDefaults_ZoneSpreadArgs(obj.(*ZoneSpreadArgs)) })
 	return nil
 }
 
 func SetObjectDefaults_ResourceAwareArgs(in *ResourceAwareArgs) {
 	SetDefaults_ResourceAwareArgs(in)
+}
+
+func SetObjectDefaults_ZoneSpreadArgs(in *ZoneSpreadArgs) {
+	SetDefaults_ZoneSpreadArgs(in)
 }

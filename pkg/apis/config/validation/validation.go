@@ -135,3 +135,35 @@ func validateShape(p *field.Path, shape []config.UtilizationShapePoint) field.Er
 	}
 	return errs
 }
+
+// ValidateZoneSpreadArgs checks the arguments of the ZoneSpread plugin.
+func ValidateZoneSpreadArgs(path *field.Path, args *config.ZoneSpreadArgs) error {
+	var errs field.ErrorList
+	cPath := path.Child("constraints")
+	if len(args.Constraints) == 0 {
+		errs = append(errs, field.Required(cPath, "at least one topology key to spread over"))
+	}
+	if len(args.Constraints) > config.MaxZoneSpreadKeys {
+		errs = append(errs, field.TooMany(cPath, len(args.Constraints), config.MaxZoneSpreadKeys))
+	}
+	seen := sets.New[string]()
+	for i, c := range args.Constraints {
+		p := cPath.Index(i)
+		keyPath := p.Child("topologyKey")
+		if c.TopologyKey == "" {
+			errs = append(errs, field.Required(keyPath, "a node label key"))
+		} else {
+			for _, msg := range utilvalidation.IsQualifiedName(c.TopologyKey) {
+				errs = append(errs, field.Invalid(keyPath, c.TopologyKey, msg))
+			}
+		}
+		if seen.Has(c.TopologyKey) {
+			errs = append(errs, field.Duplicate(keyPath, c.TopologyKey))
+		}
+		seen.Insert(c.TopologyKey)
+		if c.MaxSkew != nil && *c.MaxSkew < 1 {
+			errs = append(errs, field.Invalid(p.Child("maxSkew"), *c.MaxSkew, "must be at least 1 (leave it out for a key that is only scored)"))
+		}
+	}
+	return errs.ToAggregate()
+}

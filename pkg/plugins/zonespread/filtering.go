@@ -1,0 +1,132 @@
+package zonespread
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	v1 "k8s.io/api/core/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+)
+
+const preFilterStateKey fwk.StateKey = "PreFilter" + Name
+
+// hardState is one hard constraint's view of the workload for this cycle.
+type hardState struct {
+	constraint int            // index into ZoneSpread.constraints
+	counts     map[string]int // domain -> replicas of the workload
+	// min is the fewest replicas in a domain that can take the pod, and
+	// minDomain that domain; active is false when no domain can, or no node
+	// carries the key, and the bound then does not apply.
+	min       int
+	minDomain string
+	active    bool
+}
+
+type preFilterState struct {
+	workload workload
+	hard     []hardState
+}
+
+func (s *preFilterState) Clone() fwk.StateData { return s }
+
+// PreFilter turns the workload's per-node counts (kept incrementally) into
+// per-domain counts and finds, for each hard constraint, the smallest count
+// among domains that can take the pod. Domains are probed in ascending order
+// of count and the probe stops at the first node that could take the pod, so
+// the work is about the number of domains, not nodes.
+func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) (*framework.PreFilterResult, *fwk.Status) {
+	w, ok := pl.applies(pod)
+	if !ok {
+		return nil, fwk.NewStatus(fwk.Skip)
+	}
+	s := &preFilterState{workload: w}
+	var feas *feasibility
+	perNode := pl.counts.perNode(w)
+	for i, c := range pl.constraints {
+		if c.maxSkew == 0 {
+			continue
+		}
+		if feas == nil {
+			feas = newFeasibility(pod, resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{}))
+		}
+		h := hardState{constraint: i, counts: pl.index.domainCounts(i, perNode)}
+		h.min, h.minDomain, h.active = pl.effectiveMin(i, h.counts, feas)
+		s.hard = append(s.hard, h)
+	}
+	if len(s.hard) == 0 {
+		return nil, fwk.NewStatus(fwk.Skip)
+	}
+	state.Write(preFilterStateKey, s)
+	return nil, nil
+}
+
+// effectiveMin returns the smallest count among domains with at least one
+// node that could take the pod.
+func (pl *ZoneSpread) effectiveMin(i int, counts map[string]int, feas *feasibility) (int, string, bool) {
+	domains := make([]string, 0, len(counts))
+	for d := range counts {
+		domains = append(domains, d)
+	}
+	sort.Slice(domains, func(a, b int) bool {
+		if counts[domains[a]] != counts[domains[b]] {
+			return counts[domains[a]] < counts[domains[b]]
+		}
+		return domains[a] < domains[b]
+	})
+	for _, d := range domains {
+		for _, name := range pl.index.nodesIn(i, d) {
+			if ni, err := pl.nodeInfos.Get(name); err == nil && feas.fits(ni) {
+				return counts[d], d, true
+			}
+		}
+	}
+	return 0, "", false
+}
+
+// PreFilterExtensions returns nil: preemption removing a pod of the same
+// workload could lower a count, but ZoneSpread does not ask for it.
+func (pl *ZoneSpread) PreFilterExtensions() framework.PreFilterExtensions { return nil }
+
+// Filter enforces maxSkew: with the pod placed, its domain may hold at most
+// maxSkew more replicas than the emptiest domain that can take the pod.
+func (pl *ZoneSpread) Filter(_ context.Context, state fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
+	c, err := state.Read(preFilterStateKey)
+	if err != nil {
+		return fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preFilterStateKey, err))
+	}
+	s, ok := c.(*preFilterState)
+	if !ok {
+		return fwk.AsStatus(fmt.Errorf("%q has type %T", preFilterStateKey, c))
+	}
+	node := nodeInfo.Node()
+	for _, h := range s.hard {
+		if !h.active {
+			continue
+		}
+		con := pl.constraints[h.constraint]
+		value, ok := node.Labels[con.key]
+		if !ok {
+			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
+				fmt.Sprintf("node has no %s label, which ZoneSpread spreads %s over", con.key, s.workload))
+		}
+		if after := h.counts[value] + 1; after-h.min > con.maxSkew {
+			return fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf(
+				"%s=%s would hold %d replicas of %s against %d in %s (maxSkew %d)",
+				con.key, value, after, s.workload, h.min, h.minDomain, con.maxSkew))
+		}
+	}
+	return nil
+}
+
+// EventsToRegister lists what can let a pod ZoneSpread rejected fit: other
+// replicas placed or removed (counts move), nodes added, changed or removed
+// (domains appear, vanish, or can take the pod or not).
+func (pl *ZoneSpread) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
+	return []fwk.ClusterEventWithHint{
+		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}},
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}},
+	}, nil
+}

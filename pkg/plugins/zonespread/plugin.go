@@ -1,0 +1,188 @@
+// Package zonespread implements the ZoneSpread scheduler plugin: replicas of
+// one workload (Deployment, StatefulSet, Job, ReplicationController) spread
+// over zones and nodes without topologySpreadConstraints, with a hard skew
+// bound per topology key, at a cost per pod that does not grow with the
+// number of pods in the cluster. README.md has the rules.
+package zonespread
+
+import (
+	"context"
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	kubeschedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/placer-dev/placer/pkg/apis/config"
+	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
+	"github.com/placer-dev/placer/pkg/apis/config/validation"
+)
+
+// Name is the plugin's name in a KubeSchedulerConfiguration.
+const Name = "ZoneSpread"
+
+// constraint is one configured topology key.
+type constraint struct {
+	key     string
+	maxSkew int // 0: scored only
+}
+
+// ZoneSpread spreads each workload's replicas over topology domains.
+type ZoneSpread struct {
+	constraints                     []constraint
+	ignorePodsWithSpreadConstraints bool
+	resolver                        *resolver
+	counts                          *counts
+	index                           *nodeIndex
+	nodeInfos                       framework.NodeInfoLister
+}
+
+var (
+	_ framework.PreFilterPlugin   = &ZoneSpread{}
+	_ framework.FilterPlugin      = &ZoneSpread{}
+	_ framework.PreScorePlugin    = &ZoneSpread{}
+	_ framework.ScorePlugin       = &ZoneSpread{}
+	_ framework.ReservePlugin     = &ZoneSpread{}
+	_ framework.EnqueueExtensions = &ZoneSpread{}
+)
+
+// New builds the plugin and subscribes it to the scheduler's pod and node
+// informers, from which it keeps its counts.
+func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
+	args, err := argsFrom(obj)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := newWithArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
+	informers := h.SharedInformerFactory()
+	if args.GroupReplicaSetsByDeployment {
+		pl.resolver.replicaSets = informers.Apps().V1().ReplicaSets().Lister()
+	}
+	logger := klog.FromContext(ctx)
+	if _, err := informers.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { pl.podChanged(obj) },
+		UpdateFunc: func(_, obj any) { pl.podChanged(obj) },
+		DeleteFunc: pl.podDeleted,
+	}); err != nil {
+		return nil, fmt.Errorf("%s: watching pods: %w", Name, err)
+	}
+	if _, err := informers.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { pl.nodeChanged(obj) },
+		UpdateFunc: func(_, obj any) { pl.nodeChanged(obj) },
+		DeleteFunc: pl.nodeDeleted,
+	}); err != nil {
+		return nil, fmt.Errorf("%s: watching nodes: %w", Name, err)
+	}
+	logger.V(2).Info("ZoneSpread ready", "constraints", pl.constraints)
+	return pl, nil
+}
+
+// newWithArgs validates the arguments and builds the plugin without any
+// informer; New wires those in.
+func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
+	if err := validation.ValidateZoneSpreadArgs(field.NewPath(Name+"Args"), args); err != nil {
+		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
+	}
+	pl := &ZoneSpread{
+		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,
+		resolver:                        &resolver{groupByDeployment: args.GroupReplicaSetsByDeployment},
+		counts:                          newCounts(),
+	}
+	keys := make([]string, len(args.Constraints))
+	for i, c := range args.Constraints {
+		keys[i] = c.TopologyKey
+		cc := constraint{key: c.TopologyKey}
+		if c.MaxSkew != nil {
+			cc.maxSkew = int(*c.MaxSkew)
+		}
+		pl.constraints = append(pl.constraints, cc)
+	}
+	pl.index = newNodeIndex(keys)
+	return pl, nil
+}
+
+func argsFrom(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
+	if obj == nil {
+		return DefaultArgs()
+	}
+	args, ok := obj.(*config.ZoneSpreadArgs)
+	if !ok {
+		return nil, fmt.Errorf("plugin %s wants arguments of type ZoneSpreadArgs, got %T", Name, obj)
+	}
+	return args, nil
+}
+
+// DefaultArgs returns the plugin's arguments with every default applied.
+func DefaultArgs() (*config.ZoneSpreadArgs, error) {
+	v1args := &configv1.ZoneSpreadArgs{}
+	kubeschedulerscheme.Scheme.Default(v1args)
+	args := &config.ZoneSpreadArgs{}
+	if err := kubeschedulerscheme.Scheme.Convert(v1args, args, nil); err != nil {
+		return nil, fmt.Errorf("defaulting arguments of plugin %s: %w", Name, err)
+	}
+	return args, nil
+}
+
+// Name returns the plugin's name.
+func (pl *ZoneSpread) Name() string { return Name }
+
+// applies returns the pod's workload when ZoneSpread is in charge of the pod:
+// it has a spreadable controller, has not opted out, and (unless configured
+// otherwise) carries no topologySpreadConstraints of its own.
+func (pl *ZoneSpread) applies(pod *v1.Pod) (workload, bool) {
+	if pod.Annotations[OptOutAnnotation] == "true" {
+		return workload{}, false
+	}
+	if pl.ignorePodsWithSpreadConstraints && len(pod.Spec.TopologySpreadConstraints) > 0 {
+		return workload{}, false
+	}
+	return pl.resolver.workloadOf(pod)
+}
+
+func (pl *ZoneSpread) podChanged(obj any) {
+	pod, ok := obj.(*v1.Pod)
+	if !ok {
+		return
+	}
+	w, ok := pl.resolver.workloadOf(pod)
+	if !ok {
+		return
+	}
+	if counted(pod) {
+		pl.counts.place(w, pod.UID, pod.Spec.NodeName)
+	} else if pod.Spec.NodeName != "" {
+		pl.counts.remove(pod.UID) // finished: it no longer holds a place
+	}
+}
+
+func (pl *ZoneSpread) podDeleted(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if pod, ok := obj.(*v1.Pod); ok {
+		pl.counts.remove(pod.UID)
+	}
+}
+
+func (pl *ZoneSpread) nodeChanged(obj any) {
+	if node, ok := obj.(*v1.Node); ok {
+		pl.index.set(node)
+	}
+}
+
+func (pl *ZoneSpread) nodeDeleted(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if node, ok := obj.(*v1.Node); ok {
+		pl.index.delete(node.Name)
+	}
+}

@@ -1,0 +1,429 @@
+package zonespread
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	"k8s.io/client-go/tools/cache"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/pkg/apis/config"
+)
+
+const zoneKey, hostKey = "topology.kubernetes.io/zone", "kubernetes.io/hostname"
+
+// fakeNodeInfos is the scheduler snapshot's node lister, over a fixed set.
+type fakeNodeInfos map[string]*framework.NodeInfo
+
+func (f fakeNodeInfos) List() ([]fwk.NodeInfo, error) {
+	var out []fwk.NodeInfo
+	for _, n := range f {
+		out = append(out, n)
+	}
+	return out, nil
+}
+func (f fakeNodeInfos) HavePodsWithAffinityList() ([]fwk.NodeInfo, error)             { return nil, nil }
+func (f fakeNodeInfos) HavePodsWithRequiredAntiAffinityList() ([]fwk.NodeInfo, error) { return nil, nil }
+func (f fakeNodeInfos) Get(name string) (fwk.NodeInfo, error) {
+	if n, ok := f[name]; ok {
+		return n, nil
+	}
+	return nil, fmt.Errorf("node %q not found", name)
+}
+
+func mkNode(name, zone string) *v1.Node {
+	labels := map[string]string{hostKey: name}
+	if zone != "" {
+		labels[zoneKey] = zone
+	}
+	alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("4"), v1.ResourceMemory: resource.MustParse("8Gi"), v1.ResourcePods: resource.MustParse("110")}
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Status: v1.NodeStatus{Allocatable: alloc, Capacity: alloc}}
+}
+
+func owned(name, kind, owner string) *v1.Pod {
+	p := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name)},
+		Spec: v1.PodSpec{Containers: []v1.Container{{Name: "c", Resources: v1.ResourceRequirements{
+			Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("1")}}}}},
+	}
+	if kind != "" {
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: kind, Name: owner, Controller: ptr.To(true), APIVersion: "apps/v1"}}
+	}
+	return p
+}
+
+// cluster is a ZoneSpread with nodes and placed pods fed through its event
+// handlers, as the informers would.
+type cluster struct {
+	pl    *ZoneSpread
+	infos fakeNodeInfos
+}
+
+func newCluster(t *testing.T, args *config.ZoneSpreadArgs, nodes ...*v1.Node) *cluster {
+	t.Helper()
+	if args == nil {
+		var err error
+		if args, err = DefaultArgs(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl, err := newWithArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{pl: pl, infos: fakeNodeInfos{}}
+	pl.nodeInfos = c.infos
+	for _, n := range nodes {
+		c.addNode(n)
+	}
+	return c
+}
+
+func (c *cluster) addNode(n *v1.Node) {
+	ni := framework.NewNodeInfo()
+	ni.SetNode(n)
+	c.infos[n.Name] = ni
+	c.pl.nodeChanged(n)
+}
+
+func (c *cluster) bind(p *v1.Pod, node string) {
+	p = p.DeepCopy()
+	p.Spec.NodeName = node
+	c.infos[node].AddPod(p)
+	c.pl.podChanged(p)
+}
+
+// feasibleNodes runs PreFilter and Filter on every node and returns those passing.
+func (c *cluster) feasibleNodes(t *testing.T, p *v1.Pod) ([]string, map[string]string) {
+	t.Helper()
+	state := framework.NewCycleState()
+	_, st := c.pl.PreFilter(context.Background(), state, p, nil)
+	var names []string
+	reasons := map[string]string{}
+	for name, ni := range c.infos {
+		if st.IsSkip() {
+			names = append(names, name)
+			continue
+		}
+		if fs := c.pl.Filter(context.Background(), state, p, ni); fs.IsSuccess() {
+			names = append(names, name)
+		} else {
+			reasons[name] = strings.Join(fs.Reasons(), "; ")
+		}
+	}
+	sort.Strings(names)
+	return names, reasons
+}
+
+// threeZones: zone a has 3 nodes, b 2, c 1 (unequal sizes).
+func threeZones() []*v1.Node {
+	return []*v1.Node{mkNode("a1", "a"), mkNode("a2", "a"), mkNode("a3", "a"), mkNode("b1", "b"), mkNode("b2", "b"), mkNode("c1", "c")}
+}
+
+func TestSkewBound(t *testing.T) {
+	c := newCluster(t, nil, threeZones()...)
+	// Deployment web: 2 in a, 1 in b, 1 in c.
+	c.bind(owned("w1", "StatefulSet", "web"), "a1")
+	c.bind(owned("w2", "StatefulSet", "web"), "a2")
+	c.bind(owned("w3", "StatefulSet", "web"), "b1")
+	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	got, reasons := c.feasibleNodes(t, owned("w5", "StatefulSet", "web"))
+	if want := []string{"b1", "b2", "c1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("feasible = %v, want %v", got, want)
+	}
+	want := "topology.kubernetes.io/zone=a would hold 3 replicas of StatefulSet ns/web against 1 in b (maxSkew 1)"
+	if reasons["a3"] != want {
+		t.Errorf("reason on a3 = %q, want %q", reasons["a3"], want)
+	}
+	// Another workload in the same namespace is counted on its own.
+	if got, _ := c.feasibleNodes(t, owned("x1", "StatefulSet", "other")); len(got) != 6 {
+		t.Errorf("unrelated workload restricted to %v", got)
+	}
+}
+
+func TestMaxSkewTwo(t *testing.T) {
+	args, _ := DefaultArgs()
+	args.Constraints[0].MaxSkew = ptr.To[int32](2)
+	c := newCluster(t, args, threeZones()...)
+	c.bind(owned("w1", "Job", "j"), "a1")
+	c.bind(owned("w2", "Job", "j"), "a2")
+	// a holds 2, b and c 0: a third in a would make skew 3.
+	got, _ := c.feasibleNodes(t, owned("w3", "Job", "j"))
+	if fmt.Sprint(got) != "[b1 b2 c1]" {
+		t.Errorf("feasible = %v", got)
+	}
+	c.bind(owned("w3", "Job", "j"), "b1")
+	// a 2, b 1, c 0: a third in a -> 3-0 = 3 > 2; in b -> 2-0 ok.
+	if got, _ := c.feasibleNodes(t, owned("w4", "Job", "j")); fmt.Sprint(got) != "[b1 b2 c1]" {
+		t.Errorf("feasible = %v", got)
+	}
+}
+
+func TestZoneThatCannotTakeThePodDoesNotBlock(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		block func(n *v1.Node)
+		pod   func(p *v1.Pod)
+	}{
+		{"cordoned", func(n *v1.Node) { n.Spec.Unschedulable = true }, nil},
+		{"tainted", func(n *v1.Node) {
+			n.Spec.Taints = []v1.Taint{{Key: "dedicated", Value: "db", Effect: v1.TaintEffectNoSchedule}}
+		}, nil},
+		{"full", func(n *v1.Node) { n.Status.Allocatable[v1.ResourceCPU] = resource.MustParse("500m") }, nil},
+		{"excluded by node selector", nil, func(p *v1.Pod) { p.Spec.NodeSelector = map[string]string{"tier": "gold"} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := threeZones()
+			for _, n := range nodes {
+				switch {
+				case n.Labels[zoneKey] == "c" && tc.block != nil:
+					tc.block(n)
+				case n.Labels[zoneKey] != "c":
+					n.Labels["tier"] = "gold"
+				}
+			}
+			c := newCluster(t, nil, nodes...)
+			c.bind(owned("w1", "ReplicationController", "rc"), "a1")
+			c.bind(owned("w2", "ReplicationController", "rc"), "b1")
+			p := owned("w3", "ReplicationController", "rc")
+			if tc.pod != nil {
+				tc.pod(p)
+			}
+			// Zone c (0 replicas) cannot take the pod: the minimum is a's and
+			// b's 1, so a and b stay open instead of deadlocking on c.
+			got, reasons := c.feasibleNodes(t, p)
+			if len(got) < 5 || !strings.HasPrefix(strings.Join(got, ","), "a1,a2,a3,b1,b2") {
+				t.Errorf("feasible = %v (reasons %v), want all of zones a and b", got, reasons)
+			}
+		})
+	}
+}
+
+func TestTolerationsAndAffinityCountAsFeasible(t *testing.T) {
+	nodes := threeZones()
+	nodes[5].Spec.Taints = []v1.Taint{{Key: "dedicated", Value: "db", Effect: v1.TaintEffectNoSchedule}}
+	c := newCluster(t, nil, nodes...)
+	c.bind(owned("w1", "StatefulSet", "db"), "a1")
+	c.bind(owned("w2", "StatefulSet", "db"), "b1")
+	p := owned("w3", "StatefulSet", "db")
+	p.Spec.Tolerations = []v1.Toleration{{Key: "dedicated", Operator: v1.TolerationOpEqual, Value: "db", Effect: v1.TaintEffectNoSchedule}}
+	// The pod tolerates c's taint, so c (0) is the minimum and a, b (1) are closed... to a second replica: 2-0 > 1.
+	if got, _ := c.feasibleNodes(t, p); fmt.Sprint(got) != "[c1]" {
+		t.Errorf("feasible = %v, want [c1]", got)
+	}
+}
+
+func TestZonesAppearAndVanish(t *testing.T) {
+	c := newCluster(t, nil, mkNode("a1", "a"), mkNode("b1", "b"))
+	c.bind(owned("w1", "StatefulSet", "s"), "a1")
+	c.bind(owned("w2", "StatefulSet", "s"), "b1")
+	// A new, empty zone appears: it becomes the minimum.
+	c.addNode(mkNode("c1", "c"))
+	if got, _ := c.feasibleNodes(t, owned("w3", "StatefulSet", "s")); fmt.Sprint(got) != "[c1]" {
+		t.Errorf("after zone c appeared: feasible = %v, want [c1]", got)
+	}
+	// Zone c vanishes: a and b are level again and both open.
+	delete(c.infos, "c1")
+	c.pl.nodeDeleted(mkNode("c1", "c"))
+	if got, _ := c.feasibleNodes(t, owned("w3", "StatefulSet", "s")); fmt.Sprint(got) != "[a1 b1]" {
+		t.Errorf("after zone c vanished: feasible = %v, want [a1 b1]", got)
+	}
+}
+
+func TestNodesWithoutTheKey(t *testing.T) {
+	// Some nodes zoned, one not: the unzoned node is rejected, as upstream does.
+	c := newCluster(t, nil, mkNode("a1", "a"), mkNode("b1", "b"), mkNode("x", ""))
+	got, reasons := c.feasibleNodes(t, owned("w1", "StatefulSet", "s"))
+	if fmt.Sprint(got) != "[a1 b1]" || !strings.Contains(reasons["x"], "node has no topology.kubernetes.io/zone label") {
+		t.Errorf("feasible = %v, reasons %v", got, reasons)
+	}
+	// A cluster with no zones at all: the zone bound does not apply.
+	c = newCluster(t, nil, mkNode("x", ""), mkNode("y", ""))
+	c.bind(owned("w1", "StatefulSet", "s"), "x")
+	if got, _ := c.feasibleNodes(t, owned("w2", "StatefulSet", "s")); fmt.Sprint(got) != "[x y]" {
+		t.Errorf("zoneless cluster: feasible = %v, want both nodes", got)
+	}
+}
+
+func TestPodsLeftToOthers(t *testing.T) {
+	c := newCluster(t, nil, threeZones()...)
+	state := framework.NewCycleState()
+	withTSC := owned("p", "StatefulSet", "s")
+	withTSC.Spec.TopologySpreadConstraints = []v1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: zoneKey, WhenUnsatisfiable: v1.DoNotSchedule}}
+	optedOut := owned("q", "StatefulSet", "s")
+	optedOut.Annotations = map[string]string{OptOutAnnotation: "true"}
+	for name, p := range map[string]*v1.Pod{
+		"own constraints": withTSC, "opted out": optedOut,
+		"no controller": owned("r", "", ""), "daemonset": owned("d", "DaemonSet", "ds"),
+	} {
+		if _, st := c.pl.PreFilter(context.Background(), state, p, nil); !st.IsSkip() {
+			t.Errorf("%s: PreFilter = %v, want Skip", name, st)
+		}
+		if st := c.pl.PreScore(context.Background(), state, p, nil); !st.IsSkip() {
+			t.Errorf("%s: PreScore = %v, want Skip", name, st)
+		}
+	}
+	// Configured to take pods with their own constraints too.
+	args, _ := DefaultArgs()
+	args.IgnorePodsWithSpreadConstraints = false
+	c = newCluster(t, args, threeZones()...)
+	if _, st := c.pl.PreFilter(context.Background(), state, withTSC, nil); st.IsSkip() {
+		t.Error("pod with its own constraints skipped although configured not to be")
+	}
+}
+
+func TestWorkloadResolution(t *testing.T) {
+	rsIndexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	_ = rsIndexer.Add(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-abc", Namespace: "ns",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr.To(true)}}}})
+	_ = rsIndexer.Add(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "solo-xyz", Namespace: "ns"}})
+	lister := appslisters.NewReplicaSetLister(rsIndexer)
+
+	hashed := owned("h", "ReplicaSet", "api-7f9c")
+	hashed.Labels = map[string]string{"pod-template-hash": "7f9c"}
+	cases := []struct {
+		name     string
+		r        resolver
+		pod      *v1.Pod
+		want     string
+		wantNone bool
+	}{
+		{"rs of a deployment, from the lister", resolver{groupByDeployment: true, replicaSets: lister}, owned("p", "ReplicaSet", "web-abc"), "Deployment ns/web", false},
+		{"rs without owner", resolver{groupByDeployment: true, replicaSets: lister}, owned("p", "ReplicaSet", "solo-xyz"), "ReplicaSet ns/solo-xyz", false},
+		{"rs not yet in the lister, by pod-template-hash", resolver{groupByDeployment: true, replicaSets: lister}, hashed, "Deployment ns/api", false},
+		{"grouping off", resolver{groupByDeployment: false, replicaSets: lister}, owned("p", "ReplicaSet", "web-abc"), "ReplicaSet ns/web-abc", false},
+		{"statefulset", resolver{}, owned("p", "StatefulSet", "db"), "StatefulSet ns/db", false},
+		{"job", resolver{}, owned("p", "Job", "batch"), "Job ns/batch", false},
+		{"replicationcontroller", resolver{}, owned("p", "ReplicationController", "rc"), "ReplicationController ns/rc", false},
+		{"daemonset", resolver{}, owned("p", "DaemonSet", "ds"), "", true},
+		{"bare pod", resolver{}, owned("p", "", ""), "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, ok := tc.r.workloadOf(tc.pod)
+			if ok == tc.wantNone || (ok && w.String() != tc.want) {
+				t.Errorf("workloadOf = %v, %v; want %q", w, ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestRollingUpdateCountsBothReplicaSets(t *testing.T) {
+	c := newCluster(t, nil, threeZones()...)
+	old := owned("old", "ReplicaSet", "web-1111")
+	old.Labels = map[string]string{"pod-template-hash": "1111"}
+	c.bind(old, "a1")
+	nu := owned("new", "ReplicaSet", "web-2222")
+	nu.Labels = map[string]string{"pod-template-hash": "2222"}
+	// The old ReplicaSet's pod in a counts for the Deployment: the new pod avoids a.
+	if got, _ := c.feasibleNodes(t, nu); fmt.Sprint(got) != "[b1 b2 c1]" {
+		t.Errorf("feasible = %v, want zones b and c", got)
+	}
+}
+
+func TestReserveUnreserveAndInformerAgree(t *testing.T) {
+	c := newCluster(t, nil, threeZones()...)
+	p := owned("w1", "StatefulSet", "s")
+	w, _ := c.pl.resolver.workloadOf(p)
+	ctx := context.Background()
+	c.pl.Reserve(ctx, nil, p, "a1")
+	if got := c.pl.counts.perNode(w); got["a1"] != 1 {
+		t.Fatalf("after Reserve: %v", got)
+	}
+	// The informer reports the bound pod: still one, not two.
+	c.bind(p, "a1")
+	if got := c.pl.counts.perNode(w); got["a1"] != 1 || len(got) != 1 {
+		t.Errorf("after the informer confirmed: %v", got)
+	}
+	// An Unreserve for another node does not undo the placement.
+	c.pl.Unreserve(ctx, nil, p, "b1")
+	if got := c.pl.counts.perNode(w); got["a1"] != 1 {
+		t.Errorf("after a stale Unreserve: %v", got)
+	}
+	q := owned("w2", "StatefulSet", "s")
+	c.pl.Reserve(ctx, nil, q, "b1")
+	c.pl.Unreserve(ctx, nil, q, "b1")
+	if got := c.pl.counts.perNode(w); got["b1"] != 0 {
+		t.Errorf("after Unreserve: %v", got)
+	}
+	// A finished pod stops counting; a deleted one too.
+	done := p.DeepCopy()
+	done.Spec.NodeName = "a1"
+	done.Status.Phase = v1.PodSucceeded
+	c.pl.podChanged(done)
+	if got := c.pl.counts.perNode(w); len(got) != 0 {
+		t.Errorf("after the pod finished: %v", got)
+	}
+	c.bind(q, "c1")
+	c.pl.podDeleted(cache.DeletedFinalStateUnknown{Key: "ns/w2", Obj: q})
+	if got := c.pl.counts.perNode(w); len(got) != 0 {
+		t.Errorf("after delete: %v", got)
+	}
+}
+
+func TestScorePrefersLeastLoadedZoneThenNode(t *testing.T) {
+	c := newCluster(t, nil, threeZones()...)
+	// a: 1 (on a1), b: 1 (on b1), c: 1 (c1), then a second in a on a2.
+	c.bind(owned("w1", "StatefulSet", "s"), "a1")
+	c.bind(owned("w2", "StatefulSet", "s"), "b1")
+	c.bind(owned("w3", "StatefulSet", "s"), "c1")
+	c.bind(owned("w4", "StatefulSet", "s"), "a2")
+	p := owned("w5", "StatefulSet", "s")
+	state := framework.NewCycleState()
+	if st := c.pl.PreScore(context.Background(), state, p, nil); !st.IsSuccess() {
+		t.Fatal(st)
+	}
+	var scores framework.NodeScoreList
+	for name, ni := range c.infos {
+		s, st := c.pl.Score(context.Background(), state, p, ni)
+		if !st.IsSuccess() {
+			t.Fatal(st)
+		}
+		scores = append(scores, framework.NodeScore{Name: name, Score: s})
+	}
+	c.pl.NormalizeScore(context.Background(), state, p, scores)
+	got := map[string]int64{}
+	for _, s := range scores {
+		got[s.Name] = s.Score
+	}
+	// Zones b and c hold 1 each, a holds 2. Inside b, b2 (empty) beats b1.
+	if !(got["b2"] == 100 && got["b2"] > got["b1"] && got["b1"] > got["a3"] && got["a3"] > got["a1"] && got["c1"] == got["b1"]) {
+		t.Errorf("scores %v do not rank least-loaded zone then node", got)
+	}
+	if got["a1"] != got["a2"] || got["a1"] != 0 {
+		t.Errorf("most loaded nodes should score 0: %v", got)
+	}
+}
+
+func TestArgsValidation(t *testing.T) {
+	for _, tc := range []struct {
+		args config.ZoneSpreadArgs
+		want string
+	}{
+		{config.ZoneSpreadArgs{}, "ZoneSpreadArgs.constraints: Required value"},
+		{config.ZoneSpreadArgs{Constraints: []config.ZoneSpreadConstraint{{TopologyKey: zoneKey, MaxSkew: ptr.To[int32](0)}}},
+			"ZoneSpreadArgs.constraints[0].maxSkew: Invalid value: 0"},
+		{config.ZoneSpreadArgs{Constraints: []config.ZoneSpreadConstraint{{TopologyKey: zoneKey}, {TopologyKey: zoneKey}}},
+			`ZoneSpreadArgs.constraints[1].topologyKey: Duplicate value: "topology.kubernetes.io/zone"`},
+		{config.ZoneSpreadArgs{Constraints: []config.ZoneSpreadConstraint{{TopologyKey: "bad key!"}}},
+			`ZoneSpreadArgs.constraints[0].topologyKey: Invalid value: "bad key!"`},
+		{config.ZoneSpreadArgs{Constraints: []config.ZoneSpreadConstraint{{TopologyKey: "a"}, {TopologyKey: "b"}, {TopologyKey: "c"}, {TopologyKey: "d"}}},
+			"ZoneSpreadArgs.constraints: Too many: 4: must have at most 3 items"},
+	} {
+		_, err := newWithArgs(&tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
