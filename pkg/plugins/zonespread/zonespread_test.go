@@ -33,8 +33,10 @@ func (f fakeNodeInfos) List() ([]fwk.NodeInfo, error) {
 	}
 	return out, nil
 }
-func (f fakeNodeInfos) HavePodsWithAffinityList() ([]fwk.NodeInfo, error)             { return nil, nil }
-func (f fakeNodeInfos) HavePodsWithRequiredAntiAffinityList() ([]fwk.NodeInfo, error) { return nil, nil }
+func (f fakeNodeInfos) HavePodsWithAffinityList() ([]fwk.NodeInfo, error) { return nil, nil }
+func (f fakeNodeInfos) HavePodsWithRequiredAntiAffinityList() ([]fwk.NodeInfo, error) {
+	return nil, nil
+}
 func (f fakeNodeInfos) Get(name string) (fwk.NodeInfo, error) {
 	if n, ok := f[name]; ok {
 		return n, nil
