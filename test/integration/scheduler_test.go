@@ -12,6 +12,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -346,19 +347,24 @@ current-context: c
 		t.Fatal(err)
 	}
 	cases := []struct {
-		name string
-		args string
-		want []string
+		name   string
+		plugin string
+		args   string
+		want   []string
 	}{
-		{"negative weight", `{resources: [{name: cpu, weight: -2}]}`,
+		{"zonespread maxSkew zero", "ZoneSpread", `{constraints: [{topologyKey: topology.kubernetes.io/zone, maxSkew: 0}]}`,
+			[]string{"ZoneSpread", "constraints[0].maxSkew", "0"}},
+		{"zonespread unknown field", "ZoneSpread", `{constraints: [{topologyKey: topology.kubernetes.io/zone}], skew: 2}`,
+			[]string{"ZoneSpread", "unknown field", "skew"}},
+		{"negative weight", "ResourceAware", `{resources: [{name: cpu, weight: -2}]}`,
 			[]string{"ResourceAware", "resources[0].weight", "-2"}},
-		{"unknown strategy", `{resources: [{name: cpu, strategy: Spread}]}`,
+		{"unknown strategy", "ResourceAware", `{resources: [{name: cpu, strategy: Spread}]}`,
 			[]string{"ResourceAware", "resources[0].strategy", "Spread"}},
-		{"unknown field", `{resources: [{name: cpu}], packing: true}`,
+		{"unknown field", "ResourceAware", `{resources: [{name: cpu}], packing: true}`,
 			[]string{"ResourceAware", "unknown field", "packing"}},
-		{"shape without its strategy", `{resources: [{name: cpu, shape: [{utilization: 0, score: 0}]}]}`,
+		{"shape without its strategy", "ResourceAware", `{resources: [{name: cpu, shape: [{utilization: 0, score: 0}]}]}`,
 			[]string{"ResourceAware", "resources[0].shape"}},
-		{"duplicate resource", `{resources: [{name: cpu}, {name: cpu}]}`,
+		{"duplicate resource", "ResourceAware", `{resources: [{name: cpu}, {name: cpu}]}`,
 			[]string{"ResourceAware", "resources[1].name", "cpu"}},
 	}
 	for _, tc := range cases {
@@ -370,11 +376,11 @@ leaderElection: {leaderElect: false}
 clientConnection: {kubeconfig: %q}
 profiles:
 - schedulerName: placer
-  plugins: {score: {enabled: [{name: ResourceAware}]}}
+  plugins: {multiPoint: {enabled: [{name: %s}]}}
   pluginConfig:
-  - name: ResourceAware
+  - name: %s
     args: %s
-`, kubeconfig, tc.args)
+`, kubeconfig, tc.plugin, tc.plugin, tc.args)
 			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -411,4 +417,16 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// waitGone waits until the named pod in default no longer exists.
+func waitGone(t *testing.T, c kubernetes.Interface, name string) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		_, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatalf("pod %s still there: %v", name, err)
+	}
 }

@@ -140,3 +140,33 @@ func TestEncodeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeZoneSpreadDefaults(t *testing.T) {
+	cfg, err := decode(t, `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: placer
+  pluginConfig:
+  - name: ZoneSpread
+    args: {}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := cfg.Profiles[0].PluginConfig[0].Args.(*config.ZoneSpreadArgs)
+	if !ok {
+		t.Fatalf("args decoded as %T", cfg.Profiles[0].PluginConfig[0].Args)
+	}
+	one := int32(1)
+	want := &config.ZoneSpreadArgs{
+		Constraints: []config.ZoneSpreadConstraint{
+			{TopologyKey: "topology.kubernetes.io/zone", MaxSkew: &one},
+			{TopologyKey: "kubernetes.io/hostname"},
+		},
+		GroupReplicaSetsByDeployment:    true,
+		IgnorePodsWithSpreadConstraints: true,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
