@@ -76,7 +76,7 @@ func statefulSetPods(t *testing.T, c kubernetes.Interface, ss *appsv1.StatefulSe
 	for i := from; i < to; i++ {
 		p := &v1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", ss.Name, i), Namespace: "default",
-				Labels: map[string]string{"app": ss.Name, "apps.kubernetes.io/pod-index": fmt.Sprint(i)},
+				Labels:          map[string]string{"app": ss.Name, "apps.kubernetes.io/pod-index": fmt.Sprint(i)},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: ss.Name, UID: ss.UID, Controller: ptr.To(true)}}},
 			Spec: ss.Spec.Template.Spec,
 		}
