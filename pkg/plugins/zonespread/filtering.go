@@ -3,12 +3,12 @@ package zonespread
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	v1 "k8s.io/api/core/v1"
-	resourcehelper "k8s.io/component-helpers/resource"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
 const preFilterStateKey fwk.StateKey = "PreFilter" + Name
@@ -43,17 +43,17 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
 	s := &preFilterState{workload: w}
-	var feas *feasibility
-	perNode := pl.counts.perNode(w)
+	var feas *topology.Feasibility
+	perNode := pl.perNode(w)
 	for i, c := range pl.constraints {
 		if c.maxSkew == 0 {
 			continue
 		}
 		if feas == nil {
-			feas = newFeasibility(pod, resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{}))
+			feas = topology.NewFeasibility(pod)
 		}
-		h := hardState{constraint: i, counts: pl.index.domainCounts(i, perNode)}
-		h.min, h.minDomain, h.active = pl.effectiveMin(i, h.counts, feas)
+		h := hardState{constraint: i, counts: pl.index.DomainCounts(i, perNode)}
+		h.min, h.minDomain, h.active = pl.index.EffectiveMin(i, h.counts, pl.nodeInfos, feas)
 		s.hard = append(s.hard, h)
 	}
 	if len(s.hard) == 0 {
@@ -61,29 +61,6 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 	}
 	state.Write(preFilterStateKey, s)
 	return nil, nil
-}
-
-// effectiveMin returns the smallest count among domains with at least one
-// node that could take the pod.
-func (pl *ZoneSpread) effectiveMin(i int, counts map[string]int, feas *feasibility) (int, string, bool) {
-	domains := make([]string, 0, len(counts))
-	for d := range counts {
-		domains = append(domains, d)
-	}
-	sort.Slice(domains, func(a, b int) bool {
-		if counts[domains[a]] != counts[domains[b]] {
-			return counts[domains[a]] < counts[domains[b]]
-		}
-		return domains[a] < domains[b]
-	})
-	for _, d := range domains {
-		for _, name := range pl.index.nodesIn(i, d) {
-			if ni, err := pl.nodeInfos.Get(name); err == nil && feas.fits(ni) {
-				return counts[d], d, true
-			}
-		}
-	}
-	return 0, "", false
 }
 
 // PreFilterExtensions returns nil: preemption removing a pod of the same

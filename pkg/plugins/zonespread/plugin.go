@@ -20,6 +20,7 @@ import (
 	"github.com/placer-dev/placer/pkg/apis/config"
 	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
+	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
 // Name is the plugin's name in a KubeSchedulerConfiguration.
@@ -36,9 +37,10 @@ type ZoneSpread struct {
 	constraints                     []constraint
 	ignorePodsWithSpreadConstraints bool
 	resolver                        *resolver
-	counts                          *counts
-	index                           *nodeIndex
-	nodeInfos                       framework.NodeInfoLister
+	// pods maps each workload's placed pods (by UID) to their node.
+	pods      *topology.Tracker[workload, string]
+	index     *topology.NodeIndex
+	nodeInfos framework.NodeInfoLister
 }
 
 var (
@@ -94,7 +96,7 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 	pl := &ZoneSpread{
 		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,
 		resolver:                        &resolver{groupByDeployment: args.GroupReplicaSetsByDeployment},
-		counts:                          newCounts(),
+		pods:                            topology.NewTracker[workload, string](),
 	}
 	keys := make([]string, len(args.Constraints))
 	for i, c := range args.Constraints {
@@ -105,7 +107,7 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 		}
 		pl.constraints = append(pl.constraints, cc)
 	}
-	pl.index = newNodeIndex(keys)
+	pl.index = topology.NewNodeIndex(keys)
 	return pl, nil
 }
 
@@ -156,10 +158,10 @@ func (pl *ZoneSpread) podChanged(obj any) {
 	if !ok {
 		return
 	}
-	if counted(pod) {
-		pl.counts.place(w, pod.UID, pod.Spec.NodeName)
+	if topology.Placed(pod) {
+		pl.pods.Place(w, pod.UID, pod.Spec.NodeName)
 	} else if pod.Spec.NodeName != "" {
-		pl.counts.remove(pod.UID) // finished: it no longer holds a place
+		pl.pods.Remove(pod.UID) // finished: it no longer holds a place
 	}
 }
 
@@ -168,13 +170,13 @@ func (pl *ZoneSpread) podDeleted(obj any) {
 		obj = tomb.Obj
 	}
 	if pod, ok := obj.(*v1.Pod); ok {
-		pl.counts.remove(pod.UID)
+		pl.pods.Remove(pod.UID)
 	}
 }
 
 func (pl *ZoneSpread) nodeChanged(obj any) {
 	if node, ok := obj.(*v1.Node); ok {
-		pl.index.set(node)
+		pl.index.Set(node)
 	}
 }
 
@@ -183,6 +185,15 @@ func (pl *ZoneSpread) nodeDeleted(obj any) {
 		obj = tomb.Obj
 	}
 	if node, ok := obj.(*v1.Node); ok {
-		pl.index.delete(node.Name)
+		pl.index.Delete(node.Name)
 	}
+}
+
+// perNode returns how many placed pods of w each node holds.
+func (pl *ZoneSpread) perNode(w workload) map[string]int {
+	out := map[string]int{}
+	for _, node := range pl.pods.Values(w) {
+		out[node]++
+	}
+	return out
 }

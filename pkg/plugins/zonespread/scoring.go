@@ -27,14 +27,14 @@ func (pl *ZoneSpread) PreScore(_ context.Context, state fwk.CycleState, pod *v1.
 	if !ok {
 		return fwk.NewStatus(fwk.Skip)
 	}
-	perNode := pl.counts.perNode(w)
+	perNode := pl.perNode(w)
 	total := 0
 	for _, n := range perNode {
 		total += n
 	}
 	s := &preScoreState{counts: make([]map[string]int, len(pl.constraints)), base: int64(total) + 2}
 	for i := range pl.constraints {
-		s.counts[i] = pl.index.domainCounts(i, perNode)
+		s.counts[i] = pl.index.DomainCounts(i, perNode)
 	}
 	state.Write(preScoreStateKey, s)
 	return nil
@@ -89,12 +89,12 @@ func (pl *ZoneSpread) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *v1.
 // cycle sees it before the informer does.
 func (pl *ZoneSpread) Reserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) *fwk.Status {
 	if w, ok := pl.resolver.workloadOf(pod); ok {
-		pl.counts.place(w, pod.UID, nodeName)
+		pl.pods.Place(w, pod.UID, nodeName)
 	}
 	return nil
 }
 
 // Unreserve takes back what Reserve counted when binding does not happen.
 func (pl *ZoneSpread) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) {
-	pl.counts.removeIfOn(pod.UID, nodeName)
+	pl.pods.RemoveIf(pod.UID, func(node string) bool { return node == nodeName })
 }

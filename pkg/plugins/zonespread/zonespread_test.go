@@ -340,23 +340,23 @@ func TestReserveUnreserveAndInformerAgree(t *testing.T) {
 	w, _ := c.pl.resolver.workloadOf(p)
 	ctx := context.Background()
 	c.pl.Reserve(ctx, nil, p, "a1")
-	if got := c.pl.counts.perNode(w); got["a1"] != 1 {
+	if got := c.pl.perNode(w); got["a1"] != 1 {
 		t.Fatalf("after Reserve: %v", got)
 	}
 	// The informer reports the bound pod: still one, not two.
 	c.bind(p, "a1")
-	if got := c.pl.counts.perNode(w); got["a1"] != 1 || len(got) != 1 {
+	if got := c.pl.perNode(w); got["a1"] != 1 || len(got) != 1 {
 		t.Errorf("after the informer confirmed: %v", got)
 	}
 	// An Unreserve for another node does not undo the placement.
 	c.pl.Unreserve(ctx, nil, p, "b1")
-	if got := c.pl.counts.perNode(w); got["a1"] != 1 {
+	if got := c.pl.perNode(w); got["a1"] != 1 {
 		t.Errorf("after a stale Unreserve: %v", got)
 	}
 	q := owned("w2", "StatefulSet", "s")
 	c.pl.Reserve(ctx, nil, q, "b1")
 	c.pl.Unreserve(ctx, nil, q, "b1")
-	if got := c.pl.counts.perNode(w); got["b1"] != 0 {
+	if got := c.pl.perNode(w); got["b1"] != 0 {
 		t.Errorf("after Unreserve: %v", got)
 	}
 	// A finished pod stops counting; a deleted one too.
@@ -364,12 +364,12 @@ func TestReserveUnreserveAndInformerAgree(t *testing.T) {
 	done.Spec.NodeName = "a1"
 	done.Status.Phase = v1.PodSucceeded
 	c.pl.podChanged(done)
-	if got := c.pl.counts.perNode(w); len(got) != 0 {
+	if got := c.pl.perNode(w); len(got) != 0 {
 		t.Errorf("after the pod finished: %v", got)
 	}
 	c.bind(q, "c1")
 	c.pl.podDeleted(cache.DeletedFinalStateUnknown{Key: "ns/w2", Obj: q})
-	if got := c.pl.counts.perNode(w); len(got) != 0 {
+	if got := c.pl.perNode(w); len(got) != 0 {
 		t.Errorf("after delete: %v", got)
 	}
 }

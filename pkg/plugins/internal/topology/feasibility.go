@@ -1,33 +1,41 @@
-package zonespread
+package topology
 
 import (
 	v1 "k8s.io/api/core/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
 	v1helper "k8s.io/component-helpers/scheduling/corev1"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	fwk "k8s.io/kube-scheduler/framework"
 	schedutil "k8s.io/kubernetes/pkg/scheduler/util"
 )
 
-// feasibility answers "could this pod run on that node at all?" for the
+// Feasibility answers "could this pod run on that node at all?" for the
 // node-level constraints other plugins enforce: cordons, taints, required
-// node affinity and node selector, and free resources. ZoneSpread uses it to
-// find the domains that can take the pod, so that a zone that cannot (full,
-// cordoned, tainted, or excluded by affinity) does not hold the others back.
-// Constraints that involve other pods (inter-pod affinity, volume topology,
-// ports) are not checked: a domain blocked only by those still counts.
-type feasibility struct {
+// node affinity and node selector, and free resources. The topology plugins
+// use it to find the domains that can take the pod, so that a zone that
+// cannot (full, cordoned, tainted, or excluded by affinity) does not hold the
+// others back. Constraints that involve other pods (inter-pod affinity,
+// volume topology, ports) are not checked: a domain blocked only by those
+// still counts.
+type Feasibility struct {
 	pod      *v1.Pod
 	affinity nodeaffinity.RequiredNodeAffinity
 	requests v1.ResourceList
 }
 
-func newFeasibility(pod *v1.Pod, requests v1.ResourceList) *feasibility {
-	return &feasibility{pod: pod, affinity: nodeaffinity.GetRequiredNodeAffinity(pod), requests: requests}
+// NewFeasibility prepares the checks for pod once per scheduling cycle.
+func NewFeasibility(pod *v1.Pod) *Feasibility {
+	return &Feasibility{
+		pod:      pod,
+		affinity: nodeaffinity.GetRequiredNodeAffinity(pod),
+		requests: resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{}),
+	}
 }
 
 var unschedulableTaint = &v1.Taint{Key: v1.TaintNodeUnschedulable, Effect: v1.TaintEffectNoSchedule}
 
-func (f *feasibility) fits(ni fwk.NodeInfo) bool {
+// Fits reports whether the pod passes the node-level checks on ni.
+func (f *Feasibility) Fits(ni fwk.NodeInfo) bool {
 	node := ni.Node()
 	if node == nil {
 		return false
@@ -46,7 +54,7 @@ func (f *feasibility) fits(ni fwk.NodeInfo) bool {
 	return f.resourcesFit(ni)
 }
 
-func (f *feasibility) resourcesFit(ni fwk.NodeInfo) bool {
+func (f *Feasibility) resourcesFit(ni fwk.NodeInfo) bool {
 	alloc, req := ni.GetAllocatable(), ni.GetRequested()
 	if len(ni.GetPods())+1 > alloc.GetAllowedPodNumber() {
 		return false

@@ -1,0 +1,154 @@
+package topology
+
+import (
+	"sort"
+	"sync"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+)
+
+// NodeIndex groups node names by topology domain for each of its keys, kept
+// up to date from the scheduler's node informer. With it, a PreFilter visits
+// domains, not nodes: how many zones there are, not how many nodes.
+type NodeIndex struct {
+	mu      sync.RWMutex
+	keys    []string
+	labels  map[string][]string              // node -> its value for each key ("" when missing)
+	domains []map[string]map[string]struct{} // per key: value -> node names
+}
+
+// NewNodeIndex indexes nodes by the given label keys.
+func NewNodeIndex(keys []string) *NodeIndex {
+	ix := &NodeIndex{keys: keys, labels: map[string][]string{}, domains: make([]map[string]map[string]struct{}, len(keys))}
+	for i := range ix.domains {
+		ix.domains[i] = map[string]map[string]struct{}{}
+	}
+	return ix
+}
+
+// Set records a node's labels, replacing what was known of it.
+func (ix *NodeIndex) Set(node *v1.Node) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.deleteLocked(node.Name)
+	values := make([]string, len(ix.keys))
+	for i, k := range ix.keys {
+		v, ok := node.Labels[k]
+		if !ok {
+			continue
+		}
+		values[i] = v
+		d := ix.domains[i][v]
+		if d == nil {
+			d = map[string]struct{}{}
+			ix.domains[i][v] = d
+		}
+		d[node.Name] = struct{}{}
+	}
+	ix.labels[node.Name] = values
+}
+
+// Delete forgets a node.
+func (ix *NodeIndex) Delete(name string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.deleteLocked(name)
+}
+
+func (ix *NodeIndex) deleteLocked(name string) {
+	values, ok := ix.labels[name]
+	if !ok {
+		return
+	}
+	delete(ix.labels, name)
+	for i, v := range values {
+		if v == "" {
+			continue
+		}
+		delete(ix.domains[i][v], name)
+		if len(ix.domains[i][v]) == 0 {
+			delete(ix.domains[i], v) // a zone whose last node left is no zone
+		}
+	}
+}
+
+// DomainCounts turns per-node counts into per-domain counts for key i, over
+// every domain that exists now (empty domains count 0). Pods on nodes that
+// are gone or lack the key are not counted.
+func (ix *NodeIndex) DomainCounts(i int, perNode map[string]int) map[string]int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make(map[string]int, len(ix.domains[i]))
+	for v := range ix.domains[i] {
+		out[v] = 0
+	}
+	for node, n := range perNode {
+		if values, ok := ix.labels[node]; ok && values[i] != "" {
+			out[values[i]] += n
+		}
+	}
+	return out
+}
+
+// NodesIn returns the names of the nodes in domain value of key i.
+func (ix *NodeIndex) NodesIn(i int, value string) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.domains[i][value]))
+	for n := range ix.domains[i][value] {
+		out = append(out, n)
+	}
+	return out
+}
+
+// DomainOf returns node's value for key i, and false for an unknown node or
+// one without the label.
+func (ix *NodeIndex) DomainOf(i int, node string) (string, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	values, ok := ix.labels[node]
+	if !ok || values[i] == "" {
+		return "", false
+	}
+	return values[i], true
+}
+
+// Domains returns the values of key i that exist now, sorted: a stable order
+// that the same set of nodes always yields.
+func (ix *NodeIndex) Domains(i int) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.domains[i]))
+	for v := range ix.domains[i] {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// EffectiveMin returns the smallest count among domains of key i that have
+// at least one node on which the pod could run, and that domain. Domains are
+// probed in ascending order of count and the probe stops at the first node
+// that fits, so the work is about the number of domains, not nodes. ok is
+// false when no domain can take the pod.
+func (ix *NodeIndex) EffectiveMin(i int, counts map[string]int, nodes framework.NodeInfoLister, f *Feasibility) (minCount int, domain string, ok bool) {
+	domains := make([]string, 0, len(counts))
+	for d := range counts {
+		domains = append(domains, d)
+	}
+	sort.Slice(domains, func(a, b int) bool {
+		if counts[domains[a]] != counts[domains[b]] {
+			return counts[domains[a]] < counts[domains[b]]
+		}
+		return domains[a] < domains[b]
+	})
+	for _, d := range domains {
+		for _, name := range ix.NodesIn(i, d) {
+			if ni, err := nodes.Get(name); err == nil && f.Fits(ni) {
+				return counts[d], d, true
+			}
+		}
+	}
+	return 0, "", false
+}
