@@ -30,6 +30,7 @@ import (
 	_ "github.com/placer-dev/placer/pkg/apis/config/scheme"
 
 	"github.com/placer-dev/placer/pkg/plugins/resourceaware"
+	"github.com/placer-dev/placer/pkg/plugins/statefulset"
 	"github.com/placer-dev/placer/pkg/plugins/zonespread"
 )
 
@@ -38,6 +39,7 @@ func Placer() frameworkruntime.Registry {
 	return frameworkruntime.Registry{
 		resourceaware.Name: resourceaware.New,
 		zonespread.Name:    zonespread.New,
+		statefulset.Name:   statefulset.New,
 	}
 }
 

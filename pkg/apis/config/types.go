@@ -142,3 +142,34 @@ type ZoneSpreadConstraint struct {
 	// domain that can take the pod) ≤ MaxSkew. Unset: scored only.
 	MaxSkew *int32
 }
+
+// QuorumPolicy says what StatefulSetAware does when the cluster has too few
+// domains for every replica set to survive the loss of one.
+type QuorumPolicy string
+
+const (
+	// DoNotSchedule leaves the pod pending, with the reason on it.
+	DoNotSchedule QuorumPolicy = "DoNotSchedule"
+	// ScheduleAnyway places the pod where the set has the fewest replicas,
+	// and records a warning event on it.
+	ScheduleAnyway QuorumPolicy = "ScheduleAnyway"
+)
+
+// QuorumPolicies lists every policy.
+var QuorumPolicies = []QuorumPolicy{DoNotSchedule, ScheduleAnyway}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// StatefulSetAwareArgs configures the StatefulSetAware plugin.
+type StatefulSetAwareArgs struct {
+	metav1.TypeMeta
+
+	// TopologyKey is the node label whose domains (zones) must each be
+	// losable without losing a set's quorum.
+	TopologyKey string
+	// WhenQuorumAtRisk applies when there are too few domains for that.
+	WhenQuorumAtRisk QuorumPolicy
+	// PrimarySelector picks a set's primary among its pods by label; nil
+	// means the pod with ordinal 0.
+	PrimarySelector *metav1.LabelSelector
+}

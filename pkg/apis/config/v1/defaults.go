@@ -83,3 +83,14 @@ func SetDefaults_ZoneSpreadArgs(obj *ZoneSpreadArgs) {
 		obj.IgnorePodsWithSpreadConstraints = ptr.To(true)
 	}
 }
+
+// SetDefaults_StatefulSetAwareArgs fills in what the user left out.
+func SetDefaults_StatefulSetAwareArgs(obj *StatefulSetAwareArgs) {
+	if obj.TopologyKey == "" {
+		obj.TopologyKey = zoneKey
+	}
+	if obj.WhenQuorumAtRisk == "" {
+		// A database on a small cluster still runs, and says it is at risk.
+		obj.WhenQuorumAtRisk = "ScheduleAnyway"
+	}
+}

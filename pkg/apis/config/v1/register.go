@@ -23,6 +23,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(SchemeGroupVersion,
 		&ResourceAwareArgs{},
 		&ZoneSpreadArgs{},
+		&StatefulSetAwareArgs{},
 	)
 	return nil
 }

@@ -112,3 +112,26 @@ type ZoneSpreadConstraint struct {
 	// Unset: the key is only scored.
 	MaxSkew *int32 `json:"maxSkew,omitempty"`
 }
+
+// QuorumPolicy is DoNotSchedule or ScheduleAnyway.
+type QuorumPolicy string
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// StatefulSetAwareArgs configures the StatefulSetAware plugin.
+type StatefulSetAwareArgs struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// TopologyKey is the node label whose domains (zones) must each be
+	// losable without losing a set's quorum. Defaults to topology.kubernetes.io/zone.
+	TopologyKey string `json:"topologyKey,omitempty"`
+	// WhenQuorumAtRisk applies when there are too few domains for every
+	// replica set to survive the loss of one: DoNotSchedule, or
+	// ScheduleAnyway (the default) with the fewest replicas per domain and a
+	// warning event on the pod.
+	WhenQuorumAtRisk QuorumPolicy `json:"whenQuorumAtRisk,omitempty"`
+	// PrimarySelector picks a set's primary among its pods by label (for
+	// example role=primary, kept up to date by the database's operator).
+	// Unset: the pod with ordinal 0 is the primary.
+	PrimarySelector *metav1.LabelSelector `json:"primarySelector,omitempty"`
+}

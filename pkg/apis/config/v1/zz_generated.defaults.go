@@ -16,12 +16,17 @@ import (
 // All generated defaulters are covering - they call all nested defaulters.
 func RegisterDefaults(scheme *runtime.Scheme) error {
 	scheme.AddTypeDefaultingFunc(&ResourceAwareArgs{}, func(obj interface{}) { SetObjectDefaults_ResourceAwareArgs(obj.(*ResourceAwareArgs)) })
+	scheme.AddTypeDefaultingFunc(&StatefulSetAwareArgs{}, func(obj interface{}) { SetObjectDefaults_StatefulSetAwareArgs(obj.(*StatefulSetAwareArgs)) })
 	scheme.AddTypeDefaultingFunc(&ZoneSpreadArgs{}, func(obj interface{}) { SetObjectDefaults_ZoneSpreadArgs(obj.(*ZoneSpreadArgs)) })
 	return nil
 }
 
 func SetObjectDefaults_ResourceAwareArgs(in *ResourceAwareArgs) {
 	SetDefaults_ResourceAwareArgs(in)
+}
+
+func SetObjectDefaults_StatefulSetAwareArgs(in *StatefulSetAwareArgs) {
+	SetDefaults_StatefulSetAwareArgs(in)
 }
 
 func SetObjectDefaults_ZoneSpreadArgs(in *ZoneSpreadArgs) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	v1 "k8s.io/api/core/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	v1helper "k8s.io/kubernetes/pkg/apis/core/v1/helper"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -164,6 +165,28 @@ func ValidateZoneSpreadArgs(path *field.Path, args *config.ZoneSpreadArgs) error
 		if c.MaxSkew != nil && *c.MaxSkew < 1 {
 			errs = append(errs, field.Invalid(p.Child("maxSkew"), *c.MaxSkew, "must be at least 1 (leave it out for a key that is only scored)"))
 		}
+	}
+	return errs.ToAggregate()
+}
+
+// ValidateStatefulSetAwareArgs checks the arguments of the StatefulSetAware plugin.
+func ValidateStatefulSetAwareArgs(path *field.Path, args *config.StatefulSetAwareArgs) error {
+	var errs field.ErrorList
+	keyPath := path.Child("topologyKey")
+	if args.TopologyKey == "" {
+		errs = append(errs, field.Required(keyPath, "a node label key"))
+	}
+	for _, msg := range utilvalidation.IsQualifiedName(args.TopologyKey) {
+		if args.TopologyKey != "" {
+			errs = append(errs, field.Invalid(keyPath, args.TopologyKey, msg))
+		}
+	}
+	if !slices.Contains(config.QuorumPolicies, args.WhenQuorumAtRisk) {
+		errs = append(errs, field.NotSupported(path.Child("whenQuorumAtRisk"), args.WhenQuorumAtRisk, config.QuorumPolicies))
+	}
+	if args.PrimarySelector != nil {
+		errs = append(errs, metav1validation.ValidateLabelSelector(args.PrimarySelector,
+			metav1validation.LabelSelectorValidationOptions{}, path.Child("primarySelector"))...)
 	}
 	return errs.ToAggregate()
 }

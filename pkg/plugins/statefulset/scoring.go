@@ -1,0 +1,128 @@
+package statefulset
+
+import (
+	"context"
+
+	v1 "k8s.io/api/core/v1"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+)
+
+// Placement rules, as the placements metric names them.
+const (
+	ruleVolumeZone      = "volume_zone"
+	rulePrimaryIsolated = "primary_isolated"
+	ruleOrdinalZone     = "ordinal_zone"
+	ruleFewestPerZone   = "fewest_per_zone"
+	ruleOther           = "other"
+)
+
+// Weights of the primary's preferences: a zone with no other replica comes
+// before its ordinal's zone.
+const (
+	primaryIsolationScore = 70
+	primaryOrdinalScore   = framework.MaxNodeScore - primaryIsolationScore
+)
+
+// PreScore needs nothing beyond PreFilter's state; it skips pods that are
+// not StatefulSet replicas.
+func (pl *StatefulSetAware) PreScore(_ context.Context, state fwk.CycleState, _ *v1.Pod, _ []fwk.NodeInfo) *fwk.Status {
+	if _, err := readState(state); err != nil {
+		return fwk.NewStatus(fwk.Skip)
+	}
+	return nil
+}
+
+// preferredZone is the zone ordinal i prefers: the i-th in sorted order,
+// round robin. The same zones always give the same answer, so a replica
+// deleted and recreated goes back where it was, and every prefix of
+// ordinals (what a scale-down leaves) is balanced.
+func (st *cycleState) preferredZone() string {
+	if len(st.zones) == 0 {
+		return ""
+	}
+	return st.zones[st.ordinal%len(st.zones)]
+}
+
+// anyZoneWithoutReplicas reports whether some zone holds none of the set's
+// other replicas.
+func (st *cycleState) anyZoneWithoutReplicas() bool {
+	for _, z := range st.zones {
+		if st.zoneCounts[z] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Score: a pod whose claim is bound to a zonal volume scores its volume's
+// zone 100 and the others 0, agreeing with VolumeZone. Otherwise a replica
+// scores its ordinal's zone 100; the primary scores 70 for a zone with no
+// other replica (when one exists) plus 30 for its ordinal's zone.
+func (pl *StatefulSetAware) Score(_ context.Context, state fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
+	st, err := readState(state)
+	if err != nil {
+		return 0, fwk.AsStatus(err)
+	}
+	zone := nodeInfo.Node().Labels[pl.key]
+	if st.volumeZone != "" {
+		return boolScore(zone == st.volumeZone, framework.MaxNodeScore), nil
+	}
+	onOrdinal := zone != "" && zone == st.preferredZone()
+	if st.primary && st.anyZoneWithoutReplicas() {
+		isolated := zone != "" && st.zoneCounts[zone] == 0
+		return boolScore(isolated, primaryIsolationScore) + boolScore(onOrdinal, primaryOrdinalScore), nil
+	}
+	return boolScore(onOrdinal, framework.MaxNodeScore), nil
+}
+
+func boolScore(b bool, v int64) int64 {
+	if b {
+		return v
+	}
+	return 0
+}
+
+// ScoreExtensions returns nil: scores are already in [0, MaxNodeScore].
+func (pl *StatefulSetAware) ScoreExtensions() framework.ScoreExtensions { return nil }
+
+// Reserve records the replica where it is about to be bound, so that the
+// next replica's cycle sees it before the informer does.
+func (pl *StatefulSetAware) Reserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) *fwk.Status {
+	if s, ordinal, ok := identity(pod); ok {
+		pl.members.Place(s, pod.UID, member{node: nodeName, ordinal: ordinal, primary: pl.isPrimary(pod, ordinal)})
+	}
+	return nil
+}
+
+// Unreserve takes back what Reserve recorded when binding does not happen.
+func (pl *StatefulSetAware) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) {
+	pl.members.RemoveIf(pod.UID, func(m member) bool { return m.node == nodeName })
+}
+
+// PostBind counts the placement by the rule that decided it and, when the
+// quorum could not be protected, tells the pod so in a warning event.
+func (pl *StatefulSetAware) PostBind(_ context.Context, state fwk.CycleState, pod *v1.Pod, nodeName string) {
+	st, err := readState(state)
+	if err != nil {
+		return
+	}
+	zone, _ := pl.index.DomainOf(0, nodeName)
+	rule := ruleOther
+	switch {
+	case st.volumeZone != "" && zone == st.volumeZone:
+		rule = ruleVolumeZone
+	case !st.protected:
+		rule = ruleFewestPerZone
+	case st.primary && st.anyZoneWithoutReplicas() && st.zoneCounts[zone] == 0:
+		rule = rulePrimaryIsolated
+	case zone != "" && zone == st.preferredZone():
+		rule = ruleOrdinalZone
+	}
+	placements.WithLabelValues(rule).Inc()
+	if !st.protected && pl.recorder != nil {
+		// The note goes through a format string: pass it as an argument.
+		pl.recorder.Eventf(pod, nil, v1.EventTypeWarning, "QuorumAtRisk", "Scheduling", "%s",
+			unprotectableReason(st, pl.policy)+": placed where the set has the fewest replicas")
+	}
+}
