@@ -46,6 +46,22 @@ func startPlacer(t *testing.T, nodes ...*v1.Node) (*controlplane.ControlPlane, *
 	return cp, proc, kubernetes.NewForConfigOrDie(cp.Config)
 }
 
+// startWithConfig is startPlacer with a configuration of the test's own
+// (its clientConnection.kubeconfig is filled in).
+func startWithConfig(t *testing.T, config string, nodes ...*v1.Node) (*controlplane.ControlPlane, *schedproc.Process, kubernetes.Interface) {
+	t.Helper()
+	cp := controlplane.StartForTest(t, controlplane.Options{})
+	createNodes(t, kubernetes.NewForConfigOrDie(cp.Config), nodes...)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "given.yaml")
+	if err := os.WriteFile(src, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proc := schedproc.Start(t, schedproc.ConfigWithKubeconfig(t, src, cp.KubeconfigPath, dir), cp.KubeconfigPath)
+	proc.WaitHealthy(t, hangGuard)
+	return cp, proc, kubernetes.NewForConfigOrDie(cp.Config)
+}
+
 func node(name string, cpu, mem string, gpus int64) *v1.Node {
 	alloc := v1.ResourceList{
 		v1.ResourceCPU:    resource.MustParse(cpu),
@@ -136,9 +152,32 @@ func waitBound(t *testing.T, c kubernetes.Interface, names ...string) map[string
 		return true, nil
 	})
 	if err != nil {
-		t.Fatalf("pods not all bound: placed so far %v: %v", placed, err)
+		t.Fatalf("pods not all bound: placed so far %v: %v\n%s", placed, err, whyPending(c, names, placed))
 	}
 	return placed
+}
+
+// whyPending lists the scheduler's reason for each named pod not yet bound.
+func whyPending(c kubernetes.Interface, names []string, placed map[string]string) string {
+	var b strings.Builder
+	for _, n := range names {
+		if placed[n] != "" {
+			continue
+		}
+		p, err := c.CoreV1().Pods("default").Get(context.Background(), n, metav1.GetOptions{})
+		if err != nil {
+			fmt.Fprintf(&b, "  %s: %v\n", n, err)
+			continue
+		}
+		fmt.Fprintf(&b, "  %s:", n)
+		for _, cond := range p.Status.Conditions {
+			if cond.Type == v1.PodScheduled {
+				fmt.Fprintf(&b, " %s: %s", cond.Reason, cond.Message)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 func TestSchedulerBindsItsPodsOnly(t *testing.T) {

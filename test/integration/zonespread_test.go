@@ -144,17 +144,21 @@ func TestZoneSpreadThroughTheBinary(t *testing.T) {
 	}
 	db := statefulSetPods(t, c, ss, 0, 3)
 	waitBound(t, c, db...)
-	db = append(db, statefulSetPods(t, c, ss, 3, 5)...) // scale up to 5
+	// Scale up to 5 as the controller does: spec.replicas first, then the pods.
+	ss = scaleStatefulSet(t, c, ss, 5)
+	db = append(db, statefulSetPods(t, c, ss, 3, 5)...)
 	placed = waitBound(t, c, db...)
 	if s := skew(zoneCounts(t, c, placed, db, zones)); s > 1 {
 		t.Errorf("StatefulSet db at 5 per zone %v: skew %d", zoneCounts(t, c, placed, db, zones), s)
 	}
 	// Scale down to 4 (highest ordinal first), then back up to 5: the new
 	// db-4 goes where the set is thinnest.
+	ss = scaleStatefulSet(t, c, ss, 4)
 	if err := c.CoreV1().Pods("default").Delete(context.Background(), "db-4", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
 		t.Fatal(err)
 	}
 	waitGone(t, c, "db-4")
+	ss = scaleStatefulSet(t, c, ss, 5)
 	db = append(db[:4], statefulSetPods(t, c, ss, 4, 5)...)
 	placed = waitBound(t, c, db...)
 	dbZones := zoneCounts(t, c, placed, db, zones)
@@ -167,4 +171,15 @@ func TestZoneSpreadThroughTheBinary(t *testing.T) {
 		}
 	}
 	t.Logf("web per zone %v, db per zone %v", webZones, dbZones)
+}
+
+func scaleStatefulSet(t *testing.T, c kubernetes.Interface, ss *appsv1.StatefulSet, replicas int) *appsv1.StatefulSet {
+	t.Helper()
+	ss = ss.DeepCopy()
+	ss.Spec.Replicas = ptr.To(int32(replicas))
+	out, err := c.AppsV1().StatefulSets("default").Update(context.Background(), ss, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
