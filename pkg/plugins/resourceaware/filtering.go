@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 )
 
 const preFilterStateKey fwk.StateKey = "PreFilter" + Name
@@ -58,14 +60,10 @@ func (pl *ResourceAware) PreFilterExtensions() framework.PreFilterExtensions { r
 // ceiling, so that kubectl describe pod explains an unschedulable pod.
 // Only resources the pod requests are checked: a pod that asks for none of a
 // resource cannot push it higher, even on a node already above its ceiling.
-func (pl *ResourceAware) Filter(_ context.Context, state fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
-	c, err := state.Read(preFilterStateKey)
+func (pl *ResourceAware) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
+	s, err := state.Read[*preFilterState](cycle, preFilterStateKey)
 	if err != nil {
-		return fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preFilterStateKey, err))
-	}
-	s, ok := c.(*preFilterState)
-	if !ok {
-		return fwk.AsStatus(fmt.Errorf("%q has type %T", preFilterStateKey, c))
+		return fwk.AsStatus(err)
 	}
 	for i, ceil := range pl.ceilings {
 		req := s.requests[i]

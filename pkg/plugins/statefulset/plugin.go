@@ -17,10 +17,10 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
-	kubeschedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/apis/config/scheme"
 	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
@@ -71,19 +71,8 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 	pl.pvcs = inf.Core().V1().PersistentVolumeClaims().Lister()
 	pl.pvs = inf.Core().V1().PersistentVolumes().Lister()
 	pl.recorder = h.EventRecorder()
-	if _, err := inf.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    pl.podChanged,
-		UpdateFunc: func(_, obj any) { pl.podChanged(obj) },
-		DeleteFunc: pl.podDeleted,
-	}); err != nil {
-		return nil, fmt.Errorf("%s: watching pods: %w", Name, err)
-	}
-	if _, err := inf.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    pl.nodeChanged,
-		UpdateFunc: func(_, obj any) { pl.nodeChanged(obj) },
-		DeleteFunc: pl.nodeDeleted,
-	}); err != nil {
-		return nil, fmt.Errorf("%s: watching nodes: %w", Name, err)
+	if err := topology.Watch(h, pl.podEvents(), pl.index); err != nil {
+		return nil, fmt.Errorf("%s: watching pods and nodes: %w", Name, err)
 	}
 	return pl, nil
 }
@@ -121,10 +110,8 @@ func argsFrom(obj runtime.Object) (*config.StatefulSetAwareArgs, error) {
 
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.StatefulSetAwareArgs, error) {
-	v1args := &configv1.StatefulSetAwareArgs{}
-	kubeschedulerscheme.Scheme.Default(v1args)
 	args := &config.StatefulSetAwareArgs{}
-	if err := kubeschedulerscheme.Scheme.Convert(v1args, args, nil); err != nil {
+	if err := scheme.Default(&configv1.StatefulSetAwareArgs{}, args); err != nil {
 		return nil, fmt.Errorf("defaulting arguments of plugin %s: %w", Name, err)
 	}
 	return args, nil
@@ -141,11 +128,12 @@ func (pl *StatefulSetAware) isPrimary(pod *v1.Pod, ordinal int) bool {
 	return pl.primary.Matches(labels.Set(pod.Labels))
 }
 
-func (pl *StatefulSetAware) podChanged(obj any) {
-	pod, ok := obj.(*v1.Pod)
-	if !ok {
-		return
-	}
+// podEvents keeps the tracker in step with the scheduler's pod informer.
+func (pl *StatefulSetAware) podEvents() cache.ResourceEventHandler {
+	return topology.PodHandler(pl.podChanged, func(pod *v1.Pod) { pl.members.Remove(pod.UID) })
+}
+
+func (pl *StatefulSetAware) podChanged(pod *v1.Pod) {
 	s, ordinal, ok := identity(pod)
 	if !ok {
 		return
@@ -154,29 +142,5 @@ func (pl *StatefulSetAware) podChanged(obj any) {
 		pl.members.Place(s, pod.UID, member{node: pod.Spec.NodeName, ordinal: ordinal, primary: pl.isPrimary(pod, ordinal)})
 	} else if pod.Spec.NodeName != "" {
 		pl.members.Remove(pod.UID)
-	}
-}
-
-func (pl *StatefulSetAware) podDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if pod, ok := obj.(*v1.Pod); ok {
-		pl.members.Remove(pod.UID)
-	}
-}
-
-func (pl *StatefulSetAware) nodeChanged(obj any) {
-	if node, ok := obj.(*v1.Node); ok {
-		pl.index.Set(node)
-	}
-}
-
-func (pl *StatefulSetAware) nodeDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if node, ok := obj.(*v1.Node); ok {
-		pl.index.Delete(node.Name)
 	}
 }

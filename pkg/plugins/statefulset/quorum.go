@@ -9,6 +9,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -174,16 +175,8 @@ func reject(reason string, code fwk.Code, msg string) *fwk.Status {
 	return fwk.NewStatus(code, msg)
 }
 
-func readState(state fwk.CycleState) (*cycleState, error) {
-	c, err := state.Read(stateKey)
-	if err != nil {
-		return nil, fmt.Errorf("reading %q from cycle state: %w", stateKey, err)
-	}
-	st, ok := c.(*cycleState)
-	if !ok {
-		return nil, fmt.Errorf("%q has type %T", stateKey, c)
-	}
-	return st, nil
+func readState(cycle fwk.CycleState) (*cycleState, error) {
+	return state.Read[*cycleState](cycle, stateKey)
 }
 
 // EventsToRegister: replicas placed or removed, nodes and zones changing,

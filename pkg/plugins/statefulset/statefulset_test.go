@@ -20,29 +20,16 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
 const zoneKey = "topology.kubernetes.io/zone"
-
-type fakeNodeInfos map[string]*framework.NodeInfo
-
-func (f fakeNodeInfos) List() ([]fwk.NodeInfo, error)                     { return nil, nil }
-func (f fakeNodeInfos) HavePodsWithAffinityList() ([]fwk.NodeInfo, error) { return nil, nil }
-func (f fakeNodeInfos) HavePodsWithRequiredAntiAffinityList() ([]fwk.NodeInfo, error) {
-	return nil, nil
-}
-func (f fakeNodeInfos) Get(name string) (fwk.NodeInfo, error) {
-	if n, ok := f[name]; ok {
-		return n, nil
-	}
-	return nil, fmt.Errorf("node %q not found", name)
-}
 
 // env is a StatefulSetAware with nodes, sets, claims and volumes fed as the
 // informers and listers would.
 type env struct {
 	pl     *StatefulSetAware
-	infos  fakeNodeInfos
+	infos  topology.NodeInfoMap
 	sets   cache.Indexer
 	pvcs   cache.Indexer
 	pvs    cache.Indexer
@@ -61,7 +48,7 @@ func newEnv(t *testing.T, args *config.StatefulSetAwareArgs, zones, nodesPerZone
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{pl: pl, infos: fakeNodeInfos{},
+	e := &env{pl: pl, infos: topology.NodeInfoMap{},
 		sets: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
 		pvcs: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
 		pvs:  cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
@@ -85,7 +72,7 @@ func (e *env) addNode(name, zone string) {
 	ni := framework.NewNodeInfo()
 	ni.SetNode(n)
 	e.infos[name] = ni
-	e.pl.nodeChanged(n)
+	e.pl.index.Handler().OnAdd(n, false)
 }
 
 func (e *env) setReplicas(name string, r int) {
@@ -141,7 +128,7 @@ func (e *env) schedule(t *testing.T, pod *v1.Pod) (string, *fwk.Status) {
 	e.pl.Reserve(ctx, state, pod, best)
 	bound := pod.DeepCopy()
 	bound.Spec.NodeName = best
-	e.pl.podChanged(bound) // the informer's confirmation
+	e.pl.podEvents().OnAdd(bound, false) // the informer's confirmation
 	e.pl.PostBind(ctx, state, pod, best)
 	return best, nil
 }
@@ -248,7 +235,7 @@ func TestOrdinalsKeepTheirZone(t *testing.T) {
 		}
 	}
 	// db-1 is deleted and recreated (a new UID): it returns to its zone.
-	e.pl.podDeleted(pods[1])
+	e.pl.podEvents().OnDelete(pods[1])
 	node, _ := e.schedule(t, e.pod("db", 1))
 	if zoneOf(node) != zones[1] {
 		t.Errorf("recreated db-1 went to %s, had %s", zoneOf(node), zones[1])
@@ -348,7 +335,7 @@ func TestPrimaryApart(t *testing.T) {
 	for ordinal, node := range map[int]string{1: "z0-n0", 2: "z1-n0", 3: "z1-n1"} {
 		p := e.pod("pg", ordinal)
 		p.Spec.NodeName = node
-		e.pl.podChanged(p)
+		e.pl.podEvents().OnAdd(p, false)
 	}
 	primary := e.pod("pg", 0)
 	primary.Labels["role"] = "primary"

@@ -8,6 +8,7 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
+	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -69,14 +70,10 @@ func (pl *ZoneSpread) PreFilterExtensions() framework.PreFilterExtensions { retu
 
 // Filter enforces maxSkew: with the pod placed, its domain may hold at most
 // maxSkew more replicas than the emptiest domain that can take the pod.
-func (pl *ZoneSpread) Filter(_ context.Context, state fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
-	c, err := state.Read(preFilterStateKey)
+func (pl *ZoneSpread) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
+	s, err := state.Read[*preFilterState](cycle, preFilterStateKey)
 	if err != nil {
-		return fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preFilterStateKey, err))
-	}
-	s, ok := c.(*preFilterState)
-	if !ok {
-		return fwk.AsStatus(fmt.Errorf("%q has type %T", preFilterStateKey, c))
+		return fwk.AsStatus(err)
 	}
 	node := nodeInfo.Node()
 	for _, h := range s.hard {

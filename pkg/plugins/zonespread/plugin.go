@@ -14,10 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
-	kubeschedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/apis/config/scheme"
 	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
@@ -68,22 +68,10 @@ func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework
 	if args.GroupReplicaSetsByDeployment {
 		pl.resolver.replicaSets = informers.Apps().V1().ReplicaSets().Lister()
 	}
-	logger := klog.FromContext(ctx)
-	if _, err := informers.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { pl.podChanged(obj) },
-		UpdateFunc: func(_, obj any) { pl.podChanged(obj) },
-		DeleteFunc: pl.podDeleted,
-	}); err != nil {
-		return nil, fmt.Errorf("%s: watching pods: %w", Name, err)
+	if err := topology.Watch(h, pl.podEvents(), pl.index); err != nil {
+		return nil, fmt.Errorf("%s: watching pods and nodes: %w", Name, err)
 	}
-	if _, err := informers.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { pl.nodeChanged(obj) },
-		UpdateFunc: func(_, obj any) { pl.nodeChanged(obj) },
-		DeleteFunc: pl.nodeDeleted,
-	}); err != nil {
-		return nil, fmt.Errorf("%s: watching nodes: %w", Name, err)
-	}
-	logger.V(2).Info("ZoneSpread ready", "constraints", pl.constraints)
+	klog.FromContext(ctx).V(2).Info("ZoneSpread ready", "constraints", pl.constraints)
 	return pl, nil
 }
 
@@ -124,10 +112,8 @@ func argsFrom(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
 
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.ZoneSpreadArgs, error) {
-	v1args := &configv1.ZoneSpreadArgs{}
-	kubeschedulerscheme.Scheme.Default(v1args)
 	args := &config.ZoneSpreadArgs{}
-	if err := kubeschedulerscheme.Scheme.Convert(v1args, args, nil); err != nil {
+	if err := scheme.Default(&configv1.ZoneSpreadArgs{}, args); err != nil {
 		return nil, fmt.Errorf("defaulting arguments of plugin %s: %w", Name, err)
 	}
 	return args, nil
@@ -149,11 +135,12 @@ func (pl *ZoneSpread) applies(pod *v1.Pod) (workload, bool) {
 	return pl.resolver.workloadOf(pod)
 }
 
-func (pl *ZoneSpread) podChanged(obj any) {
-	pod, ok := obj.(*v1.Pod)
-	if !ok {
-		return
-	}
+// podEvents keeps the tracker in step with the scheduler's pod informer.
+func (pl *ZoneSpread) podEvents() cache.ResourceEventHandler {
+	return topology.PodHandler(pl.podChanged, func(pod *v1.Pod) { pl.pods.Remove(pod.UID) })
+}
+
+func (pl *ZoneSpread) podChanged(pod *v1.Pod) {
 	w, ok := pl.resolver.workloadOf(pod)
 	if !ok {
 		return
@@ -162,30 +149,6 @@ func (pl *ZoneSpread) podChanged(obj any) {
 		pl.pods.Place(w, pod.UID, pod.Spec.NodeName)
 	} else if pod.Spec.NodeName != "" {
 		pl.pods.Remove(pod.UID) // finished: it no longer holds a place
-	}
-}
-
-func (pl *ZoneSpread) podDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if pod, ok := obj.(*v1.Pod); ok {
-		pl.pods.Remove(pod.UID)
-	}
-}
-
-func (pl *ZoneSpread) nodeChanged(obj any) {
-	if node, ok := obj.(*v1.Node); ok {
-		pl.index.Set(node)
-	}
-}
-
-func (pl *ZoneSpread) nodeDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if node, ok := obj.(*v1.Node); ok {
-		pl.index.Delete(node.Name)
 	}
 }
 

@@ -2,11 +2,12 @@ package zonespread
 
 import (
 	"context"
-	"fmt"
 
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 )
 
 const preScoreStateKey fwk.StateKey = "PreScore" + Name
@@ -44,12 +45,11 @@ func (pl *ZoneSpread) PreScore(_ context.Context, state fwk.CycleState, pod *v1.
 // the replicas in the node's domain of the first key, then of the next, each
 // key outweighing all that follow. A node without a key's label counts as
 // the most loaded there.
-func (pl *ZoneSpread) Score(_ context.Context, state fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
-	c, err := state.Read(preScoreStateKey)
+func (pl *ZoneSpread) Score(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
+	s, err := state.Read[*preScoreState](cycle, preScoreStateKey)
 	if err != nil {
-		return 0, fwk.AsStatus(fmt.Errorf("reading %q from cycle state: %w", preScoreStateKey, err))
+		return 0, fwk.AsStatus(err)
 	}
-	s := c.(*preScoreState)
 	labels := nodeInfo.Node().Labels
 	var load int64
 	for i, con := range pl.constraints {

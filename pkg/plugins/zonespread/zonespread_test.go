@@ -14,35 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
-	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
 const zoneKey, hostKey = "topology.kubernetes.io/zone", "kubernetes.io/hostname"
-
-// fakeNodeInfos is the scheduler snapshot's node lister, over a fixed set.
-type fakeNodeInfos map[string]*framework.NodeInfo
-
-func (f fakeNodeInfos) List() ([]fwk.NodeInfo, error) {
-	var out []fwk.NodeInfo
-	for _, n := range f {
-		out = append(out, n)
-	}
-	return out, nil
-}
-func (f fakeNodeInfos) HavePodsWithAffinityList() ([]fwk.NodeInfo, error) { return nil, nil }
-func (f fakeNodeInfos) HavePodsWithRequiredAntiAffinityList() ([]fwk.NodeInfo, error) {
-	return nil, nil
-}
-func (f fakeNodeInfos) Get(name string) (fwk.NodeInfo, error) {
-	if n, ok := f[name]; ok {
-		return n, nil
-	}
-	return nil, fmt.Errorf("node %q not found", name)
-}
 
 func mkNode(name, zone string) *v1.Node {
 	labels := map[string]string{hostKey: name}
@@ -69,7 +48,7 @@ func owned(name, kind, owner string) *v1.Pod {
 // handlers, as the informers would.
 type cluster struct {
 	pl    *ZoneSpread
-	infos fakeNodeInfos
+	infos topology.NodeInfoMap
 }
 
 func newCluster(t *testing.T, args *config.ZoneSpreadArgs, nodes ...*v1.Node) *cluster {
@@ -84,7 +63,7 @@ func newCluster(t *testing.T, args *config.ZoneSpreadArgs, nodes ...*v1.Node) *c
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{pl: pl, infos: fakeNodeInfos{}}
+	c := &cluster{pl: pl, infos: topology.NodeInfoMap{}}
 	pl.nodeInfos = c.infos
 	for _, n := range nodes {
 		c.addNode(n)
@@ -96,14 +75,14 @@ func (c *cluster) addNode(n *v1.Node) {
 	ni := framework.NewNodeInfo()
 	ni.SetNode(n)
 	c.infos[n.Name] = ni
-	c.pl.nodeChanged(n)
+	c.pl.index.Handler().OnAdd(n, false)
 }
 
 func (c *cluster) bind(p *v1.Pod, node string) {
 	p = p.DeepCopy()
 	p.Spec.NodeName = node
-	c.infos[node].AddPod(p)
-	c.pl.podChanged(p)
+	c.infos[node].(*framework.NodeInfo).AddPod(p)
+	c.pl.podEvents().OnAdd(p, false)
 }
 
 // feasibleNodes runs PreFilter and Filter on every node and returns those passing.
@@ -237,7 +216,7 @@ func TestZonesAppearAndVanish(t *testing.T) {
 	}
 	// Zone c vanishes: a and b are level again and both open.
 	delete(c.infos, "c1")
-	c.pl.nodeDeleted(mkNode("c1", "c"))
+	c.pl.index.Handler().OnDelete(cache.DeletedFinalStateUnknown{Key: "c1", Obj: mkNode("c1", "c")})
 	if got, _ := c.feasibleNodes(t, owned("w3", "StatefulSet", "s")); fmt.Sprint(got) != "[a1 b1]" {
 		t.Errorf("after zone c vanished: feasible = %v, want [a1 b1]", got)
 	}
@@ -363,12 +342,12 @@ func TestReserveUnreserveAndInformerAgree(t *testing.T) {
 	done := p.DeepCopy()
 	done.Spec.NodeName = "a1"
 	done.Status.Phase = v1.PodSucceeded
-	c.pl.podChanged(done)
+	c.pl.podEvents().OnUpdate(p, done)
 	if got := c.pl.perNode(w); len(got) != 0 {
 		t.Errorf("after the pod finished: %v", got)
 	}
 	c.bind(q, "c1")
-	c.pl.podDeleted(cache.DeletedFinalStateUnknown{Key: "ns/w2", Obj: q})
+	c.pl.podEvents().OnDelete(cache.DeletedFinalStateUnknown{Key: "ns/w2", Obj: q})
 	if got := c.pl.perNode(w); len(got) != 0 {
 		t.Errorf("after delete: %v", got)
 	}

@@ -23,3 +23,12 @@ func AddToScheme(s *runtime.Scheme) {
 	utilruntime.Must(config.AddToScheme(s))
 	utilruntime.Must(configv1.AddToScheme(s))
 }
+
+// Default applies the v1 defaults to versioned (a zero v1 args object) and
+// converts the result into internal: what a pluginConfig entry with empty
+// args yields. Plugins use it for a profile that enables them without
+// pluginConfig.
+func Default(versioned, internal runtime.Object) error {
+	kubeschedulerscheme.Scheme.Default(versioned)
+	return kubeschedulerscheme.Scheme.Convert(versioned, internal, nil)
+}
