@@ -1,0 +1,146 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+)
+
+// Load reads, defaults, resolves and validates a workload file. overrides
+// replace params by name (the command line's --set). Every error names the
+// file, the field path and the problem, and all problems are reported at
+// once, before anything runs.
+func Load(path string, overrides map[string]int) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Parse(data, overrides)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse is Load on bytes.
+func Parse(data []byte, overrides map[string]int) (*File, error) {
+	j, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("not YAML: %w", err)
+	}
+	f := &File{}
+	strict, err := sigsjson.UnmarshalStrict(j, f, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if len(strict) > 0 {
+		return nil, errors.Join(strict...)
+	}
+	f.setDefaults()
+	if err := f.resolve(overrides); err != nil {
+		return nil, err
+	}
+	if errs := f.validate(); len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	return f, nil
+}
+
+func (f *File) setDefaults() {
+	for i := range f.Workloads {
+		w := &f.Workloads[i]
+		if w.Namespace == "" {
+			w.Namespace = "bench"
+		}
+		if w.Count == (Count{}) {
+			w.Count = N(1)
+		}
+		if w.Replicas == (Count{}) {
+			w.Replicas = N(1)
+		}
+	}
+	for i := range f.Ops {
+		op := &f.Ops[i]
+		if op.Op == OpBarrier {
+			if op.Until == "" {
+				op.Until = UntilScheduled
+			}
+			if op.Timeout.Duration == 0 {
+				op.Timeout.Duration = defaultBarrierTimeout
+			}
+		}
+	}
+}
+
+// counts lists every Count in the file with its field path, so params can
+// be resolved (and reported) in one place.
+func (f *File) counts() map[string]*Count {
+	out := map[string]*Count{}
+	for i := range f.Cluster.NodeGroups {
+		out[fmt.Sprintf("cluster.nodeGroups[%d].count", i)] = &f.Cluster.NodeGroups[i].Count
+	}
+	for i := range f.Workloads {
+		out[fmt.Sprintf("workloads[%d].count", i)] = &f.Workloads[i].Count
+		out[fmt.Sprintf("workloads[%d].replicas", i)] = &f.Workloads[i].Replicas
+	}
+	for i := range f.Ops {
+		op := &f.Ops[i]
+		for name, c := range map[string]*Count{"rate": &op.Rate, "replicas": &op.Replicas, "pods": &op.Pods, "rounds": &op.Rounds} {
+			out[fmt.Sprintf("ops[%d].%s", i, name)] = c
+		}
+	}
+	return out
+}
+
+// resolve applies overrides to params and params to "$param" counts.
+func (f *File) resolve(overrides map[string]int) error {
+	var errs []error
+	names := make([]string, 0, len(overrides))
+	for n := range overrides {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, ok := f.Params[n]; !ok {
+			errs = append(errs, fmt.Errorf("--set %s=%d: the file has no param %q (params: %s)", n, overrides[n], n, paramList(f.Params)))
+			continue
+		}
+		f.Params[n] = overrides[n]
+	}
+	counts := f.counts()
+	paths := make([]string, 0, len(counts))
+	for p := range counts {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		c := counts[p]
+		if c.Param == "" {
+			continue
+		}
+		v, ok := f.Params[c.Param]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: $%s is not a param (params: %s)", p, c.Param, paramList(f.Params)))
+			continue
+		}
+		c.Value = v
+	}
+	return errors.Join(errs...)
+}
+
+func paramList(params map[string]int) string {
+	if len(params) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(params))
+	for n := range params {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,257 @@
+package workload
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+const defaultBarrierTimeout = 10 * time.Minute
+
+func (f *File) validate() field.ErrorList {
+	var errs field.ErrorList
+	if f.APIVersion != APIVersion {
+		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), f.APIVersion, []string{APIVersion}))
+	}
+	if f.Kind != Kind {
+		errs = append(errs, field.NotSupported(field.NewPath("kind"), f.Kind, []string{Kind}))
+	}
+	errs = append(errs, dnsLabel(field.NewPath("name"), f.Name)...)
+	errs = append(errs, f.validateCluster(field.NewPath("cluster"))...)
+	errs = append(errs, f.validateWorkloads(field.NewPath("workloads"))...)
+	errs = append(errs, f.validateOps(field.NewPath("ops"))...)
+	return errs
+}
+
+func dnsLabel(p *field.Path, s string) field.ErrorList {
+	if s == "" {
+		return field.ErrorList{field.Required(p, "")}
+	}
+	var errs field.ErrorList
+	for _, msg := range utilvalidation.IsDNS1123Label(s) {
+		errs = append(errs, field.Invalid(p, s, msg))
+	}
+	return errs
+}
+
+func nonNegative(p *field.Path, c Count) field.ErrorList {
+	if c.Value < 0 {
+		return field.ErrorList{field.Invalid(p, c.Value, "must not be negative")}
+	}
+	return nil
+}
+
+func (f *File) validateCluster(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	zp := p.Child("zones")
+	if len(f.Cluster.Zones) == 0 {
+		errs = append(errs, field.Required(zp, "a zone count or a list of zone names"))
+	}
+	zones := sets.New[string]()
+	for i, z := range f.Cluster.Zones {
+		for _, msg := range utilvalidation.IsValidLabelValue(z) {
+			errs = append(errs, field.Invalid(zp.Index(i), z, msg))
+		}
+		if z == "" {
+			errs = append(errs, field.Required(zp.Index(i), "zone name"))
+		}
+		if zones.Has(z) {
+			errs = append(errs, field.Duplicate(zp.Index(i), z))
+		}
+		zones.Insert(z)
+	}
+	gp := p.Child("nodeGroups")
+	if len(f.Cluster.NodeGroups) == 0 {
+		errs = append(errs, field.Required(gp, "at least one node group"))
+	}
+	names := sets.New[string]()
+	for i, g := range f.Cluster.NodeGroups {
+		ip := gp.Index(i)
+		errs = append(errs, dnsLabel(ip.Child("name"), g.Name)...)
+		if names.Has(g.Name) {
+			errs = append(errs, field.Duplicate(ip.Child("name"), g.Name))
+		}
+		names.Insert(g.Name)
+		errs = append(errs, nonNegative(ip.Child("count"), g.Count)...)
+		for j, z := range g.Zones {
+			if !zones.Has(z) {
+				errs = append(errs, field.NotSupported(ip.Child("zones").Index(j), z, f.Cluster.Zones))
+			}
+		}
+		for _, r := range []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory} {
+			if q, ok := g.Capacity[r]; !ok || q.Sign() <= 0 {
+				errs = append(errs, field.Required(ip.Child("capacity").Key(string(r)), "every node needs some"))
+			}
+		}
+		for r, q := range g.Capacity {
+			if q.Sign() < 0 {
+				errs = append(errs, field.Invalid(ip.Child("capacity").Key(string(r)), q.String(), "must not be negative"))
+			}
+		}
+		for j, t := range g.Taints {
+			if !slices.Contains([]v1.TaintEffect{v1.TaintEffectNoSchedule, v1.TaintEffectPreferNoSchedule, v1.TaintEffectNoExecute}, t.Effect) {
+				errs = append(errs, field.NotSupported(ip.Child("taints").Index(j).Child("effect"), t.Effect,
+					[]v1.TaintEffect{v1.TaintEffectNoSchedule, v1.TaintEffectPreferNoSchedule, v1.TaintEffectNoExecute}))
+			}
+		}
+	}
+	return errs
+}
+
+func (f *File) validateWorkloads(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	names := sets.New[string]()
+	for i, w := range f.Workloads {
+		ip := p.Index(i)
+		errs = append(errs, dnsLabel(ip.Child("name"), w.Name)...)
+		if names.Has(w.Name) {
+			errs = append(errs, field.Duplicate(ip.Child("name"), w.Name))
+		}
+		names.Insert(w.Name)
+		if !slices.Contains(Kinds, w.Kind) {
+			errs = append(errs, field.NotSupported(ip.Child("kind"), w.Kind, Kinds))
+		}
+		errs = append(errs, dnsLabel(ip.Child("namespace"), w.Namespace)...)
+		if w.Count.Value < 1 {
+			errs = append(errs, field.Invalid(ip.Child("count"), w.Count.Value, "must be at least 1"))
+		}
+		errs = append(errs, nonNegative(ip.Child("replicas"), w.Replicas)...)
+		for r, q := range w.Pod.Requests {
+			if q.Sign() < 0 {
+				errs = append(errs, field.Invalid(ip.Child("pod", "requests").Key(string(r)), q.String(), "must not be negative"))
+			}
+		}
+		if len(w.VolumeClaims) > 0 && w.Kind != KindStatefulSet {
+			errs = append(errs, field.Forbidden(ip.Child("volumeClaims"), "only a StatefulSet has volume claim templates"))
+		}
+		claims := sets.New[string]()
+		for j, c := range w.VolumeClaims {
+			cp := ip.Child("volumeClaims").Index(j)
+			errs = append(errs, dnsLabel(cp.Child("name"), c.Name)...)
+			if claims.Has(c.Name) {
+				errs = append(errs, field.Duplicate(cp.Child("name"), c.Name))
+			}
+			claims.Insert(c.Name)
+			if c.StorageClassName == "" {
+				errs = append(errs, field.Required(cp.Child("storageClassName"), ""))
+			}
+			if c.Size.Sign() <= 0 {
+				errs = append(errs, field.Invalid(cp.Child("size"), c.Size.String(), "must be positive"))
+			}
+		}
+	}
+	return errs
+}
+
+// opArgs lists which arguments each op takes; any other set field is an error.
+var opArgs = map[string]sets.Set[string]{
+	OpCreateNodes:     sets.New("groups"),
+	OpCreateWorkloads: sets.New("workloads", "rate"),
+	OpBarrier:         sets.New("until", "timeout"),
+	OpScale:           sets.New("workload", "replicas"),
+	OpChurn:           sets.New("workload", "pods", "rounds", "interval"),
+	OpDelete:          sets.New("workloads"),
+	OpSleep:           sets.New("duration"),
+}
+
+// setArgs names the argument fields an op has set.
+func (op Op) setArgs() []string {
+	var out []string
+	add := func(name string, set bool) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add("groups", len(op.Groups) > 0)
+	add("workloads", len(op.Workloads) > 0)
+	add("rate", op.Rate != Count{})
+	add("until", op.Until != "")
+	add("timeout", op.Timeout.Duration != 0)
+	add("workload", op.Workload != "")
+	add("replicas", op.Replicas != Count{})
+	add("pods", op.Pods != Count{})
+	add("rounds", op.Rounds != Count{})
+	add("interval", op.Interval.Duration != 0)
+	add("duration", op.Duration.Duration != 0)
+	return out
+}
+
+func (f *File) validateOps(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(f.Ops) == 0 {
+		errs = append(errs, field.Required(p, "at least one op"))
+	}
+	groups, workloads := sets.New[string](), map[string]Workload{}
+	for _, g := range f.Cluster.NodeGroups {
+		groups.Insert(g.Name)
+	}
+	for _, w := range f.Workloads {
+		workloads[w.Name] = w
+	}
+	for i, op := range f.Ops {
+		ip := p.Index(i)
+		args, ok := opArgs[op.Op]
+		if !ok {
+			errs = append(errs, field.NotSupported(ip.Child("op"), op.Op, OpCodes))
+			continue
+		}
+		for _, a := range op.setArgs() {
+			if !args.Has(a) {
+				errs = append(errs, field.Forbidden(ip.Child(a), fmt.Sprintf("not an argument of op %s", op.Op)))
+			}
+		}
+		for j, g := range op.Groups {
+			if !groups.Has(g) {
+				errs = append(errs, field.NotFound(ip.Child("groups").Index(j), g))
+			}
+		}
+		for j, w := range op.Workloads {
+			if _, ok := workloads[w]; !ok {
+				errs = append(errs, field.NotFound(ip.Child("workloads").Index(j), w))
+			}
+		}
+		errs = append(errs, nonNegative(ip.Child("rate"), op.Rate)...)
+		switch op.Op {
+		case OpBarrier:
+			if op.Until != UntilScheduled && op.Until != UntilAttempted {
+				errs = append(errs, field.NotSupported(ip.Child("until"), op.Until, []string{UntilScheduled, UntilAttempted}))
+			}
+			if op.Timeout.Duration < 0 {
+				errs = append(errs, field.Invalid(ip.Child("timeout"), op.Timeout.String(), "must not be negative"))
+			}
+		case OpScale, OpChurn:
+			w, ok := workloads[op.Workload]
+			switch {
+			case op.Workload == "":
+				errs = append(errs, field.Required(ip.Child("workload"), ""))
+			case !ok:
+				errs = append(errs, field.NotFound(ip.Child("workload"), op.Workload))
+			case op.Op == OpScale && w.Kind == KindPod:
+				errs = append(errs, field.Invalid(ip.Child("workload"), op.Workload, "bare pods have no controller to scale"))
+			}
+			if op.Op == OpScale {
+				errs = append(errs, nonNegative(ip.Child("replicas"), op.Replicas)...)
+				break
+			}
+			if op.Pods.Value < 1 {
+				errs = append(errs, field.Invalid(ip.Child("pods"), op.Pods.Value, "must be at least 1"))
+			}
+			if op.Rounds.Value < 1 {
+				errs = append(errs, field.Invalid(ip.Child("rounds"), op.Rounds.Value, "must be at least 1"))
+			}
+			if op.Interval.Duration <= 0 {
+				errs = append(errs, field.Invalid(ip.Child("interval"), op.Interval.String(), "must be positive"))
+			}
+		case OpSleep:
+			if op.Duration.Duration <= 0 {
+				errs = append(errs, field.Invalid(ip.Child("duration"), op.Duration.String(), "must be positive"))
+			}
+		}
+	}
+	return errs
+}
