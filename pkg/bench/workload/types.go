@@ -54,7 +54,7 @@ type NodeGroup struct {
 	// Zones restricts the group to some of the cluster's zones; empty means all.
 	Zones []string `json:"zones,omitempty"`
 	// Capacity is each node's allocatable: cpu, memory, pods, extended resources.
-	Capacity v1.ResourceList  `json:"capacity"`
+	Capacity v1.ResourceList   `json:"capacity"`
 	Labels   map[string]string `json:"labels,omitempty"`
 	Taints   []v1.Taint        `json:"taints,omitempty"`
 }
