@@ -1,0 +1,87 @@
+package memapi
+
+import (
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+var podsResource = v1.SchemeGroupVersion.WithResource("pods")
+
+// NewClientset returns a clientset backed by store. Events are accepted and
+// dropped: nothing in the harness reads them back, and at 100,000 pods they
+// would only cost memory. Unlike an API server, the store applies no
+// defaults: objects must be complete (the harness's generators make them
+// so; a pod without schedulerName is no scheduler's).
+func NewClientset(store *Store) *fake.Clientset {
+	cs := fake.NewClientset()
+	// Reactors run most recently prepended first: the catch-all goes in
+	// first, the special cases in front of it.
+	cs.PrependReactor("*", "*", k8stesting.ObjectReaction(store))
+	cs.PrependWatchReactor("*", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := action.(k8stesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		w, err := store.Watch(action.GetResource(), action.GetNamespace(), opts)
+		return true, w, err
+	})
+	cs.PrependReactor("create", "pods", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		ca, ok := action.(k8stesting.CreateActionImpl)
+		if !ok || ca.GetSubresource() != "binding" {
+			return false, nil, nil
+		}
+		b, ok := ca.GetObject().(*v1.Binding)
+		if !ok {
+			return true, nil, fmt.Errorf("pods/binding wants a Binding, got %T", ca.GetObject())
+		}
+		// The fake typed client takes the namespace from the Binding, not
+		// the request; the scheduler's binder sets both.
+		ns := action.GetNamespace()
+		if ns == "" {
+			ns = b.Namespace
+		}
+		return true, b, store.Bind(ns, b)
+	})
+	for _, verb := range []string{"create", "update", "patch"} {
+		cs.PrependReactor(verb, "events", func(action k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, nil
+		})
+	}
+	return cs
+}
+
+// Bind does what the API server's pods/binding does: set the pod's node and
+// its PodScheduled condition, refusing a pod that is already bound.
+func (s *Store) Bind(namespace string, b *v1.Binding) error {
+	return s.mutate(podsResource, namespace, b.Name, func(obj runtime.Object) error {
+		pod := obj.(*v1.Pod)
+		if b.UID != "" && b.UID != pod.UID {
+			return apierrors.NewConflict(podsResource.GroupResource(), b.Name,
+				fmt.Errorf("binding names UID %s, the pod has %s", b.UID, pod.UID))
+		}
+		if pod.Spec.NodeName != "" {
+			return apierrors.NewConflict(podsResource.GroupResource(), b.Name,
+				fmt.Errorf("pod is already bound to %s", pod.Spec.NodeName))
+		}
+		pod.Spec.NodeName = b.Target.Name
+		setCondition(pod, v1.PodCondition{Type: v1.PodScheduled, Status: v1.ConditionTrue, LastTransitionTime: metav1.Now()})
+		return nil
+	})
+}
+
+func setCondition(pod *v1.Pod, c v1.PodCondition) {
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == c.Type {
+			pod.Status.Conditions[i] = c
+			return
+		}
+	}
+	pod.Status.Conditions = append(pod.Status.Conditions, c)
+}
