@@ -1,0 +1,436 @@
+// Package runner runs a workload file against a backend with one scheduler
+// profile running in-process, and measures what happened: throughput as
+// scheduler_perf samples it, each pod's creation-to-bind latency, outcomes,
+// the time of each op, and the harness's peak memory.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"golang.org/x/time/rate"
+
+	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/stats"
+	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/inprocscheduler"
+)
+
+// Options tune a run.
+type Options struct {
+	// RunID labels everything the run creates.
+	RunID string
+	// Workers create objects in parallel against an API server.
+	Workers int
+	// Progress, when set, is called about once a second with the pods
+	// created, bound and unschedulable so far.
+	Progress func(op string, created, bound, unschedulable int)
+}
+
+// PhaseResult is one op's wall time.
+type PhaseResult struct {
+	Op       string        `json:"op"`
+	Index    int           `json:"index"`
+	Duration time.Duration `json:"duration"`
+	// TimedOut is set on a barrier that gave up.
+	TimedOut bool `json:"timedOut,omitempty"`
+}
+
+// Result is what one profile's run measured.
+type Result struct {
+	Profile       string        `json:"profile"`
+	Backend       string        `json:"backend"`
+	Pods          int           `json:"pods"`
+	Scheduled     int           `json:"scheduled"`
+	Unschedulable int           `json:"unschedulable"`
+	Throughput    stats.Summary `json:"throughput"`
+	// Latency is creation to bound, in seconds, of the scheduled pods.
+	Latency   stats.Summary `json:"latencySeconds"`
+	Phases    []PhaseResult `json:"phases"`
+	Wall      time.Duration `json:"wall"`
+	PeakHeap  uint64        `json:"peakHeapBytes"`
+	PeakRSS   uint64        `json:"peakRSSBytes"`
+	records   []podRecord
+	nodeZones map[string]string
+}
+
+// run is the state of one profile's run.
+type run struct {
+	file     *workload.File
+	profile  *Profile
+	backend  Backend
+	client   kubernetes.Interface
+	gen      *generate.Generator
+	opts     Options
+	tracker  *podTracker
+	uids     sync.Map // generated UID -> the backend's UID, for owner references
+	created  map[string][]*generate.Instance
+	zones    map[string]string
+	firstPod time.Time
+}
+
+// Run runs f with profile on backend. The backend is the caller's to close.
+func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backend, opts Options) (*Result, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
+		gen: generate.New(f, opts.RunID), tracker: newPodTracker(),
+		created: map[string][]*generate.Instance{}, zones: map[string]string{}}
+	start := time.Now()
+	mem := startMemorySampler(ctx, 250*time.Millisecond)
+	res := &Result{Profile: profile.Name, Backend: backend.Name()}
+	defer func() { res.PeakHeap, res.PeakRSS = mem.finish() }()
+
+	// Each profile's scheduler metrics start from zero.
+	legacyregistry.Reset()
+	stopWatch, err := r.watchPods(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stopWatch()
+	sched, err := inprocscheduler.Start(ctx, r.client, inprocscheduler.Options{Config: profile.Config, RESTConfig: backend.RESTConfig()})
+	if err != nil {
+		return nil, err
+	}
+	defer sched.Stop()
+
+	var runErr error
+	for i, op := range f.Ops {
+		t0 := time.Now()
+		timedOut, err := r.do(ctx, op)
+		res.Phases = append(res.Phases, PhaseResult{Op: op.Op, Index: i, Duration: time.Since(t0), TimedOut: timedOut})
+		if err != nil {
+			runErr = fmt.Errorf("ops[%d] (%s): %w", i, op.Op, err)
+			break
+		}
+	}
+	res.Wall = time.Since(start)
+	r.summarize(res)
+	return res, runErr
+}
+
+func (r *run) summarize(res *Result) {
+	res.records = r.tracker.snapshot()
+	res.nodeZones = r.zones
+	var binds []time.Time
+	var lat []float64
+	last := r.firstPod
+	for _, rec := range res.records {
+		res.Pods++
+		switch {
+		case !rec.bound.IsZero():
+			res.Scheduled++
+			binds = append(binds, rec.bound)
+			lat = append(lat, rec.bound.Sub(rec.created).Seconds())
+			if rec.bound.After(last) {
+				last = rec.bound
+			}
+		case rec.unschedulable:
+			res.Unschedulable++
+		}
+	}
+	if !r.firstPod.IsZero() {
+		res.Throughput = stats.Summarize(stats.ThroughputSamples(r.firstPod, last.Add(time.Second), time.Second, binds))
+	}
+	res.Latency = stats.Summarize(lat)
+}
+
+// watchPods follows the run's pods from the moment before any is created.
+func (r *run) watchPods(ctx context.Context) (func(), error) {
+	factory := informers.NewSharedInformerFactoryWithOptions(r.client, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = generate.RunLabel + "=" + r.opts.RunID
+		}))
+	inf := factory.Core().V1().Pods().Informer()
+	observe := func(obj any) {
+		if pod, ok := obj.(*v1.Pod); ok {
+			r.tracker.observe(pod, time.Now())
+		}
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+	return func() { cancel(); factory.Shutdown() }, nil
+}
+
+// do runs one op; timedOut reports a barrier that gave up.
+func (r *run) do(ctx context.Context, op workload.Op) (timedOut bool, err error) {
+	switch op.Op {
+	case workload.OpCreateNodes:
+		return false, r.createNodes(ctx, op.Groups)
+	case workload.OpCreateWorkloads:
+		return false, r.createWorkloads(ctx, op.Workloads, op.Rate.Value)
+	case workload.OpBarrier:
+		return r.barrier(ctx, op)
+	case workload.OpSleep:
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(op.Duration.Duration):
+			return false, nil
+		}
+	case workload.OpDelete:
+		return false, r.deleteWorkloads(ctx, op.Workloads)
+	}
+	return false, fmt.Errorf("op %s is not implemented by this harness yet", op.Op)
+}
+
+func (r *run) createNodes(ctx context.Context, groups []string) error {
+	nodes := r.gen.Nodes(groups...)
+	for _, n := range nodes {
+		r.zones[n.Name] = n.Labels[generate.ZoneLabel]
+	}
+	return r.parallel(ctx, len(nodes), nil, func(i int) error {
+		n := nodes[i]
+		created, err := r.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("creating node %s: %w", n.Name, err)
+		}
+		// An API server ignores status on create; set allocatable and Ready.
+		created.Status = n.Status
+		if _, err := r.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("setting the status of node %s: %w", n.Name, err)
+		}
+		return nil
+	})
+}
+
+// parallel runs fn(0..n-1) on the run's workers, waiting for limiter (if
+// any) before each, and returns the first error.
+func (r *run) parallel(ctx context.Context, n int, limiter *rate.Limiter, fn func(i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for range min(r.opts.Workers, max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(i); err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		}()
+	}
+	for i := range n {
+		if limiter != nil {
+			if err := limiter.Wait(ctx); err != nil {
+				break
+			}
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+func (r *run) ensureNamespace(ctx context.Context, ns string) error {
+	_, err := r.client.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// createWorkloads creates each instance's controller objects, then its
+// claims, then its pods: all at once, or at ratePerSecond pods.
+func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond int) error {
+	insts := r.gen.Workloads(r.profile.SchedulerName, names...)
+	var pods []*v1.Pod
+	for _, inst := range insts {
+		if err := r.ensureNamespace(ctx, inst.Workload.Namespace); err != nil {
+			return err
+		}
+		if err := r.createOwners(ctx, inst); err != nil {
+			return err
+		}
+		for _, c := range inst.Claims {
+			if _, err := r.client.CoreV1().PersistentVolumeClaims(c.Namespace).Create(ctx, c, metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("creating claim %s/%s: %w", c.Namespace, c.Name, err)
+			}
+		}
+		r.created[inst.Workload.Name] = append(r.created[inst.Workload.Name], inst)
+		pods = append(pods, inst.Pods...)
+	}
+	var limiter *rate.Limiter
+	if ratePerSecond > 0 {
+		limiter = rate.NewLimiter(rate.Limit(ratePerSecond), 1)
+	}
+	if r.firstPod.IsZero() {
+		r.firstPod = time.Now()
+	}
+	return r.parallel(ctx, len(pods), limiter, func(i int) error {
+		p := r.withOwnerUIDs(pods[i])
+		at := time.Now()
+		created, err := r.client.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		r.tracker.created(created.UID, at)
+		return nil
+	})
+}
+
+// createOwners creates a workload's controller objects and remembers the
+// UIDs the backend gave them (an API server assigns its own).
+func (r *run) createOwners(ctx context.Context, inst *generate.Instance) error {
+	var err error
+	switch o := inst.Owner.(type) {
+	case *appsv1.Deployment:
+		var d *appsv1.Deployment
+		if d, err = r.client.AppsV1().Deployments(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			r.uids.Store(o.UID, d.UID)
+			rs := r.withOwnerUIDsRS(inst.ReplicaSet)
+			var created *appsv1.ReplicaSet
+			if created, err = r.client.AppsV1().ReplicaSets(rs.Namespace).Create(ctx, rs, metav1.CreateOptions{}); err == nil {
+				r.uids.Store(inst.ReplicaSet.UID, created.UID)
+			}
+		}
+	case *appsv1.StatefulSet:
+		var s *appsv1.StatefulSet
+		if s, err = r.client.AppsV1().StatefulSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			r.uids.Store(o.UID, s.UID)
+		}
+	case *batchv1.Job:
+		var j *batchv1.Job
+		if j, err = r.client.BatchV1().Jobs(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			r.uids.Store(o.UID, j.UID)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("creating the controller of %s: %w", inst.Name, err)
+	}
+	return nil
+}
+
+func (r *run) mapUIDs(refs []metav1.OwnerReference) []metav1.OwnerReference {
+	out := append([]metav1.OwnerReference(nil), refs...)
+	for i := range out {
+		if real, ok := r.uids.Load(out[i].UID); ok {
+			out[i].UID = real.(types.UID)
+		}
+	}
+	return out
+}
+
+func (r *run) withOwnerUIDs(p *v1.Pod) *v1.Pod {
+	p = p.DeepCopy()
+	p.OwnerReferences = r.mapUIDs(p.OwnerReferences)
+	return p
+}
+
+func (r *run) withOwnerUIDsRS(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	rs = rs.DeepCopy()
+	rs.OwnerReferences = r.mapUIDs(rs.OwnerReferences)
+	return rs
+}
+
+// barrier waits until every pod created so far is bound (Scheduled) or
+// bound or found unschedulable (Attempted).
+func (r *run) barrier(ctx context.Context, op workload.Op) (bool, error) {
+	deadline := time.Now().Add(op.Timeout.Duration)
+	lastReport := time.Time{}
+	for {
+		created, bound, unsched := r.tracker.progress()
+		if r.opts.Progress != nil && time.Since(lastReport) >= time.Second {
+			r.opts.Progress(op.Op, created, bound, unsched)
+			lastReport = time.Now()
+		}
+		done := bound == created
+		if op.Until == workload.UntilAttempted {
+			done = bound+unsched == created
+		}
+		if done {
+			if r.opts.Progress != nil {
+				r.opts.Progress(op.Op, created, bound, unsched)
+			}
+			return false, nil
+		}
+		if time.Now().After(deadline) {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// deleteWorkloads deletes the pods, claims and controllers of workloads.
+func (r *run) deleteWorkloads(ctx context.Context, names []string) error {
+	if len(names) == 0 {
+		for n := range r.created {
+			names = append(names, n)
+		}
+	}
+	var errs []error
+	for _, n := range names {
+		for _, inst := range r.created[n] {
+			for _, p := range inst.Pods {
+				if err := r.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					errs = append(errs, err)
+				}
+			}
+			for _, c := range inst.Claims {
+				if err := r.client.CoreV1().PersistentVolumeClaims(c.Namespace).Delete(ctx, c.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					errs = append(errs, err)
+				}
+			}
+			errs = append(errs, r.deleteOwner(ctx, inst))
+		}
+		delete(r.created, n)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *run) deleteOwner(ctx context.Context, inst *generate.Instance) error {
+	var err error
+	switch o := inst.Owner.(type) {
+	case *appsv1.Deployment:
+		err = r.client.AppsV1().ReplicaSets(o.Namespace).Delete(ctx, inst.ReplicaSet.Name, metav1.DeleteOptions{})
+		if err == nil || apierrors.IsNotFound(err) {
+			err = r.client.AppsV1().Deployments(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+		}
+	case *appsv1.StatefulSet:
+		err = r.client.AppsV1().StatefulSets(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+	case *batchv1.Job:
+		err = r.client.BatchV1().Jobs(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+	}
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,106 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/placer-dev/placer/pkg/bench/workload"
+)
+
+const small = `apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: small
+seed: 3
+cluster:
+  zones: 3
+  nodeGroups:
+  - name: nodes
+    count: 12
+    capacity: {cpu: "8", memory: 32Gi}
+workloads:
+- name: web
+  kind: Deployment
+  count: 3
+  replicas: 7
+  pod: {requests: {cpu: 250m, memory: 256Mi}}
+- name: db
+  kind: StatefulSet
+  replicas: 5
+  pod: {requests: {cpu: "1", memory: 1Gi}}
+- name: huge
+  kind: Pod
+  replicas: 2
+  pod: {requests: {cpu: "64"}}
+ops:
+- op: createNodes
+- op: createWorkloads
+- op: barrier
+  until: Attempted
+- op: delete
+  workloads: [web]
+`
+
+func TestRunOnMemoryBackend(t *testing.T) {
+	f, err := workload.Parse([]byte(small), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"default", "placer"} {
+		t.Run(spec, func(t *testing.T) {
+			profile, err := ResolveProfile(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			backend, err := NewBackend(context.Background(), BackendMemory, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer backend.Close()
+			res, err := Run(context.Background(), f, profile, backend, Options{RunID: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 21 web + 5 db fit; the 2 pods asking for 64 cpus fit nowhere.
+			if res.Pods != 28 || res.Scheduled != 26 || res.Unschedulable != 2 {
+				t.Errorf("pods %d scheduled %d unschedulable %d, want 28 26 2", res.Pods, res.Scheduled, res.Unschedulable)
+			}
+			if res.Latency.Count != 26 || res.Latency.Min < 0 || res.Latency.Max < res.Latency.Perc50 {
+				t.Errorf("latency %+v", res.Latency)
+			}
+			if len(res.Phases) != 4 || res.Phases[2].Op != "barrier" || res.Phases[2].TimedOut {
+				t.Errorf("phases %+v", res.Phases)
+			}
+			if res.PeakHeap == 0 || res.PeakRSS == 0 {
+				t.Errorf("peak heap %d rss %d", res.PeakHeap, res.PeakRSS)
+			}
+			// Pods went to the harness's own scheduler name for the profile.
+			for _, rec := range res.records {
+				if rec.pod != nil && rec.pod.Spec.SchedulerName != "placer-bench-"+spec {
+					t.Fatalf("pod %s asks for %q", rec.pod.Name, rec.pod.Spec.SchedulerName)
+				}
+			}
+		})
+	}
+}
+
+func TestResolveProfileErrors(t *testing.T) {
+	if _, err := ResolveProfile("/no/such/file.yaml"); err == nil || !strings.Contains(err.Error(), "--profile /no/such/file.yaml") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := NewBackend(context.Background(), "cloud", ""); err == nil || !strings.Contains(err.Error(), `--backend "cloud"`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestPrintTableRatios(t *testing.T) {
+	var b strings.Builder
+	a := &Result{Profile: "default", Pods: 10}
+	a.Throughput.Average = 100
+	c := &Result{Profile: "placer", Pods: 10}
+	c.Throughput.Average = 150
+	PrintTable(&b, []*Result{a, c})
+	if !strings.Contains(b.String(), "150.0 (1.50x)") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}

@@ -1,0 +1,93 @@
+package runner
+
+import (
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// podRecord is what the harness knows of one pod it created.
+type podRecord struct {
+	created       time.Time // just before the create request
+	bound         time.Time // when the harness first saw it bound
+	node          string
+	unschedulable bool   // last seen PodScheduled=False, reason Unschedulable
+	reason        string // the scheduler's message then
+	pod           *v1.Pod
+}
+
+// podTracker follows the run's pods through an informer, keyed by UID (a
+// pod recreated under the same name is another pod). The create call and the
+// watch event race; whichever comes first makes the record.
+type podTracker struct {
+	mu   sync.Mutex
+	pods map[types.UID]*podRecord
+}
+
+func newPodTracker() *podTracker { return &podTracker{pods: map[types.UID]*podRecord{}} }
+
+func (t *podTracker) recordLocked(uid types.UID) *podRecord {
+	r := t.pods[uid]
+	if r == nil {
+		r = &podRecord{}
+		t.pods[uid] = r
+	}
+	return r
+}
+
+func (t *podTracker) created(uid types.UID, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.recordLocked(uid).created = at
+}
+
+// observe updates a record from an informer event.
+func (t *podTracker) observe(pod *v1.Pod, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.recordLocked(pod.UID)
+	r.pod = pod
+	if pod.Spec.NodeName != "" && r.bound.IsZero() {
+		r.bound, r.node, r.unschedulable = now, pod.Spec.NodeName, false
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse && c.Reason == v1.PodReasonUnschedulable && pod.Spec.NodeName == "" {
+			r.unschedulable, r.reason = true, c.Message
+		}
+	}
+}
+
+// progress counts the pods created so far, bound, and found unschedulable
+// (attempted but not bound).
+func (t *podTracker) progress() (created, bound, unschedulable int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range t.pods {
+		if r.created.IsZero() {
+			continue
+		}
+		created++
+		switch {
+		case !r.bound.IsZero():
+			bound++
+		case r.unschedulable:
+			unschedulable++
+		}
+	}
+	return
+}
+
+// snapshot returns a copy of every record of a pod the harness created.
+func (t *podTracker) snapshot() []podRecord {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]podRecord, 0, len(t.pods))
+	for _, r := range t.pods {
+		if !r.created.IsZero() {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
