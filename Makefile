@@ -39,7 +39,7 @@ bench-bin: ## build bin/placer-bench
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/placer-bench ./cmd/bench
 
 bench: bench-bin ## run the default benchmark on the embedded control plane and print its table
-	$(BIN)/placer-bench run
+	$(BIN)/placer-bench demo
 
 bench-plugins: ## Go benchmarks of the plugins' per-node cost, beside upstream plugins
 	$(GO) test -run '^$$' -bench . -benchtime=2s -count=$(or $(COUNT),1) ./pkg/plugins/...

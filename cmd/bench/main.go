@@ -19,10 +19,12 @@ import (
 const usage = `placer-bench: measure and demonstrate Kubernetes scheduler profiles.
 
 Usage:
-  placer-bench run [flags]    place a small mixed workload with the placer profile on
-                              an embedded control plane and print what went where
+  placer-bench run -f FILE [flags]  run a workload file with one or more scheduler profiles,
+                                    side by side, and print the comparison
+  placer-bench demo [flags]         place a small mixed workload with the placer profile on
+                                    an embedded control plane and print what went where
 
-Run 'placer-bench run -h' for its flags.
+Run 'placer-bench <command> -h' for its flags.
 `
 
 func main() {
@@ -32,7 +34,9 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "run":
-		os.Exit(run(os.Args[2:]))
+		os.Exit(runBench(os.Args[2:]))
+	case "demo":
+		os.Exit(demo(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -41,9 +45,9 @@ func main() {
 	}
 }
 
-func run(args []string) int {
+func demo(args []string) int {
 	opts := bench.DefaultDemoOptions()
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.IntVar(&opts.Zones, "zones", opts.Zones, "zones in the demo cluster")
 	fs.IntVar(&opts.CPUNodes, "cpu-nodes", opts.CPUNodes, "cpu nodes per zone (each zone also has one 4-GPU node)")
 	fs.IntVar(&opts.CPUPods, "cpu-pods", opts.CPUPods, "pods requesting 1 cpu")
@@ -54,7 +58,7 @@ func run(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "placer-bench run: unexpected arguments %v\n", fs.Args())
+		fmt.Fprintf(os.Stderr, "placer-bench demo: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
 	closeLog, err := quietLogs(*logFile)

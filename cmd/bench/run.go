@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/bench/workload"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// setFlag collects --set name=value params.
+type setFlag map[string]int
+
+func (s setFlag) String() string { return fmt.Sprint(map[string]int(s)) }
+func (s setFlag) Set(v string) error {
+	name, val, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want name=value, got %q", v)
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil {
+		return fmt.Errorf("%s: want an integer, got %q", name, val)
+	}
+	s[name] = n
+	return nil
+}
+
+func runBench(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	file := fs.String("f", "", "workload file (see docs and examples/bench)")
+	backend := fs.String("backend", runner.BackendMemory, "where objects live: "+strings.Join(runner.Backends, ", "))
+	var profiles listFlag
+	fs.Var(&profiles, "profile", "scheduler profile: default, placer, or a KubeSchedulerConfiguration file (repeat to compare; the first is the baseline)")
+	sets := setFlag{}
+	fs.Var(sets, "set", "override a workload param: name=value (repeatable)")
+	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler and API server logs go (empty: discard)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *file == "" {
+		fmt.Fprintln(os.Stderr, "placer-bench run: -f FILE is required")
+		return 2
+	}
+	if len(profiles) == 0 {
+		profiles = listFlag{"default", "placer"}
+	}
+	// Everything that can be wrong with the input is found before anything runs.
+	f, err := workload.Load(*file, sets)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
+		return 2
+	}
+	var resolved []*runner.Profile
+	for _, p := range profiles {
+		rp, err := runner.ResolveProfile(p)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
+			return 2
+		}
+		resolved = append(resolved, rp)
+	}
+	if !contains(runner.Backends, *backend) {
+		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", *backend, runner.Backends)
+		return 2
+	}
+	closeLog, err := quietLogs(*logFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", *logFile, err)
+		return 2
+	}
+	defer closeLog()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runID := fmt.Sprintf("%s-%d", f.Name, time.Now().Unix())
+	var results []*runner.Result
+	code := 0
+	for _, p := range resolved {
+		fmt.Fprintf(os.Stderr, "profile %s on %s backend:\n", p.Name, *backend)
+		res, err := runProfile(ctx, f, p, *backend, runID)
+		if res != nil {
+			results = append(results, res)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench: profile %s: %v\n", p.Name, err)
+			code = 1
+			break
+		}
+	}
+	fmt.Println()
+	runner.PrintTable(os.Stdout, results)
+	if *logFile != "" {
+		fmt.Printf("\nlogs: %s\n", *logFile)
+	}
+	return code
+}
+
+func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backendName, runID string) (*runner.Result, error) {
+	backend, err := runner.NewBackend(ctx, backendName, "")
+	if err != nil {
+		return nil, err
+	}
+	defer backend.Close()
+	return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: func(op string, created, bound, unsched int) {
+		fmt.Fprintf(os.Stderr, "  %s: %d/%d pods bound, %d unschedulable\n", op, bound, created, unsched)
+	}})
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
