@@ -18,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -57,7 +58,8 @@ type Result struct {
 	Scheduled     int           `json:"scheduled"`
 	Unschedulable int           `json:"unschedulable"`
 	Throughput    stats.Summary `json:"throughput"`
-	// Latency is creation to bound, in seconds, of the scheduled pods.
+	// Latency is creation to bound, in seconds, of the measured pods that
+	// were scheduled. Throughput too covers the measured pods only.
 	Latency   stats.Summary `json:"latencySeconds"`
 	Phases    []PhaseResult `json:"phases"`
 	Wall      time.Duration `json:"wall"`
@@ -79,7 +81,12 @@ type run struct {
 	uids     sync.Map // generated UID -> the backend's UID, for owner references
 	created  map[string][]*generate.Instance
 	zones    map[string]string
-	firstPod time.Time
+	// measureAll: no op says measure, so every pod is measured.
+	measureAll bool
+	// firstMeasured is when the first measured pod was created: throughput
+	// sampling starts there.
+	firstMeasured time.Time
+	sched         *inprocscheduler.Scheduler
 }
 
 // Run runs f with profile on backend. The backend is the caller's to close.
@@ -89,7 +96,12 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	}
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		gen: generate.New(f, opts.RunID), tracker: newPodTracker(),
-		created: map[string][]*generate.Instance{}, zones: map[string]string{}}
+		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true}
+	for _, op := range f.Ops {
+		if op.Measure {
+			r.measureAll = false
+		}
+	}
 	start := time.Now()
 	mem := startMemorySampler(ctx, 250*time.Millisecond)
 	res := &Result{Profile: profile.Name, Backend: backend.Name()}
@@ -107,6 +119,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 		return nil, err
 	}
 	defer sched.Stop()
+	r.sched = sched
 
 	var runErr error
 	for i, op := range f.Ops {
@@ -128,23 +141,26 @@ func (r *run) summarize(res *Result) {
 	res.nodeZones = r.zones
 	var binds []time.Time
 	var lat []float64
-	last := r.firstPod
+	last := r.firstMeasured
 	for _, rec := range res.records {
 		res.Pods++
 		switch {
 		case !rec.bound.IsZero():
 			res.Scheduled++
-			binds = append(binds, rec.bound)
-			lat = append(lat, rec.bound.Sub(rec.created).Seconds())
-			if rec.bound.After(last) {
-				last = rec.bound
-			}
 		case rec.unschedulable:
 			res.Unschedulable++
 		}
+		if !rec.measured || rec.bound.IsZero() {
+			continue
+		}
+		binds = append(binds, rec.bound)
+		lat = append(lat, rec.bound.Sub(rec.created).Seconds())
+		if rec.bound.After(last) {
+			last = rec.bound
+		}
 	}
-	if !r.firstPod.IsZero() {
-		res.Throughput = stats.Summarize(stats.ThroughputSamples(r.firstPod, last.Add(time.Second), time.Second, binds))
+	if !r.firstMeasured.IsZero() {
+		res.Throughput = stats.Summarize(stats.ThroughputSamples(r.firstMeasured, last.Add(time.Second), time.Second, binds))
 	}
 	res.Latency = stats.Summarize(lat)
 }
@@ -178,7 +194,7 @@ func (r *run) do(ctx context.Context, op workload.Op) (timedOut bool, err error)
 	case workload.OpCreateNodes:
 		return false, r.createNodes(ctx, op.Groups)
 	case workload.OpCreateWorkloads:
-		return false, r.createWorkloads(ctx, op.Workloads, op.Rate.Value)
+		return false, r.createWorkloads(ctx, op.Workloads, op.Rate.Value, r.measureAll || op.Measure)
 	case workload.OpBarrier:
 		return r.barrier(ctx, op)
 	case workload.OpSleep:
@@ -199,7 +215,7 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 	for _, n := range nodes {
 		r.zones[n.Name] = n.Labels[generate.ZoneLabel]
 	}
-	return r.parallel(ctx, len(nodes), nil, func(i int) error {
+	err := r.parallel(ctx, len(nodes), nil, func(i int) error {
 		n := nodes[i]
 		created, err := r.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
 		if err != nil {
@@ -211,6 +227,27 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 			return fmt.Errorf("setting the status of node %s: %w", n.Name, err)
 		}
 		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.waitSchedulerSeesNodes(ctx, nodes)
+}
+
+// waitSchedulerSeesNodes waits until the scheduler's own node informer holds
+// the nodes just created, with their status. Nodes reach the scheduler
+// asynchronously; a pod tried before they arrive would be found
+// unschedulable against a partial cluster, which is not what a run measures.
+func (r *run) waitSchedulerSeesNodes(ctx context.Context, nodes []*v1.Node) error {
+	lister := r.sched.Informers.Core().V1().Nodes().Lister()
+	return wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
+		for _, n := range nodes {
+			seen, err := lister.Get(n.Name)
+			if err != nil || len(seen.Status.Allocatable) == 0 {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
 }
 
@@ -266,7 +303,7 @@ func (r *run) ensureNamespace(ctx context.Context, ns string) error {
 
 // createWorkloads creates each instance's controller objects, then its
 // claims, then its pods: all at once, or at ratePerSecond pods.
-func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond int) error {
+func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond int, measured bool) error {
 	insts := r.gen.Workloads(r.profile.SchedulerName, names...)
 	var pods []*v1.Pod
 	for _, inst := range insts {
@@ -288,8 +325,8 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 	if ratePerSecond > 0 {
 		limiter = rate.NewLimiter(rate.Limit(ratePerSecond), 1)
 	}
-	if r.firstPod.IsZero() {
-		r.firstPod = time.Now()
+	if measured && r.firstMeasured.IsZero() {
+		r.firstMeasured = time.Now()
 	}
 	return r.parallel(ctx, len(pods), limiter, func(i int) error {
 		p := r.withOwnerUIDs(pods[i])
@@ -298,7 +335,7 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 		if err != nil {
 			return fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
 		}
-		r.tracker.created(created.UID, at)
+		r.tracker.created(created.UID, at, measured)
 		return nil
 	})
 }

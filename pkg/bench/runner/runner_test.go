@@ -65,6 +65,7 @@ func TestRunOnMemoryBackend(t *testing.T) {
 			if res.Pods != 28 || res.Scheduled != 26 || res.Unschedulable != 2 {
 				t.Errorf("pods %d scheduled %d unschedulable %d, want 28 26 2", res.Pods, res.Scheduled, res.Unschedulable)
 			}
+			// No op says measure: every scheduled pod is measured.
 			if res.Latency.Count != 26 || res.Latency.Min < 0 || res.Latency.Max < res.Latency.Perc50 {
 				t.Errorf("latency %+v", res.Latency)
 			}
@@ -104,3 +105,22 @@ func TestPrintTableRatios(t *testing.T) {
 		t.Errorf("table:\n%s", b.String())
 	}
 }
+
+func TestOnlyMeasuredPodsCount(t *testing.T) {
+	f, err := workload.Parse([]byte(strings.Replace(strings.Replace(small,
+		"- op: createWorkloads\n", "- op: createWorkloads\n  workloads: [web, huge]\n- op: createWorkloads\n  workloads: [db]\n  measure: true\n", 1),
+		"  until: Attempted\n", "  until: Attempted\n", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := ResolveProfile("default")
+	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pods != 28 || res.Scheduled != 26 || res.Latency.Count != 5 {
+		t.Errorf("pods %d scheduled %d measured latencies %d, want 28 26 5", res.Pods, res.Scheduled, res.Latency.Count)
+	}
+}
+

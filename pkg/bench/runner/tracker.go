@@ -11,6 +11,7 @@ import (
 // podRecord is what the harness knows of one pod it created.
 type podRecord struct {
 	created       time.Time // just before the create request
+	measured      bool      // created by an op that measures
 	bound         time.Time // when the harness first saw it bound
 	node          string
 	unschedulable bool   // last seen PodScheduled=False, reason Unschedulable
@@ -37,10 +38,11 @@ func (t *podTracker) recordLocked(uid types.UID) *podRecord {
 	return r
 }
 
-func (t *podTracker) created(uid types.UID, at time.Time) {
+func (t *podTracker) created(uid types.UID, at time.Time, measured bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.recordLocked(uid).created = at
+	r := t.recordLocked(uid)
+	r.created, r.measured = at, measured
 }
 
 // observe updates a record from an informer event.

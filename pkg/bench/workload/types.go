@@ -142,6 +142,10 @@ type Op struct {
 	Workloads []string `json:"workloads,omitempty"`
 	// createWorkloads: pods per second; 0 (the default) creates all at once.
 	Rate Count `json:"rate,omitempty"`
+	// createWorkloads: measure these pods. When any op measures, throughput
+	// and latency cover only the measured pods (as scheduler_perf's
+	// collectMetrics); when none does, they cover every pod.
+	Measure bool `json:"measure,omitempty"`
 	// barrier: Scheduled (default) or Attempted.
 	Until string `json:"until,omitempty"`
 	// barrier: give up after this long (default 10m); the run reports it.

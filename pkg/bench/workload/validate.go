@@ -151,7 +151,7 @@ func (f *File) validateWorkloads(p *field.Path) field.ErrorList {
 // opArgs lists which arguments each op takes; any other set field is an error.
 var opArgs = map[string]sets.Set[string]{
 	OpCreateNodes:     sets.New("groups"),
-	OpCreateWorkloads: sets.New("workloads", "rate"),
+	OpCreateWorkloads: sets.New("workloads", "rate", "measure"),
 	OpBarrier:         sets.New("until", "timeout"),
 	OpScale:           sets.New("workload", "replicas"),
 	OpChurn:           sets.New("workload", "pods", "rounds", "interval"),
@@ -170,6 +170,7 @@ func (op Op) setArgs() []string {
 	add("groups", len(op.Groups) > 0)
 	add("workloads", len(op.Workloads) > 0)
 	add("rate", op.Rate != Count{})
+	add("measure", op.Measure)
 	add("until", op.Until != "")
 	add("timeout", op.Timeout.Duration != 0)
 	add("workload", op.Workload != "")

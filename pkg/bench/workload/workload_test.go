@@ -42,6 +42,7 @@ ops:
 - op: createNodes
 - op: createWorkloads
   rate: 200
+  measure: true
 - op: barrier
 - op: scale
   workload: web
@@ -117,6 +118,7 @@ func TestParseErrorsNameFieldAndProblem(t *testing.T) {
 		{"duplicate workload", "name: db\n", "name: web\n", `workloads[1].name: Duplicate value: "web"`},
 		{"unknown op", "op: sleep", "op: nap", `ops[5].op: Unsupported value: "nap"`},
 		{"argument of another op", "op: createNodes", "op: createNodes\n  rate: 5", "ops[0].rate: Forbidden: not an argument of op createNodes"},
+		{"measure on a barrier", "- op: barrier\n", "- op: barrier\n  measure: true\n", "ops[2].measure: Forbidden: not an argument of op barrier"},
 		{"unknown workload", "workloads: [web]", "workloads: [api]", `ops[6].workloads[0]: Not found: "api"`},
 		{"bad duration", "duration: 2s", "duration: soon", `want a duration such as "30s", got "soon"`},
 		{"churn without rounds", "  rounds: 3\n", "", "ops[4].rounds: Invalid value: 0: must be at least 1"},
