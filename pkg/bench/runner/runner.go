@@ -71,16 +71,16 @@ type Result struct {
 
 // run is the state of one profile's run.
 type run struct {
-	file     *workload.File
-	profile  *Profile
-	backend  Backend
-	client   kubernetes.Interface
-	gen      *generate.Generator
-	opts     Options
-	tracker  *podTracker
-	uids     sync.Map // generated UID -> the backend's UID, for owner references
-	created  map[string][]*generate.Instance
-	zones    map[string]string
+	file    *workload.File
+	profile *Profile
+	backend Backend
+	client  kubernetes.Interface
+	gen     *generate.Generator
+	opts    Options
+	tracker *podTracker
+	uids    sync.Map // generated UID -> the backend's UID, for owner references
+	created map[string][]*generate.Instance
+	zones   map[string]string
 	// measureAll: no op says measure, so every pod is measured.
 	measureAll bool
 	// firstMeasured is when the first measured pod was created: throughput

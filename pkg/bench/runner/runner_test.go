@@ -123,4 +123,3 @@ func TestOnlyMeasuredPodsCount(t *testing.T) {
 		t.Errorf("pods %d scheduled %d measured latencies %d, want 28 26 5", res.Pods, res.Scheduled, res.Latency.Count)
 	}
 }
-
