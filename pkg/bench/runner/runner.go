@@ -62,7 +62,9 @@ type Result struct {
 	// were scheduled. Throughput too covers the measured pods only.
 	Latency   stats.Summary `json:"latencySeconds"`
 	Phases    []PhaseResult `json:"phases"`
-	Wall      time.Duration `json:"wall"`
+	// Scheduler holds the scheduler's own histograms for the run.
+	Scheduler []HistogramSummary `json:"scheduler"`
+	Wall      time.Duration      `json:"wall"`
 	PeakHeap  uint64        `json:"peakHeapBytes"`
 	PeakRSS   uint64        `json:"peakRSSBytes"`
 	records   []podRecord
@@ -133,6 +135,11 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	}
 	res.Wall = time.Since(start)
 	r.summarize(res)
+	hist, err := collectSchedulerHistograms(profile.SchedulerName)
+	if err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("reading the scheduler's metrics: %w", err))
+	}
+	res.Scheduler = hist
 	return res, runErr
 }
 

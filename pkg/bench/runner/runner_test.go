@@ -75,6 +75,19 @@ func TestRunOnMemoryBackend(t *testing.T) {
 			if res.PeakHeap == 0 || res.PeakRSS == 0 {
 				t.Errorf("peak heap %d rss %d", res.PeakHeap, res.PeakRSS)
 			}
+			// The scheduler's own histograms, for this profile only.
+			var attempts, filters uint64
+			for _, h := range res.Scheduler {
+				switch {
+				case h.Metric == "scheduler_scheduling_attempt_duration_seconds" && h.Labels["result"] == "scheduled":
+					attempts = h.Count
+				case h.Metric == "scheduler_framework_extension_point_duration_seconds" && h.Labels["extension_point"] == "Filter":
+					filters = h.Count
+				}
+			}
+			if attempts != 26 || filters == 0 {
+				t.Errorf("scheduled attempts %d (want 26), Filter observations %d; histograms %+v", attempts, filters, res.Scheduler)
+			}
 			// Pods went to the harness's own scheduler name for the profile.
 			for _, rec := range res.records {
 				if rec.pod != nil && rec.pod.Spec.SchedulerName != "placer-bench-"+spec {

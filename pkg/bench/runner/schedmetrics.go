@@ -1,0 +1,96 @@
+package runner
+
+import (
+	"sort"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/component-base/metrics/testutil"
+)
+
+// HistogramSummary is one series of one of the scheduler's histograms, in
+// milliseconds, as scheduler_perf reports them (quantiles interpolated
+// within the Prometheus buckets).
+type HistogramSummary struct {
+	Metric string            `json:"metric"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Count  uint64            `json:"count"`
+	AvgMs  float64           `json:"averageMs"`
+	P50Ms  float64           `json:"perc50Ms"`
+	P90Ms  float64           `json:"perc90Ms"`
+	P99Ms  float64           `json:"perc99Ms"`
+}
+
+// schedulerHistograms lists the histograms the harness reports and the
+// labels each is broken down by.
+var schedulerHistograms = []struct {
+	name   string
+	labels []string
+}{
+	{"scheduler_scheduling_attempt_duration_seconds", []string{"result"}},
+	{"scheduler_framework_extension_point_duration_seconds", []string{"extension_point"}},
+	// Upstream samples plugin execution in 10% of cycles.
+	{"scheduler_plugin_execution_duration_seconds", []string{"plugin", "extension_point"}},
+	{"scheduler_pod_scheduling_sli_duration_seconds", nil},
+}
+
+// collectSchedulerHistograms reads the in-process scheduler's histograms
+// from the component-base registry (reset at the start of each profile's
+// run) for one profile, grouped by each histogram's labels.
+func collectSchedulerHistograms(profile string) ([]HistogramSummary, error) {
+	families, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range families {
+		byName[f.GetName()] = f
+	}
+	var out []HistogramSummary
+	for _, h := range schedulerHistograms {
+		f, ok := byName[h.name]
+		if !ok {
+			continue
+		}
+		groups := map[string]testutil.HistogramVec{}
+		labelsOf := map[string]map[string]string{}
+		for _, m := range f.GetMetric() {
+			lv := map[string]string{}
+			for _, l := range m.GetLabel() {
+				lv[l.GetName()] = l.GetValue()
+			}
+			if p, ok := lv["profile"]; ok && p != profile {
+				continue
+			}
+			keep := map[string]string{}
+			var key []string
+			for _, l := range h.labels {
+				keep[l] = lv[l]
+				key = append(key, l+"="+lv[l])
+			}
+			k := strings.Join(key, ",")
+			groups[k] = append(groups[k], &testutil.Histogram{Histogram: m.GetHistogram()})
+			labelsOf[k] = keep
+		}
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			vec := groups[k]
+			if vec.GetAggregatedSampleCount() == 0 {
+				continue
+			}
+			const ms = 1000
+			s := HistogramSummary{Metric: h.name, Count: vec.GetAggregatedSampleCount(), AvgMs: vec.Average() * ms,
+				P50Ms: vec.Quantile(0.5) * ms, P90Ms: vec.Quantile(0.9) * ms, P99Ms: vec.Quantile(0.99) * ms}
+			if len(labelsOf[k]) > 0 {
+				s.Labels = labelsOf[k]
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
