@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/bench/report"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -48,6 +49,7 @@ func runBench(args []string) int {
 	sets := setFlag{}
 	fs.Var(sets, "set", "override a workload param: name=value (repeatable)")
 	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler and API server logs go (empty: discard)")
+	out := fs.String("out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -86,7 +88,11 @@ func runBench(args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runID := fmt.Sprintf("%s-%d", f.Name, time.Now().Unix())
+	started := time.Now()
+	runID := fmt.Sprintf("%s-%d", f.Name, started.Unix())
+	if *out == "" {
+		*out = filepath.Join("_output", "bench", runID)
+	}
 	var results []*runner.Result
 	code := 0
 	for _, p := range resolved {
@@ -103,8 +109,17 @@ func runBench(args []string) int {
 	}
 	fmt.Println()
 	runner.PrintTable(os.Stdout, results)
+	// What was measured is written even when a profile failed or the run
+	// was interrupted.
+	rep := &report.Report{Workload: f.Name, File: *file, Params: f.Params, Backend: *backend, RunID: runID, Started: started, Profiles: results}
+	if err := report.Write(*out, rep); err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: writing the report: %v\n", err)
+		code = 1
+	} else {
+		fmt.Printf("\nreport: %s\n", *out)
+	}
 	if *logFile != "" {
-		fmt.Printf("\nlogs: %s\n", *logFile)
+		fmt.Printf("logs: %s\n", *logFile)
 	}
 	return code
 }

@@ -82,8 +82,9 @@ ops:
 	}
 	for _, backend := range []string{"memory", "embedded"} {
 		t.Run(backend, func(t *testing.T) {
+			outDir := filepath.Join(dir, backend+"-out")
 			out, err := exec.Command(bin, "run", "-f", file, "--backend", backend, "--set", "replicas=5",
-				"--log-file", filepath.Join(dir, backend+".log")).CombinedOutput()
+				"--log-file", filepath.Join(dir, backend+".log"), "--out", outDir).CombinedOutput()
 			if err != nil {
 				t.Fatalf("placer-bench run: %v\n%s", err, out)
 			}
@@ -92,6 +93,11 @@ ops:
 			for _, want := range []string{`default\s+placer`, `scheduled\s+13\s+13 \(1\.00x\)`, `unschedulable\s+0\s+0`} {
 				if !regexp.MustCompile(want).MatchString(text) {
 					t.Errorf("output lacks %s:\n%s", want, text)
+				}
+			}
+			for _, name := range []string{"report.json", "dataitems.json", "bench.txt", "placements-default.jsonl", "placements-placer.jsonl"} {
+				if _, err := os.Stat(filepath.Join(outDir, name)); err != nil {
+					t.Errorf("run directory lacks %s: %v", name, err)
 				}
 			}
 		})

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics/legacyregistry"
+	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
 	"github.com/placer-dev/placer/pkg/bench/stats"
@@ -477,4 +480,48 @@ func (r *run) deleteOwner(ctx context.Context, inst *generate.Instance) error {
 		return nil
 	}
 	return err
+}
+
+// Placement is one pod of the run and where it went, for an export anyone
+// can check independently.
+type Placement struct {
+	Namespace string          `json:"namespace"`
+	Name      string          `json:"name"`
+	OwnerKind string          `json:"ownerKind,omitempty"`
+	OwnerName string          `json:"ownerName,omitempty"`
+	Ordinal   *int            `json:"ordinal,omitempty"`
+	Node      string          `json:"node,omitempty"`
+	Zone      string          `json:"zone,omitempty"`
+	Requests  v1.ResourceList `json:"requests,omitempty"`
+}
+
+// Placements lists every pod the run created, sorted by namespace and name,
+// bound or not.
+func (res *Result) Placements() []Placement {
+	out := make([]Placement, 0, len(res.records))
+	for _, rec := range res.records {
+		if rec.pod == nil {
+			continue
+		}
+		p := Placement{Namespace: rec.pod.Namespace, Name: rec.pod.Name, Node: rec.node, Zone: res.nodeZones[rec.node]}
+		if ref := metav1.GetControllerOf(rec.pod); ref != nil {
+			p.OwnerKind, p.OwnerName = ref.Kind, ref.Name
+		}
+		if v, ok := rec.pod.Labels[appsv1.PodIndexLabel]; ok {
+			if i, err := strconv.Atoi(v); err == nil {
+				p.Ordinal = &i
+			}
+		}
+		if len(rec.pod.Spec.Containers) > 0 {
+			p.Requests = resourcehelper.PodRequests(rec.pod, resourcehelper.PodResourcesOptions{})
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }
