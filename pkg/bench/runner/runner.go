@@ -63,13 +63,13 @@ type Result struct {
 	Throughput    stats.Summary `json:"throughput"`
 	// Latency is creation to bound, in seconds, of the measured pods that
 	// were scheduled. Throughput too covers the measured pods only.
-	Latency   stats.Summary `json:"latencySeconds"`
-	Phases    []PhaseResult `json:"phases"`
+	Latency stats.Summary `json:"latencySeconds"`
+	Phases  []PhaseResult `json:"phases"`
 	// Scheduler holds the scheduler's own histograms for the run.
 	Scheduler []HistogramSummary `json:"scheduler"`
 	Wall      time.Duration      `json:"wall"`
-	PeakHeap  uint64        `json:"peakHeapBytes"`
-	PeakRSS   uint64        `json:"peakRSSBytes"`
+	PeakHeap  uint64             `json:"peakHeapBytes"`
+	PeakRSS   uint64             `json:"peakRSSBytes"`
 	records   []podRecord
 	nodeZones map[string]string
 }
