@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench bench-plugins test test-unit test-integration lint verify-codegen codegen clean
+.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins test test-unit test-integration lint verify-codegen codegen clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -38,7 +38,10 @@ scheduler: ## build bin/placer-scheduler
 bench-bin: ## build bin/placer-bench
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/placer-bench ./cmd/bench
 
-bench: bench-bin ## run the default benchmark on the embedded control plane and print its table
+bench: bench-bin ## run the default workload, profiles default and placer, memory backend: table and report
+	$(BIN)/placer-bench run -f examples/bench/default.yaml --profile default --profile placer --backend memory
+
+demo: bench-bin ## place a small workload with the placer profile on the embedded control plane, print where
 	$(BIN)/placer-bench demo
 
 bench-plugins: ## Go benchmarks of the plugins' per-node cost, beside upstream plugins

@@ -73,31 +73,19 @@ func (ix *NodeIndex) deleteLocked(name string) {
 	}
 }
 
-// DomainCounts turns per-node counts into per-domain counts for key i, over
-// every domain that exists now (empty domains count 0). Pods on nodes that
-// are gone or lack the key are not counted.
+// DomainCounts turns per-node counts into per-domain counts for key i. Only
+// occupied domains appear (a missing domain counts 0), so the cost is the
+// nodes the workload occupies, not the domains there are: with a hostname
+// key those are every node. Pods on nodes that are gone or lack the key are
+// not counted.
 func (ix *NodeIndex) DomainCounts(i int, perNode map[string]int) map[string]int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out := make(map[string]int, len(ix.domains[i]))
-	for v := range ix.domains[i] {
-		out[v] = 0
-	}
+	out := make(map[string]int, len(perNode))
 	for node, n := range perNode {
 		if values, ok := ix.labels[node]; ok && values[i] != "" {
 			out[values[i]] += n
 		}
-	}
-	return out
-}
-
-// NodesIn returns the names of the nodes in domain value of key i.
-func (ix *NodeIndex) NodesIn(i int, value string) []string {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	out := make([]string, 0, len(ix.domains[i][value]))
-	for n := range ix.domains[i][value] {
-		out = append(out, n)
 	}
 	return out
 }
@@ -128,26 +116,44 @@ func (ix *NodeIndex) Domains(i int) []string {
 }
 
 // EffectiveMin returns the smallest count among domains of key i that have
-// at least one node on which the pod could run, and that domain. Domains are
-// probed in ascending order of count and the probe stops at the first node
-// that fits, so the work is about the number of domains, not nodes. ok is
-// false when no domain can take the pod.
+// at least one node on which the pod could run, and that domain (counts as
+// from DomainCounts: missing domains count 0). Empty domains are probed
+// first, then occupied ones in ascending order of count, and the probe stops
+// at the first node that fits: in the usual case, the first node of the
+// first domain tried. ok is false when no domain can take the pod.
 func (ix *NodeIndex) EffectiveMin(i int, counts map[string]int, nodes framework.NodeInfoLister, f *Feasibility) (minCount int, domain string, ok bool) {
-	domains := make([]string, 0, len(counts))
-	for d := range counts {
-		domains = append(domains, d)
-	}
-	sort.Slice(domains, func(a, b int) bool {
-		if counts[domains[a]] != counts[domains[b]] {
-			return counts[domains[a]] < counts[domains[b]]
-		}
-		return domains[a] < domains[b]
-	})
-	for _, d := range domains {
-		for _, name := range ix.NodesIn(i, d) {
+	// Walk the domain's nodes in place: copying a zone's thousand names to
+	// look at the first one or two would make every cycle O(nodes).
+	fits := func(d string) bool {
+		ix.mu.RLock()
+		defer ix.mu.RUnlock()
+		for name := range ix.domains[i][d] {
 			if ni, err := nodes.Get(name); err == nil && f.Fits(ni) {
-				return counts[d], d, true
+				return true
 			}
+		}
+		return false
+	}
+	for _, d := range ix.Domains(i) {
+		if counts[d] == 0 && fits(d) {
+			return 0, d, true
+		}
+	}
+	occupied := make([]string, 0, len(counts))
+	for d, n := range counts {
+		if n > 0 {
+			occupied = append(occupied, d)
+		}
+	}
+	sort.Slice(occupied, func(a, b int) bool {
+		if counts[occupied[a]] != counts[occupied[b]] {
+			return counts[occupied[a]] < counts[occupied[b]]
+		}
+		return occupied[a] < occupied[b]
+	})
+	for _, d := range occupied {
+		if fits(d) {
+			return counts[d], d, true
 		}
 	}
 	return 0, "", false
