@@ -149,3 +149,16 @@ func TestLoadNamesTheFileAndReportsAllProblems(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestExamplesParse keeps the shipped examples valid.
+func TestExamplesParse(t *testing.T) {
+	files, err := filepath.Glob("../../../examples/bench/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, f := range files {
+		if _, err := Load(f, nil); err != nil {
+			t.Error(err)
+		}
+	}
+}
