@@ -323,3 +323,28 @@ func isExtended(r v1.ResourceName) bool {
 	}
 	return true
 }
+
+// ReplacementPod returns a new pod for an instance, as its controller
+// would create one after scale-up or a pod's loss: for a Deployment or Job a
+// fresh name from its template, for a StatefulSet the given ordinal with its
+// claims' names (the claims themselves outlive pods), for bare pods the
+// given index's name.
+func (g *Generator) ReplacementPod(inst *Instance, ordinal int) (*v1.Pod, []*v1.PersistentVolumeClaim) {
+	w := inst.Workload
+	switch o := inst.Owner.(type) {
+	case *appsv1.Deployment:
+		rs := inst.ReplicaSet
+		return g.podOf(w, rs.Name+"-"+g.suffix(), rs.Spec.Template, controllerRef(rs.TypeMeta, rs.ObjectMeta)), nil
+	case *appsv1.StatefulSet:
+		return g.StatefulSetReplica(inst, ordinal)
+	case *batchv1.Job:
+		tmpl := *o.Spec.Template.DeepCopy()
+		tmpl.Labels["job-name"] = o.Name
+		return g.podOf(w, o.Name+"-"+g.suffix(), tmpl, controllerRef(o.TypeMeta, o.ObjectMeta)), nil
+	default:
+		tmpl := inst.Pods[0]
+		pod := g.podOf(w, fmt.Sprintf("%s-%d", inst.Name, ordinal), v1.PodTemplateSpec{ObjectMeta: *tmpl.ObjectMeta.DeepCopy(), Spec: *tmpl.Spec.DeepCopy()}, metav1.OwnerReference{})
+		pod.Spec.NodeName = ""
+		return pod, nil
+	}
+}

@@ -216,8 +216,13 @@ func (r *run) do(ctx context.Context, op workload.Op) (timedOut bool, err error)
 		}
 	case workload.OpDelete:
 		return false, r.deleteWorkloads(ctx, op.Workloads)
+	case workload.OpScale:
+		return false, r.scale(ctx, op.Workload, op.Replicas.Value)
+	case workload.OpChurn:
+		return false, r.churn(ctx, op)
 	}
-	return false, fmt.Errorf("op %s is not implemented by this harness yet", op.Op)
+	// Validation admits only the ops above.
+	return false, fmt.Errorf("unknown op %q", op.Op)
 }
 
 func (r *run) createNodes(ctx context.Context, groups []string) error {
@@ -447,7 +452,7 @@ func (r *run) deleteWorkloads(ctx context.Context, names []string) error {
 	for _, n := range names {
 		for _, inst := range r.created[n] {
 			for _, p := range inst.Pods {
-				if err := r.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				if err := r.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, removeNow); err != nil && !apierrors.IsNotFound(err) {
 					errs = append(errs, err)
 				}
 			}

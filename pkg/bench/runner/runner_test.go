@@ -2,8 +2,11 @@ package runner
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -134,5 +137,113 @@ func TestOnlyMeasuredPodsCount(t *testing.T) {
 	}
 	if res.Pods != 28 || res.Scheduled != 26 || res.Latency.Count != 5 {
 		t.Errorf("pods %d scheduled %d measured latencies %d, want 28 26 5", res.Pods, res.Scheduled, res.Latency.Count)
+	}
+}
+
+func TestScaleAndChurn(t *testing.T) {
+	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: scale
+seed: 5
+cluster:
+  zones: 3
+  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+workloads:
+- {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 100m}}}
+- {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}, volumeClaims: [{name: data, storageClassName: zonal, size: 1Gi}]}
+ops:
+- op: createNodes
+- op: createWorkloads
+  workloads: [web]
+- op: barrier
+- op: scale
+  workload: web
+  replicas: 6
+- op: scale
+  workload: db
+  replicas: 0
+- op: churn
+  workload: web
+  pods: 2
+  rounds: 2
+  interval: 10ms
+- op: barrier
+- op: scale
+  workload: web
+  replicas: 3
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := ResolveProfile("default")
+	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "s"})
+	// db was never created: scaling it is a no-op, not an error.
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 created + 2 by scale-up + 4 churn replacements = 10 pods made, all bound.
+	if res.Pods != 10 || res.Scheduled != 10 {
+		t.Errorf("pods %d scheduled %d, want 10 10", res.Pods, res.Scheduled)
+	}
+	ctx := context.Background()
+	pods, _ := backend.Client().CoreV1().Pods("bench").List(ctx, metav1.ListOptions{})
+	if len(pods.Items) != 3 {
+		t.Errorf("%d web pods left after scaling to 3", len(pods.Items))
+	}
+	d, _ := backend.Client().AppsV1().Deployments("bench").Get(ctx, "web", metav1.GetOptions{})
+	if *d.Spec.Replicas != 3 {
+		t.Errorf("deployment replicas %d, want 3", *d.Spec.Replicas)
+	}
+}
+
+func TestStatefulSetScaleKeepsIdentity(t *testing.T) {
+	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: ss
+seed: 5
+cluster:
+  zones: 3
+  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+workloads:
+- {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}}
+ops:
+- op: createNodes
+- op: createWorkloads
+- op: barrier
+- op: scale
+  workload: db
+  replicas: 5
+- op: churn
+  workload: db
+  pods: 2
+  rounds: 1
+  interval: 1ms
+- op: barrier
+- op: scale
+  workload: db
+  replicas: 2
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := ResolveProfile("default")
+	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	if _, err := Run(context.Background(), f, profile, backend, Options{RunID: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pods, _ := backend.Client().CoreV1().Pods("bench").List(ctx, metav1.ListOptions{})
+	var names []string
+	for _, p := range pods.Items {
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "db-0,db-1" {
+		t.Errorf("pods after scale 3 -> 5 -> 2 with churn: %v, want db-0,db-1", names)
+	}
+	ss, _ := backend.Client().AppsV1().StatefulSets("bench").Get(ctx, "db", metav1.GetOptions{})
+	if *ss.Spec.Replicas != 2 {
+		t.Errorf("statefulset replicas %d", *ss.Spec.Replicas)
 	}
 }
