@@ -28,6 +28,7 @@ import (
 	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
@@ -125,6 +126,11 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	}
 	defer sched.Stop()
 	r.sched = sched
+	// Claims of StatefulSets need their classes and a provisioner, which the
+	// harness provides as it provides the controllers.
+	provCtx, stopProv := context.WithCancel(ctx)
+	defer stopProv()
+	go provision.Run(provCtx, r.client)
 
 	var runErr error
 	for i, op := range f.Ops {
@@ -324,6 +330,11 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 	for _, inst := range insts {
 		if err := r.ensureNamespace(ctx, inst.Workload.Namespace); err != nil {
 			return err
+		}
+		for _, c := range inst.Workload.VolumeClaims {
+			if err := provision.EnsureStorageClass(ctx, r.client, c.StorageClassName); err != nil {
+				return err
+			}
 		}
 		if err := r.createOwners(ctx, inst); err != nil {
 			return err

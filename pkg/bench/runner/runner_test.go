@@ -247,3 +247,57 @@ ops:
 		t.Errorf("statefulset replicas %d", *ss.Spec.Replicas)
 	}
 }
+
+func TestStatefulSetClaimsAreProvisionedInThePodsZone(t *testing.T) {
+	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: claims
+seed: 2
+cluster:
+  zones: 3
+  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+workloads:
+- name: db
+  kind: StatefulSet
+  count: 2
+  replicas: 3
+  pod: {requests: {cpu: 100m}}
+  volumeClaims: [{name: data, storageClassName: zonal, size: 5Gi}]
+ops:
+- op: createNodes
+- op: createWorkloads
+- op: barrier
+  timeout: 2m
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"default", "placer"} {
+		t.Run(spec, func(t *testing.T) {
+			profile, _ := ResolveProfile(spec)
+			backend, _ := NewBackend(context.Background(), BackendMemory, "")
+			res, err := Run(context.Background(), f, profile, backend, Options{RunID: "c"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Scheduled != 6 || res.Phases[2].TimedOut {
+				t.Fatalf("scheduled %d of 6 (barrier timed out: %v)", res.Scheduled, res.Phases[2].TimedOut)
+			}
+			ctx := context.Background()
+			c := backend.Client()
+			for _, p := range res.Placements() {
+				claim, err := c.CoreV1().PersistentVolumeClaims("bench").Get(ctx, "data-"+p.Name, metav1.GetOptions{})
+				if err != nil || claim.Spec.VolumeName == "" {
+					t.Fatalf("claim of %s: %v %+v", p.Name, err, claim)
+				}
+				pv, err := c.CoreV1().PersistentVolumes().Get(ctx, claim.Spec.VolumeName, metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if zone := pv.Labels["topology.kubernetes.io/zone"]; zone != p.Zone {
+					t.Errorf("%s runs in %s, its volume is in %s", p.Name, p.Zone, zone)
+				}
+			}
+		})
+	}
+}
