@@ -49,6 +49,7 @@ func runBench(args []string) int {
 	sets := setFlag{}
 	fs.Var(sets, "set", "override a workload param: name=value (repeatable)")
 	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler and API server logs go (empty: discard)")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file for --backend kubeconfig (a real cluster; run KWOK there for runs longer than the node grace period)")
 	out := fs.String("out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -79,6 +80,10 @@ func runBench(args []string) int {
 		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", *backend, runner.Backends)
 		return 2
 	}
+	if *backend == runner.BackendKubeconfig && *kubeconfig == "" {
+		fmt.Fprintln(os.Stderr, "placer-bench: --backend kubeconfig needs --kubeconfig FILE")
+		return 2
+	}
 	closeLog, err := quietLogs(*logFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", *logFile, err)
@@ -93,11 +98,27 @@ func runBench(args []string) int {
 	if *out == "" {
 		*out = filepath.Join("_output", "bench", runID)
 	}
+	// A real cluster is connected to once and cleared between profiles (the
+	// connection is checked before anything runs); the in-process backends
+	// start afresh for each profile.
+	var shared runner.Backend
+	if *backend == runner.BackendKubeconfig {
+		shared, err = runner.NewKubeconfigBackend(ctx, *kubeconfig, runID)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
+			return 2
+		}
+		defer func() {
+			if err := shared.Close(); err != nil {
+				fmt.Fprintf(os.Stderr, "placer-bench: cleaning up the cluster: %v\n", err)
+			}
+		}()
+	}
 	var results []*runner.Result
 	code := 0
 	for _, p := range resolved {
 		fmt.Fprintf(os.Stderr, "profile %s on %s backend:\n", p.Name, *backend)
-		res, err := runProfile(ctx, f, p, *backend, runID)
+		res, err := runProfile(ctx, f, p, *backend, runID, shared)
 		if res != nil {
 			results = append(results, res)
 		}
@@ -124,12 +145,21 @@ func runBench(args []string) int {
 	return code
 }
 
-func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backendName, runID string) (*runner.Result, error) {
-	backend, err := runner.NewBackend(ctx, backendName, "")
-	if err != nil {
-		return nil, err
+func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backendName, runID string, shared runner.Backend) (*runner.Result, error) {
+	backend := shared
+	if backend == nil {
+		var err error
+		if backend, err = runner.NewBackend(ctx, backendName, ""); err != nil {
+			return nil, err
+		}
+		defer backend.Close()
+	} else if r, ok := backend.(runner.Resetter); ok {
+		defer func() {
+			if err := r.Reset(); err != nil {
+				fmt.Fprintf(os.Stderr, "placer-bench: clearing the cluster after profile %s: %v\n", p.Name, err)
+			}
+		}()
 	}
-	defer backend.Close()
 	return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: func(op string, created, bound, unsched int) {
 		fmt.Fprintf(os.Stderr, "  %s: %d/%d pods bound, %d unschedulable\n", op, bound, created, unsched)
 	}})

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,7 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/pkg/controlplane"
 )
 
 // TestBenchDemo runs `placer-bench demo` as make bench does and reads its table.
@@ -111,5 +117,71 @@ ops:
 	want := bad + `: workloads[0].kind: Unsupported value: "Daemon"`
 	if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "profile default on") {
 		t.Errorf("bad file: %v\n%s\nwant %q and nothing run", err, out, want)
+	}
+}
+
+// TestBenchRunAgainstACluster points placer-bench at a cluster by kubeconfig
+// (the embedded control plane standing in for a real one) and checks that it
+// schedules there and leaves nothing of its own behind.
+func TestBenchRunAgainstACluster(t *testing.T) {
+	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
+	cp := controlplane.StartForTest(t, controlplane.Options{})
+	c := kubernetes.NewForConfigOrDie(cp.Config)
+	ctx := context.Background()
+	// Something of the cluster's own, which the run must not touch.
+	if _, err := c.CoreV1().Nodes().Create(ctx, &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "real-node"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "w.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: cluster
+seed: 1
+cluster:
+  zones: 2
+  nodeGroups: [{name: synth, count: 4, capacity: {cpu: "8", memory: 32Gi}}]
+workloads:
+- {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 100m}}}
+- {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}, volumeClaims: [{name: data, storageClassName: bench-zonal, size: 1Gi}]}
+ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", cp.KubeconfigPath,
+		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("placer-bench run: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`scheduled\s+7\s+7 \(1\.00x\)`).Match(out) {
+		t.Errorf("not every pod scheduled on the cluster:\n%s", out)
+	}
+	// Nothing labelled with a run is left; the cluster's own node is.
+	sel := metav1.ListOptions{LabelSelector: "bench.placer.dev/run"}
+	nodes, _ := c.CoreV1().Nodes().List(ctx, sel)
+	pods, _ := c.CoreV1().Pods("").List(ctx, sel)
+	pvs, _ := c.CoreV1().PersistentVolumes().List(ctx, sel)
+	classes, _ := c.StorageV1().StorageClasses().List(ctx, sel)
+	sets, _ := c.AppsV1().StatefulSets("").List(ctx, sel)
+	if n := len(nodes.Items) + len(pods.Items) + len(pvs.Items) + len(classes.Items) + len(sets.Items); n != 0 {
+		t.Errorf("left behind: %d nodes, %d pods, %d volumes, %d classes, %d statefulsets",
+			len(nodes.Items), len(pods.Items), len(pvs.Items), len(classes.Items), len(sets.Items))
+	}
+	if _, err := c.CoreV1().Nodes().Get(ctx, "real-node", metav1.GetOptions{}); err != nil {
+		t.Errorf("the cluster's own node: %v", err)
+	}
+	// The namespace the run created is being deleted (this control plane
+	// runs no namespace controller to finish the job).
+	ns, err := c.CoreV1().Namespaces().Get(ctx, "bench", metav1.GetOptions{})
+	if err == nil && ns.DeletionTimestamp == nil {
+		t.Error("namespace bench, created by the run, was not deleted")
+	}
+
+	// A kubeconfig that reaches nothing stops the run before it starts.
+	bad := filepath.Join(dir, "bad-kubeconfig")
+	os.WriteFile(bad, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600)
+	out, err = exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--kubeconfig "+bad+": the cluster at https://127.0.0.1:1 does not answer") {
+		t.Errorf("unreachable cluster: %v\n%s", err, out)
 	}
 }

@@ -34,11 +34,11 @@ const Provisioner = "bench.placer.dev/zonal"
 const ZoneLabel = "topology.kubernetes.io/zone"
 
 // EnsureStorageClass creates a WaitForFirstConsumer class served by this
-// provisioner, unless a class of that name exists.
-func EnsureStorageClass(ctx context.Context, c kubernetes.Interface, name string) error {
+// provisioner, labelled with the run, unless a class of that name exists.
+func EnsureStorageClass(ctx context.Context, c kubernetes.Interface, name, runID string) error {
 	mode := storagev1.VolumeBindingWaitForFirstConsumer
 	_, err := c.StorageV1().StorageClasses().Create(ctx, &storagev1.StorageClass{
-		ObjectMeta:        metav1.ObjectMeta{Name: name},
+		ObjectMeta:        metav1.ObjectMeta{Name: name, Labels: map[string]string{RunLabel: runID}},
 		Provisioner:       Provisioner,
 		VolumeBindingMode: &mode,
 		ReclaimPolicy:     ptr.To(v1.PersistentVolumeReclaimDelete),
@@ -111,7 +111,7 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 	pv := &v1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: "pvc-" + string(pvc.UID),
 			Annotations: map[string]string{"pv.kubernetes.io/provisioned-by": Provisioner},
-			Labels:      map[string]string{ZoneLabel: zone}},
+			Labels:      volumeLabels(pvc, zone)},
 		Spec: v1.PersistentVolumeSpec{
 			Capacity:                      v1.ResourceList{v1.ResourceStorage: pvc.Spec.Resources.Requests[v1.ResourceStorage]},
 			AccessModes:                   pvc.Spec.AccessModes,
@@ -151,4 +151,16 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 		return fmt.Errorf("claim %s/%s status: %w", ns, name, err)
 	}
 	return nil
+}
+
+// RunLabel marks what a harness run created; a volume inherits it from its
+// claim so that the run's clean-up finds it.
+const RunLabel = "bench.placer.dev/run"
+
+func volumeLabels(pvc *v1.PersistentVolumeClaim, zone string) map[string]string {
+	labels := map[string]string{ZoneLabel: zone}
+	if run, ok := pvc.Labels[RunLabel]; ok {
+		labels[RunLabel] = run
+	}
+	return labels
 }

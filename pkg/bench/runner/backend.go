@@ -26,8 +26,8 @@ const (
 	BackendEmbedded = "embedded"
 )
 
-// Backends lists the names NewBackend accepts.
-var Backends = []string{BackendMemory, BackendEmbedded}
+// Backends lists the backend names.
+var Backends = []string{BackendMemory, BackendEmbedded, BackendKubeconfig}
 
 // NewBackend starts a fresh backend by name. Each profile of a run gets its
 // own, so that no profile inherits another's objects or caches.
@@ -46,6 +46,8 @@ func NewBackend(ctx context.Context, name, tempDir string) (Backend, error) {
 			return nil, err
 		}
 		return &embeddedBackend{cp: cp, client: c}, nil
+	case BackendKubeconfig:
+		return nil, fmt.Errorf("--backend kubeconfig connects once per run: use NewKubeconfigBackend")
 	}
 	return nil, fmt.Errorf("--backend %q: want one of %v", name, Backends)
 }

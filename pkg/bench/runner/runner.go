@@ -236,8 +236,12 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 	for _, n := range nodes {
 		r.zones[n.Name] = n.Labels[generate.ZoneLabel]
 	}
+	_, real := r.backend.(*kubeconfigBackend)
 	err := r.parallel(ctx, len(nodes), nil, func(i int) error {
 		n := nodes[i]
+		if real {
+			markNode(n)
+		}
 		created, err := r.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
 		if err != nil {
 			return fmt.Errorf("creating node %s: %w", n.Name, err)
@@ -319,6 +323,10 @@ func (r *run) ensureNamespace(ctx context.Context, ns string) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
+	if kb, ok := r.backend.(*kubeconfigBackend); ok {
+		// Ours to delete at the end only if we created it.
+		kb.usedNamespace(ns, err == nil)
+	}
 	return nil
 }
 
@@ -332,7 +340,7 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 			return err
 		}
 		for _, c := range inst.Workload.VolumeClaims {
-			if err := provision.EnsureStorageClass(ctx, r.client, c.StorageClassName); err != nil {
+			if err := provision.EnsureStorageClass(ctx, r.client, c.StorageClassName, r.opts.RunID); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,201 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/placer-dev/placer/pkg/bench/generate"
+)
+
+// BackendKubeconfig runs against any cluster a kubeconfig reaches.
+const BackendKubeconfig = "kubeconfig"
+
+// KWOKAnnotation on a node asks KWOK, when it runs in the cluster, to manage
+// the node: keep it Ready and its pods Running. Without KWOK (or a kubelet),
+// the cluster's node lifecycle controller marks synthetic nodes NotReady
+// after its grace period (about 40 s), and their taints then keep pods off.
+const KWOKAnnotation = "kwok.x-k8s.io/node"
+
+// kubeconfigBackend is a real cluster. Everything the run creates carries
+// the run label; Close removes it all, and the namespaces the run created.
+type kubeconfigBackend struct {
+	cfg    *rest.Config
+	client kubernetes.Interface
+	runID  string
+
+	mu         sync.Mutex
+	namespaces []string        // created by this run
+	used       map[string]bool // every namespace the run put objects in
+}
+
+// NewKubeconfigBackend connects with a kubeconfig file and checks the server
+// answers before anything runs.
+func NewKubeconfigBackend(ctx context.Context, path, runID string) (Backend, error) {
+	if path == "" {
+		return nil, errors.New("--backend kubeconfig needs --kubeconfig FILE")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
+	}
+	// The harness creates thousands of objects; the server's own limits apply.
+	cfg.QPS, cfg.Burst = 1000, 2000
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: the cluster at %s does not answer: %w", path, cfg.Host, err)
+	}
+	return &kubeconfigBackend{cfg: cfg, client: c, runID: runID}, nil
+}
+
+func (b *kubeconfigBackend) Name() string                 { return BackendKubeconfig }
+func (b *kubeconfigBackend) Client() kubernetes.Interface { return b.client }
+func (b *kubeconfigBackend) RESTConfig() *rest.Config     { return b.cfg }
+
+// usedNamespace records a namespace the run puts objects in, and whether
+// the run created it (then it is the run's to delete at the end).
+func (b *kubeconfigBackend) usedNamespace(ns string, created bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used == nil {
+		b.used = map[string]bool{}
+	}
+	b.used[ns] = true
+	if created {
+		b.namespaces = append(b.namespaces, ns)
+	}
+}
+
+// Reset removes everything labelled with the run, so that the next profile
+// starts from the same cluster: pods at once (there may be no kubelet to
+// confirm), controllers, claims, volumes, storage classes, nodes.
+// Namespaces stay: one being deleted cannot take new objects until the
+// namespace controller has emptied it.
+func (b *kubeconfigBackend) Reset() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	sel := metav1.ListOptions{LabelSelector: generate.RunLabel + "=" + b.runID}
+	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
+	c := b.client
+	var errs []error
+	keep := func(err error) {
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	// Collections of namespaced objects are deleted namespace by namespace.
+	b.mu.Lock()
+	var namespaces []string
+	for ns := range b.used {
+		namespaces = append(namespaces, ns)
+	}
+	b.mu.Unlock()
+	for _, ns := range namespaces {
+		keep(c.CoreV1().Pods(ns).DeleteCollection(ctx, now, sel))
+		keep(c.AppsV1().Deployments(ns).DeleteCollection(ctx, now, sel))
+		keep(c.AppsV1().ReplicaSets(ns).DeleteCollection(ctx, now, sel))
+		keep(c.AppsV1().StatefulSets(ns).DeleteCollection(ctx, now, sel))
+		keep(c.BatchV1().Jobs(ns).DeleteCollection(ctx, now, sel))
+		keep(c.CoreV1().PersistentVolumeClaims(ns).DeleteCollection(ctx, now, sel))
+	}
+	keep(c.CoreV1().PersistentVolumes().DeleteCollection(ctx, now, sel))
+	keep(c.StorageV1().StorageClasses().DeleteCollection(ctx, now, sel))
+	keep(c.CoreV1().Nodes().DeleteCollection(ctx, now, sel))
+	// Claims and volumes carry protection finalizers that a controller lifts
+	// once no pod uses them. These are the run's own, with no pods left: the
+	// harness lifts them itself, so the next profile starts clean even where
+	// no such controller runs.
+	unprotect := []byte(`{"metadata":{"finalizers":null}}`)
+	for _, ns := range namespaces {
+		if claims, err := c.CoreV1().PersistentVolumeClaims(ns).List(ctx, sel); err == nil {
+			for _, pvc := range claims.Items {
+				_, err := c.CoreV1().PersistentVolumeClaims(ns).Patch(ctx, pvc.Name, types.MergePatchType, unprotect, metav1.PatchOptions{})
+				keep(err)
+			}
+		}
+	}
+	if vols, err := c.CoreV1().PersistentVolumes().List(ctx, sel); err == nil {
+		for _, pv := range vols.Items {
+			_, err := c.CoreV1().PersistentVolumes().Patch(ctx, pv.Name, types.MergePatchType, unprotect, metav1.PatchOptions{})
+			keep(err)
+		}
+	}
+	keep(b.waitGone(ctx, namespaces, sel))
+	return errors.Join(errs...)
+}
+
+// waitGone waits until no pod, claim, volume or node of the run is left.
+func (b *kubeconfigBackend) waitGone(ctx context.Context, namespaces []string, sel metav1.ListOptions) error {
+	c := b.client
+	var left string
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		for _, ns := range namespaces {
+			if l, err := c.CoreV1().Pods(ns).List(ctx, sel); err != nil || len(l.Items) > 0 {
+				left = "pods in " + ns
+				return false, nil
+			}
+			if l, err := c.CoreV1().PersistentVolumeClaims(ns).List(ctx, sel); err != nil || len(l.Items) > 0 {
+				left = "claims in " + ns
+				return false, nil
+			}
+		}
+		if l, err := c.CoreV1().PersistentVolumes().List(ctx, sel); err != nil || len(l.Items) > 0 {
+			left = "volumes"
+			return false, nil
+		}
+		if l, err := c.CoreV1().Nodes().List(ctx, sel); err != nil || len(l.Items) > 0 {
+			left = "nodes"
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the run's %s are still there: %w", left, err)
+	}
+	return nil
+}
+
+// Close resets and then deletes the namespaces the run created.
+func (b *kubeconfigBackend) Close() error {
+	errs := []error{b.Reset()}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ns := range b.namespaces {
+		if err := b.client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Resetter is a backend that one run reuses for every profile, clearing
+// it in between; the others are made afresh per profile.
+type Resetter interface {
+	Reset() error
+}
+
+// markNode adds what a real cluster needs on a synthetic node.
+func markNode(n *v1.Node) {
+	if n.Annotations == nil {
+		n.Annotations = map[string]string{}
+	}
+	n.Annotations[KWOKAnnotation] = "fake"
+}
