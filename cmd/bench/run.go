@@ -116,9 +116,11 @@ func runBench(args []string) int {
 	}
 	var results []*runner.Result
 	code := 0
+	bar := newProgress(os.Stderr)
 	for _, p := range resolved {
 		fmt.Fprintf(os.Stderr, "profile %s on %s backend:\n", p.Name, *backend)
-		res, err := runProfile(ctx, f, p, *backend, runID, shared)
+		res, err := runProfile(ctx, f, p, *backend, runID, shared, bar)
+		bar.finish()
 		if res != nil {
 			results = append(results, res)
 		}
@@ -145,7 +147,7 @@ func runBench(args []string) int {
 	return code
 }
 
-func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backendName, runID string, shared runner.Backend) (*runner.Result, error) {
+func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backendName, runID string, shared runner.Backend, bar *progress) (*runner.Result, error) {
 	backend := shared
 	if backend == nil {
 		var err error
@@ -160,9 +162,7 @@ func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backen
 			}
 		}()
 	}
-	return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: func(op string, created, bound, unsched int) {
-		fmt.Fprintf(os.Stderr, "  %s: %d/%d pods bound, %d unschedulable\n", op, bound, created, unsched)
-	}})
+	return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update})
 }
 
 func contains(list []string, s string) bool {
