@@ -132,6 +132,15 @@ func runBench(args []string) int {
 	}
 	fmt.Println()
 	runner.PrintTable(os.Stdout, results)
+	// A barrier that gave up means the figures cover only part of the pods.
+	for _, res := range results {
+		for _, ph := range res.Phases {
+			if ph.TimedOut {
+				fmt.Printf("\nwarning: profile %s: ops[%d] (barrier) timed out after %v; %d of %d pods were scheduled\n",
+					res.Profile, ph.Index, ph.Duration.Round(time.Second), res.Scheduled, res.Pods)
+			}
+		}
+	}
 	// What was measured is written even when a profile failed or the run
 	// was interrupted.
 	rep := &report.Report{Workload: f.Name, File: *file, Params: f.Params, Backend: *backend, RunID: runID, Started: started, Profiles: results}

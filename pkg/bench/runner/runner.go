@@ -363,14 +363,7 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 		r.firstMeasured = time.Now()
 	}
 	return r.parallel(ctx, len(pods), limiter, func(i int) error {
-		p := r.withOwnerUIDs(pods[i])
-		at := time.Now()
-		created, err := r.client.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{})
-		if err != nil {
-			return fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
-		}
-		r.tracker.created(created.UID, at, measured)
-		return nil
+		return r.createPod(ctx, pods[i], nil, measured)
 	})
 }
 

@@ -1,7 +1,7 @@
 package resourceaware
 
 import (
-	"fmt"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/apis/config/scheme"
@@ -11,9 +11,9 @@ import (
 // DefaultArgs returns the plugin's arguments with every default applied, the
 // same as a pluginConfig entry with empty args yields.
 func DefaultArgs() (*config.ResourceAwareArgs, error) {
-	args := &config.ResourceAwareArgs{}
-	if err := scheme.Default(&configv1.ResourceAwareArgs{}, args); err != nil {
-		return nil, fmt.Errorf("defaulting arguments of plugin %s: %w", Name, err)
-	}
-	return args, nil
+	return argsFrom(nil)
+}
+
+func argsFrom(obj runtime.Object) (*config.ResourceAwareArgs, error) {
+	return scheme.PluginArgs(Name, obj, &configv1.ResourceAwareArgs{}, &config.ResourceAwareArgs{})
 }

@@ -82,19 +82,5 @@ func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceA
 	return pl, nil
 }
 
-// argsFrom accepts the internal type the scheduler hands over after decoding a
-// configuration file, and nil, which means "all defaults" (a profile that
-// enables the plugin without pluginConfig).
-func argsFrom(obj runtime.Object) (*config.ResourceAwareArgs, error) {
-	if obj == nil {
-		return DefaultArgs()
-	}
-	args, ok := obj.(*config.ResourceAwareArgs)
-	if !ok {
-		return nil, fmt.Errorf("plugin %s wants arguments of type ResourceAwareArgs, got %T", Name, obj)
-	}
-	return args, nil
-}
-
 // Name returns the plugin's name.
 func (pl *ResourceAware) Name() string { return Name }

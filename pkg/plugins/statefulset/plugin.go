@@ -98,23 +98,12 @@ func newWithArgs(args *config.StatefulSetAwareArgs) (*StatefulSetAware, error) {
 }
 
 func argsFrom(obj runtime.Object) (*config.StatefulSetAwareArgs, error) {
-	if obj == nil {
-		return DefaultArgs()
-	}
-	args, ok := obj.(*config.StatefulSetAwareArgs)
-	if !ok {
-		return nil, fmt.Errorf("plugin %s wants arguments of type StatefulSetAwareArgs, got %T", Name, obj)
-	}
-	return args, nil
+	return scheme.PluginArgs(Name, obj, &configv1.StatefulSetAwareArgs{}, &config.StatefulSetAwareArgs{})
 }
 
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.StatefulSetAwareArgs, error) {
-	args := &config.StatefulSetAwareArgs{}
-	if err := scheme.Default(&configv1.StatefulSetAwareArgs{}, args); err != nil {
-		return nil, fmt.Errorf("defaulting arguments of plugin %s: %w", Name, err)
-	}
-	return args, nil
+	return argsFrom(nil)
 }
 
 // Name returns the plugin's name.

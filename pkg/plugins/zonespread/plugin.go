@@ -100,23 +100,12 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 }
 
 func argsFrom(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
-	if obj == nil {
-		return DefaultArgs()
-	}
-	args, ok := obj.(*config.ZoneSpreadArgs)
-	if !ok {
-		return nil, fmt.Errorf("plugin %s wants arguments of type ZoneSpreadArgs, got %T", Name, obj)
-	}
-	return args, nil
+	return scheme.PluginArgs(Name, obj, &configv1.ZoneSpreadArgs{}, &config.ZoneSpreadArgs{})
 }
 
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.ZoneSpreadArgs, error) {
-	args := &config.ZoneSpreadArgs{}
-	if err := scheme.Default(&configv1.ZoneSpreadArgs{}, args); err != nil {
-		return nil, fmt.Errorf("defaulting arguments of plugin %s: %w", Name, err)
-	}
-	return args, nil
+	return argsFrom(nil)
 }
 
 // Name returns the plugin's name.

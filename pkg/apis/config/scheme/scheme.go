@@ -4,6 +4,8 @@
 package scheme
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	kubeschedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
@@ -24,11 +26,24 @@ func AddToScheme(s *runtime.Scheme) {
 	utilruntime.Must(configv1.AddToScheme(s))
 }
 
-// Default applies the v1 defaults to versioned (a zero v1 args object) and
-// converts the result into internal: what a pluginConfig entry with empty
-// args yields. Plugins use it for a profile that enables them without
-// pluginConfig.
-func Default(versioned, internal runtime.Object) error {
-	kubeschedulerscheme.Scheme.Default(versioned)
-	return kubeschedulerscheme.Scheme.Convert(versioned, internal, nil)
+// PluginArgs is what a plugin's factory does with the args the scheduler
+// hands it: the internal args as they are, or, when there are none (a
+// profile enabling the plugin without pluginConfig), the defaults: the v1
+// defaults applied to versioned (a zero v1 args object) and converted into
+// internal (a zero internal args object), as an empty pluginConfig entry
+// would give.
+func PluginArgs[T runtime.Object](plugin string, obj runtime.Object, versioned runtime.Object, internal T) (T, error) {
+	var zero T
+	if obj == nil {
+		kubeschedulerscheme.Scheme.Default(versioned)
+		if err := kubeschedulerscheme.Scheme.Convert(versioned, internal, nil); err != nil {
+			return zero, fmt.Errorf("defaulting arguments of plugin %s: %w", plugin, err)
+		}
+		return internal, nil
+	}
+	args, ok := obj.(T)
+	if !ok {
+		return zero, fmt.Errorf("plugin %s wants arguments of type %T, got %T", plugin, internal, obj)
+	}
+	return args, nil
 }
