@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,7 +77,7 @@ func runBench(args []string) int {
 		}
 		resolved = append(resolved, rp)
 	}
-	if !contains(runner.Backends, *backend) {
+	if !slices.Contains(runner.Backends, *backend) {
 		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", *backend, runner.Backends)
 		return 2
 	}
@@ -172,13 +173,4 @@ func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backen
 		}()
 	}
 	return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update})
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

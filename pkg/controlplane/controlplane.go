@@ -369,17 +369,6 @@ func (cp *ControlPlane) Kubeconfig(user string, groups ...string) ([]byte, error
 	return clientcmd.Write(*cfg)
 }
 
-// WriteKubeconfig writes Kubeconfig(user, groups...) to a file in the
-// control plane's directory and returns its path.
-func (cp *ControlPlane) WriteKubeconfig(name, user string, groups ...string) (string, error) {
-	data, err := cp.Kubeconfig(user, groups...)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(cp.Dir, name)
-	return path, writeFile(path, data)
-}
-
 // waitReady waits for /readyz and for the default namespace, which the API
 // server creates in a post-start hook; before that, creating objects in it fails.
 func (cp *ControlPlane) waitReady(ctx context.Context) error {
