@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +53,7 @@ func runBench(args []string) int {
 	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler and API server logs go (empty: discard)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file for --backend kubeconfig (a real cluster; run KWOK there for runs longer than the node grace period)")
 	out := fs.String("out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
+	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each scheduler profile's run to <out>/cpu-<profile>.pprof (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -120,10 +122,31 @@ func runBench(args []string) int {
 	bar := newProgress(os.Stderr)
 	for _, p := range resolved {
 		fmt.Fprintf(os.Stderr, "profile %s on %s backend:\n", p.Name, *backend)
+		var stopCPU func() error
+		if *cpuProfile {
+			if stopCPU, err = startCPUProfile(filepath.Join(*out, "cpu-"+p.Name+".pprof")); err != nil {
+				fmt.Fprintf(os.Stderr, "placer-bench: --cpuprofile: %v\n", err)
+				code = 1
+				break
+			}
+		}
 		res, err := runProfile(ctx, f, p, *backend, runID, shared, bar)
+		if stopCPU != nil {
+			if err := stopCPU(); err != nil {
+				fmt.Fprintf(os.Stderr, "placer-bench: --cpuprofile: %v\n", err)
+				code = 1
+			}
+		}
 		bar.finish()
 		if res != nil {
 			results = append(results, res)
+		}
+		if ctx.Err() != nil {
+			// Ctrl-C: what was measured is reported below, and the deferred
+			// clean-ups remove what the run created.
+			fmt.Fprintf(os.Stderr, "placer-bench: interrupted during profile %s; reporting what was measured\n", p.Name)
+			code = 130
+			break
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "placer-bench: profile %s: %v\n", p.Name, err)
@@ -173,4 +196,24 @@ func runProfile(ctx context.Context, f *workload.File, p *runner.Profile, backen
 		}()
 	}
 	return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update})
+}
+
+// startCPUProfile profiles the whole process (scheduler and harness alike:
+// they share it on the in-process backends) until the returned func is called.
+func startCPUProfile(path string) (func() error, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

@@ -1,11 +1,15 @@
 package integration
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,5 +187,114 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
 	out, err = exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", bad).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--kubeconfig "+bad+": the cluster at https://127.0.0.1:1 does not answer") {
 		t.Errorf("unreachable cluster: %v\n%s", err, out)
+	}
+}
+
+// TestBenchRunInterrupted stops a run with Ctrl-C while a barrier waits for
+// pods that can never fit: what was measured is still written, and what the
+// run created is removed — the cluster's objects on the kubeconfig backend,
+// the control plane's files on the embedded one.
+func TestBenchRunInterrupted(t *testing.T) {
+	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "stuck.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: stuck
+seed: 1
+cluster:
+  zones: 2
+  nodeGroups: [{name: small, count: 2, capacity: {cpu: "2", memory: 8Gi}}]
+workloads:
+- {name: fits, kind: Deployment, replicas: 2, pod: {requests: {cpu: 100m}}}
+- {name: toobig, kind: Deployment, replicas: 2, pod: {requests: {cpu: "16"}}}
+ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 30m}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp := controlplane.StartForTest(t, controlplane.Options{})
+	for _, backend := range []string{"kubeconfig", "embedded"} {
+		t.Run(backend, func(t *testing.T) {
+			tmp := filepath.Join(dir, backend+"-tmp")
+			outDir := filepath.Join(dir, backend+"-out")
+			if err := os.Mkdir(tmp, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "run", "-f", file, "--backend", backend, "--kubeconfig", cp.KubeconfigPath,
+				"--profile", "default", "--profile", "placer", "--log-file", filepath.Join(dir, backend+".log"), "--out", outDir)
+			if backend != "kubeconfig" {
+				cmd.Args = slices.DeleteFunc(cmd.Args, func(a string) bool { return a == "--kubeconfig" || a == cp.KubeconfigPath })
+			}
+			// The embedded control plane keeps its files under TMPDIR.
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Interrupt once the scheduler has placed the small pods and
+			// found the big ones unschedulable.
+			stuck := regexp.MustCompile(`barrier: 2/4 pods bound, 2 unschedulable`)
+			var seen strings.Builder
+			lines := bufio.NewScanner(stderr)
+			for lines.Scan() {
+				seen.WriteString(lines.Text() + "\n")
+				if stuck.MatchString(lines.Text()) {
+					break
+				}
+			}
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			seen.Write(rest)
+			err = cmd.Wait()
+			if err == nil {
+				t.Errorf("an interrupted run exited 0")
+			}
+			if !stuck.MatchString(seen.String()) || strings.Contains(seen.String(), "profile placer on") {
+				t.Fatalf("wanted the run stopped in profile default's barrier:\n%s", seen.String())
+			}
+			if !strings.Contains(seen.String(), "interrupted") {
+				t.Errorf("stderr does not say the run was interrupted:\n%s", seen.String())
+			}
+			// The table and the report cover what ran.
+			if !regexp.MustCompile(`scheduled\s+2\n`).MatchString(stdout.String()) {
+				t.Errorf("table lacks the 2 scheduled pods:\n%s", stdout.String())
+			}
+			raw, err := os.ReadFile(filepath.Join(outDir, "report.json"))
+			if err != nil {
+				t.Fatalf("no report after the interrupt: %v", err)
+			}
+			var rep struct {
+				Profiles []struct {
+					Profile                  string
+					Scheduled, Unschedulable int
+				}
+			}
+			if err := json.Unmarshal(raw, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Profiles) != 1 || rep.Profiles[0].Profile != "default" || rep.Profiles[0].Scheduled != 2 || rep.Profiles[0].Unschedulable != 2 {
+				t.Errorf("report.json profiles = %+v, want default with 2 scheduled and 2 unschedulable", rep.Profiles)
+			}
+			if backend == "kubeconfig" {
+				c := kubernetes.NewForConfigOrDie(cp.Config)
+				sel := metav1.ListOptions{LabelSelector: "bench.placer.dev/run"}
+				nodes, _ := c.CoreV1().Nodes().List(context.Background(), sel)
+				pods, _ := c.CoreV1().Pods("").List(context.Background(), sel)
+				if len(nodes.Items)+len(pods.Items) != 0 {
+					t.Errorf("left on the cluster: %d nodes, %d pods", len(nodes.Items), len(pods.Items))
+				}
+			}
+			left, _ := os.ReadDir(tmp)
+			if len(left) != 0 {
+				t.Errorf("left in TMPDIR: %v", left)
+			}
+		})
 	}
 }

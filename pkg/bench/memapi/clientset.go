@@ -2,6 +2,7 @@ package memapi
 
 import (
 	"fmt"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -49,6 +50,13 @@ func NewClientset(store *Store) *fake.Clientset {
 		}
 		return true, b, store.Bind(ns, b)
 	})
+	cs.PrependReactor("delete", "pods", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		da, ok := action.(k8stesting.DeleteActionImpl)
+		if !ok || da.GetSubresource() != "" {
+			return false, nil, nil
+		}
+		return store.deletePod(da.GetNamespace(), da.GetName(), da.DeleteOptions)
+	})
 	for _, verb := range []string{"create", "update", "patch"} {
 		cs.PrependReactor(verb, "events", func(action k8stesting.Action) (bool, runtime.Object, error) {
 			return true, nil, nil
@@ -74,6 +82,53 @@ func (s *Store) Bind(namespace string, b *v1.Binding) error {
 		setCondition(pod, v1.PodCondition{Type: v1.PodScheduled, Status: v1.ConditionTrue, LastTransitionTime: metav1.Now()})
 		return nil
 	})
+}
+
+// KubeletStopDelay is how long a bound pod deleted with a grace period stays
+// terminating before the memory backend removes it, as a kubelet would once
+// its containers stopped. The harness itself deletes with a grace period of
+// zero; the scheduler deletes preemption victims gracefully, and a victim
+// vanishing at once would let the scheduler's next attempt, made before its
+// informer saw the deletion, pick the same victim again and fail.
+const KubeletStopDelay = time.Second
+
+// deletePod deletes a pod the way the API server does: at once when it is
+// not bound or the grace period is zero, otherwise by marking it terminating
+// (deletionTimestamp) and removing it after KubeletStopDelay.
+func (s *Store) deletePod(namespace, name string, opts metav1.DeleteOptions) (bool, runtime.Object, error) {
+	obj, err := s.Get(podsResource, namespace, name)
+	if err != nil {
+		return true, nil, err
+	}
+	pod := obj.(*v1.Pod)
+	if pod.Spec.NodeName == "" || (opts.GracePeriodSeconds != nil && *opts.GracePeriodSeconds == 0) {
+		return true, pod, s.Delete(podsResource, namespace, name)
+	}
+	if pod.DeletionTimestamp != nil {
+		return true, pod, nil
+	}
+	grace := int64(v1.DefaultTerminationGracePeriodSeconds)
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		grace = *pod.Spec.TerminationGracePeriodSeconds
+	}
+	if opts.GracePeriodSeconds != nil {
+		grace = *opts.GracePeriodSeconds
+	}
+	uid := pod.UID
+	err = s.mutate(podsResource, namespace, name, func(obj runtime.Object) error {
+		p := obj.(*v1.Pod)
+		now := metav1.Now()
+		p.DeletionTimestamp, p.DeletionGracePeriodSeconds = &now, &grace
+		return nil
+	})
+	if err != nil {
+		return true, nil, err
+	}
+	time.AfterFunc(KubeletStopDelay, func() {
+		// Only the pod marked here: a pod recreated under the name stays.
+		_ = s.deleteIf(podsResource, namespace, name, func(obj runtime.Object) bool { return obj.(*v1.Pod).UID == uid })
+	})
+	return true, pod, nil
 }
 
 func setCondition(pod *v1.Pod, c v1.PodCondition) {

@@ -3,6 +3,7 @@ package memapi
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +191,55 @@ func TestSchedulerRunsAgainstIt(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("%d of 30 pods bound: %v", bound, err)
+	}
+}
+
+// A bound pod deleted with a grace period terminates first and is removed
+// after KubeletStopDelay; unbound pods and grace period zero go at once.
+func TestPodDeletionIsGracefulWhenBound(t *testing.T) {
+	ctx := context.Background()
+	cs := NewClientset(NewStore())
+	pods := cs.CoreV1().Pods("ns")
+	for _, name := range []string{"bound", "unbound", "now"} {
+		p := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}}
+		if name != "unbound" {
+			p.Spec.NodeName = "n1"
+		}
+		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := pods.Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if err := pods.Delete(ctx, "bound", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pods.Delete(ctx, "unbound", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pods.Delete(ctx, "now", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := pods.Get(ctx, "bound", metav1.GetOptions{})
+	if err != nil || got.DeletionTimestamp == nil || *got.DeletionGracePeriodSeconds != v1.DefaultTerminationGracePeriodSeconds {
+		t.Fatalf("bound pod right after delete: %v %+v", err, got)
+	}
+	for _, name := range []string{"unbound", "now"} {
+		if _, err := pods.Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s after delete: %v", name, err)
+		}
+	}
+	// Events in order: bound marked, the other two removed, bound removed.
+	var seen []string
+	for len(seen) < 4 {
+		ev := <-w.ResultChan()
+		seen = append(seen, string(ev.Type)+" "+ev.Object.(*v1.Pod).Name)
+	}
+	want := []string{"MODIFIED bound", "DELETED unbound", "DELETED now", "DELETED bound"}
+	if strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("events %v, want %v", seen, want)
 	}
 }

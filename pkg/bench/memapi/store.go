@@ -188,11 +188,17 @@ func (s *Store) Apply(gvr schema.GroupVersionResource, _ runtime.Object, _ strin
 
 // Delete removes an object.
 func (s *Store) Delete(gvr schema.GroupVersionResource, ns, name string, _ ...metav1.DeleteOptions) error {
+	return s.deleteIf(gvr, ns, name, nil)
+}
+
+// deleteIf removes an object if match (when given) accepts it, checked
+// under the same lock as the removal.
+func (s *Store) deleteIf(gvr schema.GroupVersionResource, ns, name string, match func(runtime.Object) bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := key{ns, name}
 	obj, ok := s.objects[gvr][k]
-	if !ok {
+	if !ok || (match != nil && !match(obj)) {
 		return apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
 	delete(s.objects[gvr], k)

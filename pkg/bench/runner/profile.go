@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/placer-dev/placer/manifests"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
@@ -21,6 +22,10 @@ type Profile struct {
 	// ("placer-bench-<name>"), so that on a real cluster neither the
 	// cluster's scheduler nor an installed placer-scheduler takes the pods.
 	SchedulerName string
+	// Registry holds the out-of-tree plugins the scheduler is built with;
+	// nil means registry.All(), the plugins placer-scheduler carries. The
+	// test kit sets it to benchmark plugins that are not Placer's.
+	Registry frameworkruntime.Registry
 }
 
 // ResolveProfile turns a --profile value into a Profile: "default" is

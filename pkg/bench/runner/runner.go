@@ -56,12 +56,17 @@ type PhaseResult struct {
 
 // Result is what one profile's run measured.
 type Result struct {
-	Profile       string        `json:"profile"`
-	Backend       string        `json:"backend"`
-	Pods          int           `json:"pods"`
-	Scheduled     int           `json:"scheduled"`
-	Unschedulable int           `json:"unschedulable"`
-	Throughput    stats.Summary `json:"throughput"`
+	Profile       string `json:"profile"`
+	Backend       string `json:"backend"`
+	Pods          int    `json:"pods"`
+	Scheduled     int    `json:"scheduled"`
+	Unschedulable int    `json:"unschedulable"`
+	// Preempted counts the run's pods the scheduler evicted to make room
+	// for higher-priority pods (marked with the DisruptionTarget condition,
+	// reason PreemptionByScheduler); PreemptionAttempts is how often it tried.
+	Preempted          int           `json:"preempted"`
+	PreemptionAttempts int           `json:"preemptionAttempts"`
+	Throughput         stats.Summary `json:"throughput"`
 	// Latency is creation to bound, in seconds, of the measured pods that
 	// were scheduled. Throughput too covers the measured pods only.
 	Latency stats.Summary `json:"latencySeconds"`
@@ -120,7 +125,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 		return nil, err
 	}
 	defer stopWatch()
-	sched, err := inprocscheduler.Start(ctx, r.client, inprocscheduler.Options{Config: profile.Config, RESTConfig: backend.RESTConfig()})
+	sched, err := inprocscheduler.Start(ctx, r.client, inprocscheduler.Options{Config: profile.Config, Registry: profile.Registry, RESTConfig: backend.RESTConfig()})
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +154,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 		runErr = errors.Join(runErr, fmt.Errorf("reading the scheduler's metrics: %w", err))
 	}
 	res.Scheduler = hist
+	res.PreemptionAttempts = preemptionAttempts()
 	return res, runErr
 }
 
@@ -165,6 +171,9 @@ func (r *run) summarize(res *Result) {
 			res.Scheduled++
 		case rec.unschedulable:
 			res.Unschedulable++
+		}
+		if rec.preempted {
+			res.Preempted++
 		}
 		if !rec.measured || rec.bound.IsZero() {
 			continue

@@ -301,3 +301,37 @@ ops:
 		})
 	}
 }
+
+func TestPreemptionsCounted(t *testing.T) {
+	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: preempt
+seed: 1
+cluster:
+  zones: 1
+  nodeGroups: [{name: one, count: 1, capacity: {cpu: "2", memory: 8Gi}}]
+workloads:
+- {name: low, kind: Pod, replicas: 2, pod: {requests: {cpu: "1"}, priority: 0}}
+- {name: high, kind: Pod, replicas: 1, pod: {requests: {cpu: 1500m}, priority: 1000}}
+ops:
+- {op: createNodes}
+- {op: createWorkloads, workloads: [low]}
+- {op: barrier, timeout: 1m}
+- {op: createWorkloads, workloads: [high]}
+- {op: barrier, timeout: 1m}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := ResolveProfile("default")
+	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	defer backend.Close()
+	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1.5 cpus free only once both 1-cpu pods are gone.
+	if res.Preempted != 2 || res.PreemptionAttempts < 1 || res.Scheduled != 3 {
+		t.Errorf("preempted %d, attempts %d, scheduled %d; want 2, at least 1, 3", res.Preempted, res.PreemptionAttempts, res.Scheduled)
+	}
+}

@@ -94,3 +94,22 @@ func collectSchedulerHistograms(profile string) ([]HistogramSummary, error) {
 	}
 	return out, nil
 }
+
+// preemptionAttempts reads how often the scheduler tried to preempt. The
+// metric has no profile label: the registry is reset for each profile's
+// run, so it covers that run alone.
+func preemptionAttempts() int {
+	families, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, f := range families {
+		if f.GetName() == "scheduler_preemption_attempts_total" {
+			for _, m := range f.GetMetric() {
+				n += int(m.GetCounter().GetValue())
+			}
+		}
+	}
+	return n
+}

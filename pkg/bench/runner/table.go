@@ -37,6 +37,7 @@ func PrintTable(w io.Writer, results []*Result) {
 	row("pods", func(r *Result) float64 { return float64(r.Pods) }, "%.0f")
 	row("scheduled", func(r *Result) float64 { return float64(r.Scheduled) }, "%.0f")
 	row("unschedulable", func(r *Result) float64 { return float64(r.Unschedulable) }, "%.0f")
+	row("preempted", func(r *Result) float64 { return float64(r.Preempted) }, "%.0f")
 	row("throughput avg (pods/s)", func(r *Result) float64 { return r.Throughput.Average }, "%.1f")
 	row("throughput p50", func(r *Result) float64 { return r.Throughput.Perc50 }, "%.1f")
 	row("throughput p90", func(r *Result) float64 { return r.Throughput.Perc90 }, "%.1f")

@@ -16,6 +16,7 @@ type podRecord struct {
 	node          string
 	unschedulable bool   // last seen PodScheduled=False, reason Unschedulable
 	reason        string // the scheduler's message then
+	preempted     bool   // the scheduler marked it a preemption victim
 	pod           *v1.Pod
 }
 
@@ -55,6 +56,10 @@ func (t *podTracker) observe(pod *v1.Pod, now time.Time) {
 		r.bound, r.node, r.unschedulable = now, pod.Spec.NodeName, false
 	}
 	for _, c := range pod.Status.Conditions {
+		// The scheduler marks a victim before deleting it.
+		if c.Type == v1.DisruptionTarget && c.Status == v1.ConditionTrue && c.Reason == v1.PodReasonPreemptionByScheduler {
+			r.preempted = true
+		}
 		if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse && c.Reason == v1.PodReasonUnschedulable && pod.Spec.NodeName == "" {
 			r.unschedulable, r.reason = true, c.Message
 		}
