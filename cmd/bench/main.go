@@ -23,6 +23,8 @@ Usage:
                                     side by side, and print the comparison
   placer-bench demo [flags]         place a small mixed workload with the placer profile on
                                     an embedded control plane and print what went where
+  placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
+                                    simulated nodes over zones, volumes, placer-scheduler
 
 Run 'placer-bench <command> -h' for its flags.
 `
@@ -37,6 +39,8 @@ func main() {
 		os.Exit(runBench(os.Args[2:]))
 	case "demo":
 		os.Exit(demo(os.Args[2:]))
+	case "cluster":
+		os.Exit(cluster(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
