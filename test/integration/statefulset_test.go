@@ -1,32 +1,12 @@
 package integration
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
-	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/ptr"
-
-	"github.com/placer-dev/placer/internal/schedproc"
-	"github.com/placer-dev/placer/pkg/controlplane"
+	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/testkit"
 )
-
-func createStatefulSet(t *testing.T, c kubernetes.Interface, name string, replicas int) *appsv1.StatefulSet {
-	t.Helper()
-	ss, err := c.AppsV1().StatefulSets("default").Create(context.Background(), &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(replicas)),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, Template: podTemplate(name)},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss
-}
 
 // statefulSetOnlyConfig is a profile in which StatefulSetAware is the only
 // topology plugin, so what the test sees is its doing, not ZoneSpread's.
@@ -49,77 +29,46 @@ func TestStatefulSetQuorumThroughTheBinary(t *testing.T) {
 }
 
 func testStatefulSetQuorum(t *testing.T, config string) {
-	nodes := []*v1.Node{
-		zonedNode("a-1", "zone-a", false), zonedNode("a-2", "zone-a", false), zonedNode("a-3", "zone-a", false),
-		zonedNode("b-1", "zone-b", false), zonedNode("b-2", "zone-b", false), zonedNode("b-3", "zone-b", false),
-		zonedNode("c-1", "zone-c", false), zonedNode("c-2", "zone-c", false), zonedNode("c-3", "zone-c", false)}
-	var cp *controlplane.ControlPlane
-	var proc *schedproc.Process
-	var c kubernetes.Interface
-	if config == "" {
-		cp, proc, c = startPlacer(t, nodes...)
-	} else {
-		cp, proc, c = startWithConfig(t, config, nodes...)
+	cluster := workload.Cluster{
+		Zones:      workload.Zones{"zone-a", "zone-b", "zone-c"},
+		NodeGroups: []workload.NodeGroup{zoneGroup("a", "zone-a", 3), zoneGroup("b", "zone-b", 3), zoneGroup("c", "zone-c", 3)},
 	}
-	zones := []string{"zone-a", "zone-b", "zone-c"}
+	env, proc := startKit(t, cluster, config, nil)
 	sets := map[string]int{"etcd": 3, "pg": 5}
-	podsOf := map[string][]string{}
+	created := map[string]*testkit.Workload{}
 	for name, r := range sets {
-		podsOf[name] = statefulSetPods(t, c, createStatefulSet(t, c, name, r), 0, r)
+		created[name] = env.Create(replicated(workload.KindStatefulSet, name, r))
 	}
-	var all []string
-	for _, p := range podsOf {
-		all = append(all, p...)
-	}
-	placed := waitBound(t, c, all...)
+	placed := env.WaitScheduled()
 
-	for _, lost := range zones {
-		for name, r := range sets {
-			counts := zoneCounts(t, c, placed, podsOf[name], zones)
-			if survivors, q := r-counts[lost], r/2+1; survivors < q {
-				t.Errorf("losing %s leaves %s with %d of %d replicas, below quorum %d (per zone %v)", lost, name, survivors, r, q, counts)
-			}
-		}
-	}
-	// No node holds more than R-q replicas of a set, and each primary (ordinal 0) has its node alone.
 	for name, r := range sets {
-		perNode := map[string]int{}
-		for _, p := range podsOf[name] {
-			perNode[placed[p]]++
+		set := placed.Of(name)
+		if len(set) != r {
+			t.Fatalf("%s has %d placements, want %d", name, len(set), r)
 		}
-		for n, k := range perNode {
-			if k > r-(r/2+1) {
-				t.Errorf("%s: node %s holds %d replicas", name, n, k)
-			}
+		// Whichever zone is lost, ⌊R/2⌋+1 replicas survive; and whichever
+		// node: no node holds more than R-(⌊R/2⌋+1) replicas.
+		if err := set.QuorumSafe(testkit.Zone); err != nil {
+			t.Error(err)
 		}
-		if perNode[placed[name+"-0"]] != 1 {
-			t.Errorf("%s: primary shares node %s", name, placed[name+"-0"])
+		if err := set.QuorumSafe(testkit.Node); err != nil {
+			t.Error(err)
+		}
+		// Each primary (ordinal 0) has its node alone.
+		primary, _ := set.Find(name + "-0")
+		if n := set.NodeCounts()[primary.Node]; n != 1 {
+			t.Errorf("%s: primary shares node %s (%d replicas there)", name, primary.Node, n)
 		}
 	}
 
 	// pg-3 is deleted and recreated by its controller: it returns to its zone.
-	zoneOfPod := func(pod string, placed map[string]string) string {
-		n, err := c.CoreV1().Nodes().Get(context.Background(), placed[pod], metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n.Labels["topology.kubernetes.io/zone"]
-	}
-	before := zoneOfPod("pg-3", placed)
-	if err := c.CoreV1().Pods("default").Delete(context.Background(), "pg-3", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
-		t.Fatal(err)
-	}
-	waitGone(t, c, "pg-3")
-	ss, err := c.AppsV1().StatefulSets("default").Get(context.Background(), "pg", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	statefulSetPods(t, c, ss, 3, 4)
-	if after := zoneOfPod("pg-3", waitBound(t, c, "pg-3")); after != before {
-		t.Errorf("recreated pg-3 went to %s, was in %s", after, before)
+	before, _ := placed.Find("pg-3")
+	created["pg"].Replace("pg-3")
+	if after, _ := env.WaitScheduled(created["pg"]).Find("pg-3"); after.Zone != before.Zone {
+		t.Errorf("recreated pg-3 went to %s (%s), was in %s", after.Zone, after.Node, before.Zone)
 	}
 
-	body, code, err := proc.Get(cp.Config, "/metrics")
+	body, code, err := proc.Get(env.ControlPlane.Config, "/metrics")
 	if err != nil || code != 200 {
 		t.Fatalf("/metrics: %d %v", code, err)
 	}
