@@ -78,6 +78,7 @@ func (pl *ResourceAware) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.P
 		}
 		after := addSaturating(requested, req)
 		if exceeds(after, alloc, ceil.percent) {
+			filterRejections.WithLabelValues(string(ceil.name)).Inc()
 			return fwk.NewStatus(fwk.Unschedulable, ceilingReason(ceil, after, alloc))
 		}
 	}

@@ -27,6 +27,7 @@ const Name = "ResourceAware"
 // ResourceAware scores nodes by per-resource strategies.
 type ResourceAware struct {
 	handle       framework.Handle
+	nodeInfos    framework.NodeInfoLister // nil without a handle (unit tests)
 	requests     requestOptions
 	resources    []resourceScorer
 	ceilings     []ceiling
@@ -41,6 +42,8 @@ var (
 	_ framework.EnqueueExtensions = &ResourceAware{}
 	_ framework.PreScorePlugin    = &ResourceAware{}
 	_ framework.ScorePlugin       = &ResourceAware{}
+	_ framework.ReservePlugin     = &ResourceAware{}
+	_ framework.PostBindPlugin    = &ResourceAware{}
 )
 
 // New builds the plugin from its (already defaulted) arguments, rejecting
@@ -50,7 +53,12 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 	if err != nil {
 		return nil, err
 	}
-	return newWithArgs(args, h)
+	pl, err := newWithArgs(args, h)
+	if err != nil {
+		return nil, err
+	}
+	registerMetrics()
+	return pl, nil
 }
 
 func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceAware, error) {
@@ -75,6 +83,9 @@ func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceA
 			pl.scarce = append(pl.scarce, v1.ResourceName(name))
 		}
 		pl.scarceWeight = sr.Weight
+	}
+	if h != nil {
+		pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
 	}
 	if args.Fit != nil {
 		pl.fit = &fitScorer{strategy: args.Fit.Strategy, weight: args.Fit.Weight}

@@ -24,6 +24,12 @@ type hardState struct {
 	min       int
 	minDomain string
 	active    bool
+	// Filter's reasons, written once here: Filter runs for thousands of
+	// nodes a cycle and rejects most of them in a skewed zone, and
+	// formatting a message per node was most of its cost. Only domains that
+	// hold replicas can exceed the bound, so overSkew has a few keys.
+	overSkew     map[string]string // domain -> why it is rejected
+	missingLabel string
 }
 
 type preFilterState struct {
@@ -39,8 +45,9 @@ func (s *preFilterState) Clone() fwk.StateData { return s }
 // of count and the probe stops at the first node that could take the pod, so
 // the work is about the number of domains, not nodes.
 func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) (*framework.PreFilterResult, *fwk.Status) {
-	w, ok := pl.applies(pod)
-	if !ok {
+	w, d := pl.classify(pod)
+	if d != "" {
+		attempts.WithLabelValues(string(d)).Inc()
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
 	s := &preFilterState{workload: w}
@@ -55,11 +62,32 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 		}
 		h := hardState{constraint: i, counts: pl.index.DomainCounts(i, perNode)}
 		h.min, h.minDomain, h.active = pl.index.EffectiveMin(i, h.counts, pl.nodeInfos, feas)
+		if h.active {
+			h.missingLabel = fmt.Sprintf("node has no %s label, which ZoneSpread spreads %s over", c.key, w)
+			for value, n := range h.counts {
+				if after := n + 1; after-h.min > c.maxSkew {
+					if h.overSkew == nil {
+						h.overSkew = map[string]string{}
+					}
+					h.overSkew[value] = fmt.Sprintf("%s=%s would hold %d replicas of %s against %d in %s (maxSkew %d)",
+						c.key, value, after, w, h.min, h.minDomain, c.maxSkew)
+				}
+			}
+		}
 		s.hard = append(s.hard, h)
 	}
 	if len(s.hard) == 0 {
+		attempts.WithLabelValues(string(decisionScoreOnly)).Inc()
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
+	d = decisionBoundWaived
+	for _, h := range s.hard {
+		if h.active {
+			d = decisionSpread
+			break
+		}
+	}
+	attempts.WithLabelValues(string(d)).Inc()
 	state.Write(preFilterStateKey, s)
 	return nil, nil
 }
@@ -83,13 +111,12 @@ func (pl *ZoneSpread) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod,
 		con := pl.constraints[h.constraint]
 		value, ok := node.Labels[con.key]
 		if !ok {
-			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
-				fmt.Sprintf("node has no %s label, which ZoneSpread spreads %s over", con.key, s.workload))
+			filterRejections.WithLabelValues(reasonMissingLabel).Inc()
+			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, h.missingLabel)
 		}
-		if after := h.counts[value] + 1; after-h.min > con.maxSkew {
-			return fwk.NewStatus(fwk.Unschedulable, fmt.Sprintf(
-				"%s=%s would hold %d replicas of %s against %d in %s (maxSkew %d)",
-				con.key, value, after, s.workload, h.min, h.minDomain, con.maxSkew))
+		if reason, over := h.overSkew[value]; over {
+			filterRejections.WithLabelValues(reasonMaxSkew).Inc()
+			return fwk.NewStatus(fwk.Unschedulable, reason)
 		}
 	}
 	return nil

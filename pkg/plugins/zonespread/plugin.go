@@ -63,6 +63,7 @@ func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework
 	if err != nil {
 		return nil, err
 	}
+	registerMetrics()
 	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
 	informers := h.SharedInformerFactory()
 	if args.GroupReplicaSetsByDeployment {
@@ -115,13 +116,24 @@ func (pl *ZoneSpread) Name() string { return Name }
 // it has a spreadable controller, has not opted out, and (unless configured
 // otherwise) carries no topologySpreadConstraints of its own.
 func (pl *ZoneSpread) applies(pod *v1.Pod) (workload, bool) {
+	w, d := pl.classify(pod)
+	return w, d == ""
+}
+
+// classify is applies with the reason a pod is left alone, for the metrics:
+// an empty decision means ZoneSpread is in charge.
+func (pl *ZoneSpread) classify(pod *v1.Pod) (workload, decision) {
 	if pod.Annotations[OptOutAnnotation] == "true" {
-		return workload{}, false
+		return workload{}, decisionOptOut
 	}
 	if pl.ignorePodsWithSpreadConstraints && len(pod.Spec.TopologySpreadConstraints) > 0 {
-		return workload{}, false
+		return workload{}, decisionOwnConstraints
 	}
-	return pl.resolver.workloadOf(pod)
+	w, ok := pl.resolver.workloadOf(pod)
+	if !ok {
+		return workload{}, decisionNotReplicated
+	}
+	return w, ""
 }
 
 // podEvents keeps the tracker in step with the scheduler's pod informer.
