@@ -39,7 +39,14 @@ func shippedConfig() string {
 func startPlacer(t *testing.T, nodes ...*v1.Node) (*controlplane.ControlPlane, *schedproc.Process, kubernetes.Interface) {
 	t.Helper()
 	cp := controlplane.StartForTest(t, controlplane.Options{})
-	createNodes(t, kubernetes.NewForConfigOrDie(cp.Config), nodes...)
+	admin := kubernetes.NewForConfigOrDie(cp.Config)
+	// The shipped configuration elects its leader with a Lease in
+	// placer-system, the namespace manifests/ installs into.
+	if _, err := admin.CoreV1().Namespaces().Create(context.Background(), &v1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{Name: "placer-system"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	createNodes(t, admin, nodes...)
 	cfg := schedproc.ConfigWithKubeconfig(t, shippedConfig(), cp.KubeconfigPath, t.TempDir())
 	proc := schedproc.Start(t, cfg, cp.KubeconfigPath)
 	proc.WaitHealthy(t, hangGuard)
@@ -343,6 +350,13 @@ profiles:
 	if !strings.Contains(message, want) {
 		t.Errorf("PodScheduled message %q lacks %q", message, want)
 	}
+	// The rejection is counted, under the resource whose ceiling it guards.
+	waitMetrics(t, proc, cp.Config, func(text string) []string {
+		if v, ok := metricValue(text, "placer_resourceaware_filter_rejections_total", `resource="cpu"`); !ok || v < 1 {
+			return []string{fmt.Sprintf("placer_resourceaware_filter_rejections_total{resource=\"cpu\"} = %v (present: %v), want >= 1", v, ok)}
+		}
+		return nil
+	})
 	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
 		events, err := c.EventsV1().Events("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
