@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins test test-unit test-integration test-examples lint verify-codegen codegen clean
+.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins test test-unit test-integration test-examples lint verify-codegen codegen clean image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -34,6 +34,22 @@ kubectl: ## build bin/kubectl from the pinned k8s.io/kubernetes module
 
 scheduler: ## build bin/placer-scheduler
 	$(GO) build -ldflags '$(LDFLAGS) -X $(VERSION_PKG)/verflag.programName=placer-scheduler' -o $(BIN)/placer-scheduler ./cmd/scheduler
+
+# The placer-scheduler container image (Dockerfile): `make scheduler` inside
+# a golang builder of go.mod's Go, on distroless/static:nonroot. The version
+# variables go in as build arguments, so the image's binary carries the same
+# -ldflags as bin/placer-scheduler. Nothing is pushed: set IMAGE to a
+# registry your cluster pulls from and push it (README, Install on a cluster).
+CONTAINER_TOOL ?= docker
+IMAGE          ?= placer-scheduler:dev
+GO_VERSION     ?= $(shell sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' go.mod)
+image: ## build the placer-scheduler container image IMAGE (default placer-scheduler:dev) with CONTAINER_TOOL (docker, podman)
+	$(CONTAINER_TOOL) build -t $(IMAGE) \
+	  --build-arg GO_VERSION=$(GO_VERSION) \
+	  --build-arg VERSION=$(VERSION) \
+	  --build-arg COMMIT=$(COMMIT) \
+	  --build-arg BUILD_DATE=$(BUILD_DATE) \
+	  .
 
 bench-bin: ## build bin/placer-bench
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/placer-bench ./cmd/bench
