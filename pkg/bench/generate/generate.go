@@ -348,3 +348,11 @@ func (g *Generator) ReplacementPod(inst *Instance, ordinal int) (*v1.Pod, []*v1.
 		return pod, nil
 	}
 }
+
+// FillPod is pod i of fillToFailure's shape: a bare pod named
+// fill-<shape>-<i>, its workload label fill-<shape>.
+func (g *Generator) FillPod(shape workload.FillShape, i int, namespace, schedulerName string) *v1.Pod {
+	w := &workload.Workload{Name: "fill-" + shape.Name, Kind: workload.KindPod, Namespace: namespace,
+		Pod: workload.PodShape{Requests: shape.Requests}}
+	return g.podOf(w, fmt.Sprintf("%s-%d", w.Name, i), g.template(w, w.Name, schedulerName), metav1.OwnerReference{})
+}

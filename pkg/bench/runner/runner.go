@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
 	"github.com/placer-dev/placer/pkg/bench/provision"
+	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
@@ -73,11 +75,18 @@ type Result struct {
 	Phases  []PhaseResult `json:"phases"`
 	// Scheduler holds the scheduler's own histograms for the run.
 	Scheduler []HistogramSummary `json:"scheduler"`
-	Wall      time.Duration      `json:"wall"`
-	PeakHeap  uint64             `json:"peakHeapBytes"`
-	PeakRSS   uint64             `json:"peakRSSBytes"`
+	// Quality is what the final placement is worth (docs/quality.md).
+	Quality quality.Report `json:"quality"`
+	// Drills and Fills are the results of failure drills and fillToFailure.
+	Drills    []DrillResult `json:"drills,omitempty"`
+	Fills     []FillResult  `json:"fills,omitempty"`
+	Wall      time.Duration `json:"wall"`
+	PeakHeap  uint64        `json:"peakHeapBytes"`
+	PeakRSS   uint64        `json:"peakRSSBytes"`
 	records   []podRecord
 	nodeZones map[string]string
+	// deploymentOf names the Deployment of each ReplicaSet (namespace/name).
+	deploymentOf map[string]string
 }
 
 // run is the state of one profile's run.
@@ -92,6 +101,13 @@ type run struct {
 	uids    sync.Map // generated UID -> the backend's UID, for owner references
 	created map[string][]*generate.Instance
 	zones   map[string]string
+	// nodes are the generated nodes by name; lost, those a drill took down
+	// and how (workload.OutageNotReady or OutageRemove).
+	nodes map[string]*v1.Node
+	lost  map[string]string
+	// drills and fills are the results of those ops, in order.
+	drills []DrillResult
+	fills  []FillResult
 	// measureAll: no op says measure, so every pod is measured.
 	measureAll bool
 	// firstMeasured is when the first measured pod was created: throughput
@@ -107,7 +123,8 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	}
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		gen: generate.New(f, opts.RunID), tracker: newPodTracker(),
-		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true}
+		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
+		nodes: map[string]*v1.Node{}, lost: map[string]string{}}
 	for _, op := range f.Ops {
 		if op.Measure {
 			r.measureAll = false
@@ -140,7 +157,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	var runErr error
 	for i, op := range f.Ops {
 		t0 := time.Now()
-		timedOut, err := r.do(ctx, op)
+		timedOut, err := r.do(ctx, i, op)
 		res.Phases = append(res.Phases, PhaseResult{Op: op.Op, Index: i, Duration: time.Since(t0), TimedOut: timedOut})
 		if err != nil {
 			runErr = fmt.Errorf("ops[%d] (%s): %w", i, op.Op, err)
@@ -161,6 +178,13 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 func (r *run) summarize(res *Result) {
 	res.records = r.tracker.snapshot()
 	res.nodeZones = r.zones
+	res.deploymentOf = r.deploymentOf()
+	res.Drills, res.Fills = r.drills, r.fills
+	var reference v1.ResourceList
+	if r.file.Quality != nil {
+		reference = r.file.Quality.ReferencePod
+	}
+	res.Quality = quality.Compute(r.qualityNodes(), res.qualityPods(), reference)
 	var binds []time.Time
 	var lat []float64
 	last := r.firstMeasured
@@ -202,8 +226,16 @@ func (r *run) watchPods(ctx context.Context) (func(), error) {
 			r.tracker.observe(pod, time.Now())
 		}
 	}
+	forget := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if pod, ok := obj.(*v1.Pod); ok {
+			r.tracker.forget(pod.UID)
+		}
+	}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) },
+		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) }, DeleteFunc: forget,
 	}); err != nil {
 		return nil, err
 	}
@@ -213,9 +245,26 @@ func (r *run) watchPods(ctx context.Context) (func(), error) {
 	return func() { cancel(); factory.Shutdown() }, nil
 }
 
-// do runs one op; timedOut reports a barrier that gave up.
-func (r *run) do(ctx context.Context, op workload.Op) (timedOut bool, err error) {
+// do runs one op; timedOut reports a barrier (or drill) that gave up.
+func (r *run) do(ctx context.Context, index int, op workload.Op) (timedOut bool, err error) {
 	switch op.Op {
+	case workload.OpZoneOutage, workload.OpNodeFailure, workload.OpZoneRecovery:
+		drill := map[string]func(context.Context, int, workload.Op) (*DrillResult, error){
+			workload.OpZoneOutage: r.zoneOutage, workload.OpNodeFailure: r.nodeFailure, workload.OpZoneRecovery: r.zoneRecovery,
+		}[op.Op]
+		res, err := drill(ctx, index, op)
+		if res != nil {
+			r.drills = append(r.drills, *res)
+			timedOut = res.TimedOut
+		}
+		return timedOut, err
+	case workload.OpFillToFailure:
+		res, err := r.fillToFailure(ctx, index, op)
+		if res != nil {
+			r.fills = append(r.fills, *res)
+			timedOut = res.TimedOut
+		}
+		return timedOut, err
 	case workload.OpCreateNodes:
 		return false, r.createNodes(ctx, op.Groups)
 	case workload.OpCreateWorkloads:
@@ -244,28 +293,31 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 	nodes := r.gen.Nodes(groups...)
 	for _, n := range nodes {
 		r.zones[n.Name] = n.Labels[generate.ZoneLabel]
+		r.nodes[n.Name] = n
 	}
-	_, real := r.backend.(*kubeconfigBackend)
-	err := r.parallel(ctx, len(nodes), nil, func(i int) error {
-		n := nodes[i]
-		if real {
-			markNode(n)
-		}
-		created, err := r.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
-		if err != nil {
-			return fmt.Errorf("creating node %s: %w", n.Name, err)
-		}
-		// An API server ignores status on create; set allocatable and Ready.
-		created.Status = n.Status
-		if _, err := r.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("setting the status of node %s: %w", n.Name, err)
-		}
-		return nil
-	})
+	err := r.parallel(ctx, len(nodes), nil, func(i int) error { return r.createNode(ctx, nodes[i]) })
 	if err != nil {
 		return err
 	}
 	return r.waitSchedulerSeesNodes(ctx, nodes)
+}
+
+// createNode creates a generated node with its status.
+func (r *run) createNode(ctx context.Context, n *v1.Node) error {
+	n = n.DeepCopy()
+	if _, real := r.backend.(*kubeconfigBackend); real {
+		markNode(n)
+	}
+	created, err := r.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("creating node %s: %w", n.Name, err)
+	}
+	// An API server ignores status on create; set allocatable and Ready.
+	created.Status = n.Status
+	if _, err := r.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("setting the status of node %s: %w", n.Name, err)
+	}
+	return nil
 }
 
 // waitSchedulerSeesNodes waits until the scheduler's own node informer holds
@@ -278,6 +330,10 @@ func (r *run) waitSchedulerSeesNodes(ctx context.Context, nodes []*v1.Node) erro
 		for _, n := range nodes {
 			seen, err := lister.Get(n.Name)
 			if err != nil || len(seen.Status.Allocatable) == 0 {
+				return false, nil
+			}
+			// A node back from a drill is usable once its taint is gone.
+			if slices.ContainsFunc(seen.Spec.Taints, func(t v1.Taint) bool { return t.Key == v1.TaintNodeUnreachable }) {
 				return false, nil
 			}
 		}
@@ -519,6 +575,9 @@ type Placement struct {
 	Node      string          `json:"node,omitempty"`
 	Zone      string          `json:"zone,omitempty"`
 	Requests  v1.ResourceList `json:"requests,omitempty"`
+	// Deleted pods (churn, scale-down, preemption, drills) are listed with
+	// where they were; the final placement is the others.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Placements lists every pod the run created, sorted by namespace and name,
@@ -529,10 +588,8 @@ func (res *Result) Placements() []Placement {
 		if rec.pod == nil {
 			continue
 		}
-		p := Placement{Namespace: rec.pod.Namespace, Name: rec.pod.Name, Node: rec.node, Zone: res.nodeZones[rec.node]}
-		if ref := metav1.GetControllerOf(rec.pod); ref != nil {
-			p.OwnerKind, p.OwnerName = ref.Kind, ref.Name
-		}
+		p := Placement{Namespace: rec.pod.Namespace, Name: rec.pod.Name, Node: rec.node, Zone: res.nodeZones[rec.node], Deleted: rec.deleted}
+		p.OwnerKind, p.OwnerName = res.ownerOf(rec.pod)
 		if v, ok := rec.pod.Labels[appsv1.PodIndexLabel]; ok {
 			if i, err := strconv.Atoi(v); err == nil {
 				p.Ordinal = &i

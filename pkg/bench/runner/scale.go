@@ -12,6 +12,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
@@ -108,19 +109,25 @@ func updateScale(ctx context.Context, update func() error) error {
 // createPod creates a pod (and claims it needs that do not exist yet) and
 // records it in the tracker.
 func (r *run) createPod(ctx context.Context, pod *v1.Pod, claims []*v1.PersistentVolumeClaim, measured bool) error {
+	_, err := r.createPodUID(ctx, pod, claims, measured)
+	return err
+}
+
+// createPodUID is createPod returning the UID the backend gave the pod.
+func (r *run) createPodUID(ctx context.Context, pod *v1.Pod, claims []*v1.PersistentVolumeClaim, measured bool) (types.UID, error) {
 	for _, c := range claims {
 		if _, err := r.client.CoreV1().PersistentVolumeClaims(c.Namespace).Create(ctx, c, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating claim %s/%s: %w", c.Namespace, c.Name, err)
+			return "", fmt.Errorf("creating claim %s/%s: %w", c.Namespace, c.Name, err)
 		}
 	}
 	p := r.withOwnerUIDs(pod)
 	at := time.Now()
 	created, err := r.client.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
+		return "", fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
 	}
 	r.tracker.created(created.UID, at, measured)
-	return nil
+	return created.UID, nil
 }
 
 // churn removes pods of a workload and recreates them, round after round:

@@ -113,3 +113,26 @@ func preemptionAttempts() int {
 	}
 	return n
 }
+
+// schedulerQueuesEmpty reports whether the in-process scheduler has no pod
+// waiting in its active or backoff queue (pods it gave up on wait in the
+// unschedulable one).
+func schedulerQueuesEmpty() bool {
+	families, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		return false
+	}
+	for _, f := range families {
+		if f.GetName() != "scheduler_pending_pods" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "queue" && (l.GetValue() == "active" || l.GetValue() == "backoff") && m.GetGauge().GetValue() > 0 {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}

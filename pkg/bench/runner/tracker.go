@@ -17,6 +17,7 @@ type podRecord struct {
 	unschedulable bool   // last seen PodScheduled=False, reason Unschedulable
 	reason        string // the scheduler's message then
 	preempted     bool   // the scheduler marked it a preemption victim
+	deleted       bool   // gone from the API (churn, scale-down, preemption, drills)
 	pod           *v1.Pod
 }
 
@@ -66,6 +67,26 @@ func (t *podTracker) observe(pod *v1.Pod, now time.Time) {
 	}
 }
 
+// forget marks a pod deleted; its record stays for the figures of the run.
+func (t *podTracker) forget(uid types.UID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r := t.pods[uid]; r != nil {
+		r.deleted = true
+	}
+}
+
+// record returns a copy of one pod's record.
+func (t *podTracker) record(uid types.UID) (podRecord, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, ok := t.pods[uid]
+	if !ok {
+		return podRecord{}, false
+	}
+	return *r, true
+}
+
 // progress counts the pods created so far, bound, and found unschedulable
 // (attempted but not bound).
 func (t *podTracker) progress() (created, bound, unschedulable int) {
@@ -94,6 +115,20 @@ func (t *podTracker) snapshot() []podRecord {
 	for _, r := range t.pods {
 		if !r.created.IsZero() {
 			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// snapshotByUID returns a copy of every record of a pod the harness created,
+// by UID.
+func (t *podTracker) snapshotByUID() map[types.UID]podRecord {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[types.UID]podRecord, len(t.pods))
+	for uid, r := range t.pods {
+		if !r.created.IsZero() {
+			out[uid] = *r
 		}
 	}
 	return out

@@ -66,13 +66,20 @@ func (f *File) setDefaults() {
 	}
 	for i := range f.Ops {
 		op := &f.Ops[i]
-		if op.Op == OpBarrier {
-			if op.Until == "" {
-				op.Until = UntilScheduled
-			}
+		if op.Op == OpBarrier && op.Until == "" {
+			op.Until = UntilScheduled
+		}
+		switch op.Op {
+		case OpBarrier, OpZoneOutage, OpNodeFailure, OpZoneRecovery, OpFillToFailure:
 			if op.Timeout.Duration == 0 {
 				op.Timeout.Duration = defaultBarrierTimeout
 			}
+		}
+		if (op.Op == OpZoneOutage || op.Op == OpNodeFailure) && op.Mode == "" {
+			op.Mode = OutageNotReady
+		}
+		if op.Op == OpFillToFailure && op.MaxPods == (Count{}) {
+			op.MaxPods = N(defaultFillMaxPods)
 		}
 	}
 }
@@ -90,7 +97,8 @@ func (f *File) counts() map[string]*Count {
 	}
 	for i := range f.Ops {
 		op := &f.Ops[i]
-		for name, c := range map[string]*Count{"rate": &op.Rate, "replicas": &op.Replicas, "pods": &op.Pods, "rounds": &op.Rounds} {
+		for name, c := range map[string]*Count{"rate": &op.Rate, "replicas": &op.Replicas, "pods": &op.Pods, "rounds": &op.Rounds,
+			"nodes": &op.Nodes, "maxPods": &op.MaxPods} {
 			out[fmt.Sprintf("ops[%d].%s", i, name)] = c
 		}
 	}

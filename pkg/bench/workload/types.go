@@ -36,6 +36,15 @@ type File struct {
 	Cluster   Cluster        `json:"cluster"`
 	Workloads []Workload     `json:"workloads"`
 	Ops       []Op           `json:"ops"`
+	// Quality tunes the placement-quality figures.
+	Quality *Quality `json:"quality,omitempty"`
+}
+
+// Quality tunes the placement-quality figures (docs/quality.md).
+type Quality struct {
+	// ReferencePod is the shape "reference pods that still fit" counts;
+	// default 1 cpu and 2Gi of memory.
+	ReferencePod v1.ResourceList `json:"referencePod,omitempty"`
 }
 
 // Cluster is the synthetic cluster.
@@ -121,10 +130,29 @@ const (
 	OpChurn           = "churn"
 	OpDelete          = "delete"
 	OpSleep           = "sleep"
+	// Failure drills and packing: the harness plays the node lifecycle and
+	// workload controllers (docs/quality.md).
+	OpZoneOutage    = "zoneOutage"
+	OpNodeFailure   = "nodeFailure"
+	OpZoneRecovery  = "zoneRecovery"
+	OpFillToFailure = "fillToFailure"
 )
 
 // OpCodes lists every op.
-var OpCodes = []string{OpCreateNodes, OpCreateWorkloads, OpBarrier, OpScale, OpChurn, OpDelete, OpSleep}
+var OpCodes = []string{OpCreateNodes, OpCreateWorkloads, OpBarrier, OpScale, OpChurn, OpDelete, OpSleep,
+	OpZoneOutage, OpNodeFailure, OpZoneRecovery, OpFillToFailure}
+
+// Outage modes: how lost nodes go.
+const (
+	OutageNotReady = "NotReady" // Ready=False and tainted unreachable, as the node lifecycle controller marks them
+	OutageRemove   = "Remove"   // deleted
+)
+
+// FillShape is one pod shape of fillToFailure's mix.
+type FillShape struct {
+	Name     string          `json:"name"`
+	Requests v1.ResourceList `json:"requests"`
+}
 
 // Barrier conditions.
 const (
@@ -161,6 +189,16 @@ type Op struct {
 	Interval Duration `json:"interval,omitempty"`
 	// sleep: how long.
 	Duration Duration `json:"duration,omitempty"`
+	// zoneOutage, zoneRecovery: the zone.
+	Zone string `json:"zone,omitempty"`
+	// zoneOutage, nodeFailure: NotReady (default) or Remove.
+	Mode string `json:"mode,omitempty"`
+	// nodeFailure: how many nodes, picked with the seed among those holding pods.
+	Nodes Count `json:"nodes,omitempty"`
+	// fillToFailure: the shapes added in turn, one pod at a time, until one
+	// cannot be placed; at most maxPods (default 100000).
+	Shapes  []FillShape `json:"shapes,omitempty"`
+	MaxPods Count       `json:"maxPods,omitempty"`
 }
 
 // Count is an integer written either as a number or as "$param".

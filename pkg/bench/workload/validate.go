@@ -11,7 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-const defaultBarrierTimeout = 10 * time.Minute
+const (
+	defaultBarrierTimeout = 10 * time.Minute
+	defaultFillMaxPods    = 100000
+)
 
 func (f *File) validate() field.ErrorList {
 	var errs field.ErrorList
@@ -157,6 +160,10 @@ var opArgs = map[string]sets.Set[string]{
 	OpChurn:           sets.New("workload", "pods", "rounds", "interval"),
 	OpDelete:          sets.New("workloads"),
 	OpSleep:           sets.New("duration"),
+	OpZoneOutage:      sets.New("zone", "mode", "timeout"),
+	OpNodeFailure:     sets.New("nodes", "mode", "timeout"),
+	OpZoneRecovery:    sets.New("zone", "timeout"),
+	OpFillToFailure:   sets.New("shapes", "maxPods", "timeout"),
 }
 
 // setArgs names the argument fields an op has set.
@@ -179,6 +186,11 @@ func (op Op) setArgs() []string {
 	add("rounds", op.Rounds != Count{})
 	add("interval", op.Interval.Duration != 0)
 	add("duration", op.Duration.Duration != 0)
+	add("zone", op.Zone != "")
+	add("mode", op.Mode != "")
+	add("nodes", op.Nodes != Count{})
+	add("shapes", len(op.Shapes) > 0)
+	add("maxPods", op.MaxPods != Count{})
 	return out
 }
 
@@ -222,9 +234,6 @@ func (f *File) validateOps(p *field.Path) field.ErrorList {
 			if op.Until != UntilScheduled && op.Until != UntilAttempted {
 				errs = append(errs, field.NotSupported(ip.Child("until"), op.Until, []string{UntilScheduled, UntilAttempted}))
 			}
-			if op.Timeout.Duration < 0 {
-				errs = append(errs, field.Invalid(ip.Child("timeout"), op.Timeout.String(), "must not be negative"))
-			}
 		case OpScale, OpChurn:
 			w, ok := workloads[op.Workload]
 			switch {
@@ -252,6 +261,46 @@ func (f *File) validateOps(p *field.Path) field.ErrorList {
 			if op.Duration.Duration <= 0 {
 				errs = append(errs, field.Invalid(ip.Child("duration"), op.Duration.String(), "must be positive"))
 			}
+		case OpZoneOutage, OpZoneRecovery:
+			if op.Zone == "" {
+				errs = append(errs, field.Required(ip.Child("zone"), ""))
+			} else if !slices.Contains(f.Cluster.Zones, op.Zone) {
+				errs = append(errs, field.NotSupported(ip.Child("zone"), op.Zone, f.Cluster.Zones))
+			}
+		case OpNodeFailure:
+			if op.Nodes.Value < 1 {
+				errs = append(errs, field.Invalid(ip.Child("nodes"), op.Nodes.Value, "must be at least 1"))
+			}
+		case OpFillToFailure:
+			if len(op.Shapes) == 0 {
+				errs = append(errs, field.Required(ip.Child("shapes"), "at least one pod shape"))
+			}
+			names := sets.New[string]()
+			for j, sh := range op.Shapes {
+				sp := ip.Child("shapes").Index(j)
+				errs = append(errs, dnsLabel(sp.Child("name"), sh.Name)...)
+				if names.Has(sh.Name) {
+					errs = append(errs, field.Duplicate(sp.Child("name"), sh.Name))
+				}
+				names.Insert(sh.Name)
+				if len(sh.Requests) == 0 {
+					errs = append(errs, field.Required(sp.Child("requests"), "a pod of no size always fits"))
+				}
+				for r, q := range sh.Requests {
+					if q.Sign() <= 0 {
+						errs = append(errs, field.Invalid(sp.Child("requests").Key(string(r)), q.String(), "must be positive"))
+					}
+				}
+			}
+			if op.MaxPods.Value < 1 {
+				errs = append(errs, field.Invalid(ip.Child("maxPods"), op.MaxPods.Value, "must be at least 1"))
+			}
+		}
+		if (op.Op == OpZoneOutage || op.Op == OpNodeFailure) && op.Mode != OutageNotReady && op.Mode != OutageRemove {
+			errs = append(errs, field.NotSupported(ip.Child("mode"), op.Mode, []string{OutageNotReady, OutageRemove}))
+		}
+		if op.Timeout.Duration < 0 {
+			errs = append(errs, field.Invalid(ip.Child("timeout"), op.Timeout.String(), "must not be negative"))
 		}
 	}
 	return errs

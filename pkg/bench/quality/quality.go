@@ -1,0 +1,480 @@
+// Package quality says what a placement is worth: how evenly each workload
+// is spread over zones and nodes, what survives the loss of any one zone or
+// node, how well resources are packed, and what could not be placed. It
+// works on a final placement alone, so that anyone can recompute it from a
+// run's placements export; docs/quality.md defines every figure.
+package quality
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/placer-dev/placer/pkg/plugins/resourceaware"
+)
+
+// Node is a node of the cluster at the end of the run.
+type Node struct {
+	Name        string
+	Zone        string
+	Allocatable v1.ResourceList
+}
+
+// Pod is a pod of the run at the end of it. Pods that were deleted (churn,
+// scale-down, preemption, drills) are not Pods here.
+type Pod struct {
+	Namespace string
+	Name      string
+	// OwnerKind is Deployment, StatefulSet or Job (a Deployment's pods are
+	// counted under the Deployment, not their ReplicaSet); empty for bare
+	// pods.
+	OwnerKind string
+	OwnerName string
+	// Node is empty when the pod is not bound.
+	Node     string
+	Requests v1.ResourceList
+	// Unschedulable and Reason: the scheduler's last verdict on an unbound
+	// pod.
+	Unschedulable bool
+	Reason        string
+}
+
+// Report is the quality of one placement.
+type Report struct {
+	Spread       Spread       `json:"spread"`
+	Availability Availability `json:"availability"`
+	Packing      Packing      `json:"packing"`
+	Outcomes     Outcomes     `json:"outcomes"`
+}
+
+// WorkloadSpread is how one workload's bound replicas lie.
+type WorkloadSpread struct {
+	Workload string         `json:"workload"` // Kind namespace/name
+	Replicas int            `json:"replicas"` // bound
+	Zones    map[string]int `json:"zones"`
+	ZoneSkew int            `json:"zoneSkew"`
+	NodeSkew int            `json:"nodeSkew"`
+}
+
+// Spread covers every workload with an owner.
+type Spread struct {
+	Workloads     []WorkloadSpread `json:"workloads"`
+	WorstZoneSkew int              `json:"worstZoneSkew"`
+	WorstNodeSkew int              `json:"worstNodeSkew"`
+	// WorstZoneSkewWorkload names a workload with the worst zone skew.
+	WorstZoneSkewWorkload string `json:"worstZoneSkewWorkload,omitempty"`
+}
+
+// Impact is what one failure leaves running, as fractions in [0, 1]
+// (1 when there is no workload of the kind).
+type Impact struct {
+	Domain string `json:"domain"`
+	// StatefulSetsWithQuorum: StatefulSets that keep ⌊R/2⌋+1 of their R
+	// replicas bound outside the failed domain.
+	StatefulSetsWithQuorum float64 `json:"statefulSetsWithQuorum"`
+	// DeploymentsAvailable: Deployments that keep a bound replica outside it.
+	DeploymentsAvailable float64 `json:"deploymentsAvailable"`
+}
+
+// Availability is the outcome of every single-zone and single-node failure.
+type Availability struct {
+	StatefulSets int      `json:"statefulSets"`
+	Deployments  int      `json:"deployments"`
+	Zones        []Impact `json:"zones"`
+	// WorstZone and WorstNode are the failures that leave the fewest
+	// StatefulSets with quorum (then the fewest Deployments available).
+	WorstZone Impact `json:"worstZone"`
+	WorstNode Impact `json:"worstNode"`
+	// NodesBreakingQuorum counts the nodes whose loss alone costs some
+	// StatefulSet its quorum.
+	NodesBreakingQuorum int `json:"nodesBreakingQuorum"`
+}
+
+// ResourcePacking is one resource over the nodes that have it.
+type ResourcePacking struct {
+	Resource string `json:"resource"`
+	// RequestedMean and RequestedStdDev: requested/allocatable per node.
+	RequestedMean   float64 `json:"requestedMean"`
+	RequestedStdDev float64 `json:"requestedStdDev"`
+	// Stranded is free capacity no node-shaped pod can use (resourceaware
+	// definition, over cpu and memory), in the resource's units (cores,
+	// bytes); StrandedFraction is its share of the cluster's allocatable.
+	Stranded         float64 `json:"stranded,omitempty"`
+	StrandedFraction float64 `json:"strandedFraction,omitempty"`
+}
+
+// Packing is how full the nodes are and how usable what is left.
+type Packing struct {
+	Nodes      int               `json:"nodes"`
+	NodesInUse int               `json:"nodesInUse"`
+	Resources  []ResourcePacking `json:"resources"`
+	// ReferencePodsFit is how many more pods of ReferencePod's requests fit
+	// in what is free, node by node.
+	ReferencePod     v1.ResourceList `json:"referencePod"`
+	ReferencePodsFit int64           `json:"referencePodsFit"`
+}
+
+// ReasonCount is one of the scheduler's reasons and how many unschedulable
+// pods it was given for.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Pods   int    `json:"pods"`
+}
+
+// Outcomes counts the pods alive at the end.
+type Outcomes struct {
+	Bound         int           `json:"bound"`
+	Unschedulable int           `json:"unschedulable"`
+	TopReasons    []ReasonCount `json:"topReasons,omitempty"`
+}
+
+// strandedResources are the resources stranded capacity is computed over:
+// those every pod asks for.
+var strandedResources = []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory}
+
+// DefaultReferencePod is the shape ReferencePodsFit counts when the
+// workload names none.
+var DefaultReferencePod = v1.ResourceList{v1.ResourceCPU: resource.MustParse("1"), v1.ResourceMemory: resource.MustParse("2Gi")}
+
+// Compute measures a placement.
+func Compute(nodes []Node, pods []Pod, reference v1.ResourceList) Report {
+	if reference == nil {
+		reference = DefaultReferencePod
+	}
+	return Report{
+		Spread:       spread(nodes, pods),
+		Availability: availability(nodes, pods),
+		Packing:      packing(nodes, pods, reference),
+		Outcomes:     outcomes(pods),
+	}
+}
+
+type owner struct{ kind, namespace, name string }
+
+func (o owner) String() string { return o.kind + " " + o.namespace + "/" + o.name }
+
+// byOwner groups the pods of owned workloads.
+func byOwner(pods []Pod) (map[owner][]Pod, []owner) {
+	groups := map[owner][]Pod{}
+	for _, p := range pods {
+		if p.OwnerKind == "" {
+			continue
+		}
+		o := owner{p.OwnerKind, p.Namespace, p.OwnerName}
+		groups[o] = append(groups[o], p)
+	}
+	keys := make([]owner, 0, len(groups))
+	for o := range groups {
+		keys = append(keys, o)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return groups, keys
+}
+
+func zonesOf(nodes []Node) (map[string]string, []string) {
+	zoneOf := map[string]string{}
+	seen := map[string]bool{}
+	var zones []string
+	for _, n := range nodes {
+		zoneOf[n.Name] = n.Zone
+		if !seen[n.Zone] {
+			seen[n.Zone] = true
+			zones = append(zones, n.Zone)
+		}
+	}
+	sort.Strings(zones)
+	return zoneOf, zones
+}
+
+func spread(nodes []Node, pods []Pod) Spread {
+	zoneOf, zones := zonesOf(nodes)
+	groups, keys := byOwner(pods)
+	out := Spread{Workloads: []WorkloadSpread{}}
+	for _, o := range keys {
+		ws := WorkloadSpread{Workload: o.String(), Zones: map[string]int{}}
+		perNode := map[string]int{}
+		for _, z := range zones {
+			ws.Zones[z] = 0
+		}
+		for _, p := range groups[o] {
+			if p.Node == "" {
+				continue
+			}
+			ws.Replicas++
+			perNode[p.Node]++
+			ws.Zones[zoneOf[p.Node]]++
+		}
+		ws.ZoneSkew = skew(ws.Zones, len(zones))
+		ws.NodeSkew = skew(perNode, len(nodes))
+		if ws.ZoneSkew > out.WorstZoneSkew {
+			out.WorstZoneSkew, out.WorstZoneSkewWorkload = ws.ZoneSkew, ws.Workload
+		}
+		out.WorstNodeSkew = max(out.WorstNodeSkew, ws.NodeSkew)
+		out.Workloads = append(out.Workloads, ws)
+	}
+	return out
+}
+
+// skew is max − min over domains domains, of which counts lists those with
+// replicas (an absent domain holds none).
+func skew(counts map[string]int, domains int) int {
+	hi, lo := 0, math.MaxInt
+	for _, n := range counts {
+		hi, lo = max(hi, n), min(lo, n)
+	}
+	if len(counts) < domains || lo == math.MaxInt {
+		lo = 0
+	}
+	return hi - lo
+}
+
+// ImpactOf is what keeps running when the nodes lost says are lost.
+func ImpactOf(pods []Pod, lost func(node string) bool, domain string) Impact {
+	groups, keys := byOwner(pods)
+	im := Impact{Domain: domain, StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	var sets, setsOK, deps, depsOK int
+	for _, o := range keys {
+		switch o.kind {
+		case "StatefulSet":
+			sets++
+			if survivors(groups[o], lost) >= len(groups[o])/2+1 {
+				setsOK++
+			}
+		case "Deployment":
+			deps++
+			if survivors(groups[o], lost) >= 1 {
+				depsOK++
+			}
+		}
+	}
+	if sets > 0 {
+		im.StatefulSetsWithQuorum = float64(setsOK) / float64(sets)
+	}
+	if deps > 0 {
+		im.DeploymentsAvailable = float64(depsOK) / float64(deps)
+	}
+	return im
+}
+
+func availability(nodes []Node, pods []Pod) Availability {
+	zoneOf, zones := zonesOf(nodes)
+	_, keys := byOwner(pods)
+	out := Availability{Zones: []Impact{}}
+	for _, o := range keys {
+		switch o.kind {
+		case "StatefulSet":
+			out.StatefulSets++
+		case "Deployment":
+			out.Deployments++
+		}
+	}
+	impact := func(domain string, lost func(node string) bool) Impact { return ImpactOf(pods, lost, domain) }
+	worse := func(a, b Impact) bool {
+		if a.StatefulSetsWithQuorum != b.StatefulSetsWithQuorum {
+			return a.StatefulSetsWithQuorum < b.StatefulSetsWithQuorum
+		}
+		return a.DeploymentsAvailable < b.DeploymentsAvailable
+	}
+	out.WorstZone = Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	for _, z := range zones {
+		im := impact(z, func(n string) bool { return zoneOf[n] == z })
+		out.Zones = append(out.Zones, im)
+		if out.WorstZone.Domain == "" || worse(im, out.WorstZone) {
+			out.WorstZone = im
+		}
+	}
+	// Only nodes holding a replica can change anything.
+	used := map[string]bool{}
+	for _, p := range pods {
+		if p.Node != "" && p.OwnerKind != "" {
+			used[p.Node] = true
+		}
+	}
+	usedNodes := make([]string, 0, len(used))
+	for n := range used {
+		usedNodes = append(usedNodes, n)
+	}
+	sort.Strings(usedNodes)
+	out.WorstNode = Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	for _, n := range usedNodes {
+		im := impact(n, func(node string) bool { return node == n })
+		if im.StatefulSetsWithQuorum < 1 {
+			out.NodesBreakingQuorum++
+		}
+		if out.WorstNode.Domain == "" || worse(im, out.WorstNode) {
+			out.WorstNode = im
+		}
+	}
+	return out
+}
+
+// survivors counts the bound replicas not on a lost node. The quorum is of
+// all replicas, bound or not: an unplaced replica is no vote.
+func survivors(pods []Pod, lost func(node string) bool) int {
+	n := 0
+	for _, p := range pods {
+		if p.Node != "" && !lost(p.Node) {
+			n++
+		}
+	}
+	return n
+}
+
+func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
+	requested := map[string]map[v1.ResourceName]int64{} // node -> resource -> milli-units
+	podsOn := map[string]int64{}
+	for _, p := range pods {
+		if p.Node == "" {
+			continue
+		}
+		podsOn[p.Node]++
+		if requested[p.Node] == nil {
+			requested[p.Node] = map[v1.ResourceName]int64{}
+		}
+		for r, q := range p.Requests {
+			requested[p.Node][r] += q.MilliValue()
+		}
+	}
+	out := Packing{Nodes: len(nodes), ReferencePod: reference}
+	fractions := map[v1.ResourceName][]float64{}
+	stranded := map[v1.ResourceName]float64{}
+	total := map[v1.ResourceName]float64{}
+	for _, n := range nodes {
+		if podsOn[n.Name] > 0 {
+			out.NodesInUse++
+		}
+		alloc := map[v1.ResourceName]int64{}
+		for r, q := range n.Allocatable {
+			if r == v1.ResourcePods || r == v1.ResourceEphemeralStorage || q.IsZero() {
+				continue
+			}
+			alloc[r] = q.MilliValue()
+			fractions[r] = append(fractions[r], float64(requested[n.Name][r])/float64(alloc[r]))
+			total[r] += float64(alloc[r])
+		}
+		for r, s := range resourceaware.Stranded(alloc, requested[n.Name], strandedResources) {
+			stranded[r] += float64(s)
+		}
+		out.ReferencePodsFit += fits(n, alloc, requested[n.Name], podsOn[n.Name], reference)
+	}
+	names := make([]v1.ResourceName, 0, len(fractions))
+	for r := range fractions {
+		names = append(names, r)
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i] < names[j] })
+	for _, r := range names {
+		mean, sd := meanStdDev(fractions[r])
+		rp := ResourcePacking{Resource: string(r), RequestedMean: mean, RequestedStdDev: sd}
+		if s, ok := stranded[r]; ok {
+			rp.Stranded = s / 1000
+			if total[r] > 0 {
+				rp.StrandedFraction = s / total[r]
+			}
+		}
+		out.Resources = append(out.Resources, rp)
+	}
+	return out
+}
+
+// fits counts the reference pods that fit in a node's free capacity.
+func fits(n Node, alloc, requested map[v1.ResourceName]int64, pods int64, reference v1.ResourceList) int64 {
+	best := int64(math.MaxInt64)
+	if maxPods, ok := n.Allocatable[v1.ResourcePods]; ok {
+		best = max(0, maxPods.Value()-pods)
+	}
+	for r, q := range reference {
+		want := q.MilliValue()
+		if want <= 0 {
+			continue
+		}
+		best = min(best, max(0, alloc[r]-requested[r])/want)
+	}
+	if best == math.MaxInt64 {
+		return 0
+	}
+	return best
+}
+
+func meanStdDev(xs []float64) (float64, float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	mean := sum / float64(len(xs))
+	var sq float64
+	for _, x := range xs {
+		sq += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sq / float64(len(xs)))
+}
+
+// topReasons is how many reasons Outcomes lists.
+const topReasons = 5
+
+func outcomes(pods []Pod) Outcomes {
+	var out Outcomes
+	counts := map[string]int{}
+	for _, p := range pods {
+		switch {
+		case p.Node != "":
+			out.Bound++
+		case p.Unschedulable:
+			out.Unschedulable++
+			for _, r := range Reasons(p.Reason) {
+				counts[r]++
+			}
+		}
+	}
+	for r, n := range counts {
+		out.TopReasons = append(out.TopReasons, ReasonCount{Reason: r, Pods: n})
+	}
+	sort.Slice(out.TopReasons, func(i, j int) bool {
+		a, b := out.TopReasons[i], out.TopReasons[j]
+		if a.Pods != b.Pods {
+			return a.Pods > b.Pods
+		}
+		return a.Reason < b.Reason
+	})
+	if len(out.TopReasons) > topReasons {
+		out.TopReasons = out.TopReasons[:topReasons]
+	}
+	return out
+}
+
+// Reasons splits the scheduler's "0/6 nodes are available: 3 Insufficient
+// cpu, 3 node(s) had untolerated taint(s). preemption: ..." into its
+// reasons without their node counts ("Insufficient cpu", ...); the
+// preemption part is left out.
+func Reasons(message string) []string {
+	msg, _, _ := strings.Cut(message, " preemption:")
+	if _, rest, ok := strings.Cut(msg, "nodes are available: "); ok {
+		msg = rest
+	}
+	msg = strings.TrimSuffix(strings.TrimSpace(msg), ".")
+	var out []string
+	for _, part := range strings.Split(msg, ", ") {
+		part = strings.TrimSpace(part)
+		if count, reason, ok := strings.Cut(part, " "); ok && isDigits(count) {
+			part = reason
+		}
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,155 @@
+package quality
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+func mustQ(s string) resource.Quantity { return resource.MustParse(s) }
+
+func node(name, zone, cpu, mem string) Node {
+	return Node{Name: name, Zone: zone, Allocatable: v1.ResourceList{
+		v1.ResourceCPU: mustQ(cpu), v1.ResourceMemory: mustQ(mem), v1.ResourcePods: mustQ("10")}}
+}
+
+func pod(kind, owner, name, node, cpu, mem string) Pod {
+	return Pod{Namespace: "ns", Name: name, OwnerKind: kind, OwnerName: owner, Node: node,
+		Requests: v1.ResourceList{v1.ResourceCPU: mustQ(cpu), v1.ResourceMemory: mustQ(mem)}}
+}
+
+// Three zones: a has a1, a2; b has b1; c has c1.
+var cluster = []Node{
+	node("a1", "a", "4", "8Gi"), node("a2", "a", "4", "8Gi"),
+	node("b1", "b", "4", "8Gi"), node("c1", "c", "4", "8Gi"),
+}
+
+func TestSpread(t *testing.T) {
+	pods := []Pod{
+		// web: a1 a1 a2 b1 → zones a=3 b=1 c=0: zone skew 3; nodes 2,1,1,0: node skew 2.
+		pod("Deployment", "web", "w1", "a1", "100m", "1Mi"), pod("Deployment", "web", "w2", "a1", "100m", "1Mi"),
+		pod("Deployment", "web", "w3", "a2", "100m", "1Mi"), pod("Deployment", "web", "w4", "b1", "100m", "1Mi"),
+		// db: a1 b1 c1 → skew 0 over zones; nodes 1,0,1,1: node skew 1. An unbound replica does not count.
+		pod("StatefulSet", "db", "db-0", "a1", "1", "1Gi"), pod("StatefulSet", "db", "db-1", "b1", "1", "1Gi"),
+		pod("StatefulSet", "db", "db-2", "c1", "1", "1Gi"), pod("StatefulSet", "db", "db-3", "", "1", "1Gi"),
+		// A bare pod belongs to no workload.
+		pod("", "", "bare", "c1", "100m", "1Mi"),
+	}
+	s := spread(cluster, pods)
+	want := []WorkloadSpread{
+		{Workload: "Deployment ns/web", Replicas: 4, Zones: map[string]int{"a": 3, "b": 1, "c": 0}, ZoneSkew: 3, NodeSkew: 2},
+		{Workload: "StatefulSet ns/db", Replicas: 3, Zones: map[string]int{"a": 1, "b": 1, "c": 1}, ZoneSkew: 0, NodeSkew: 1},
+	}
+	if !reflect.DeepEqual(s.Workloads, want) {
+		t.Errorf("workloads\n got %+v\nwant %+v", s.Workloads, want)
+	}
+	if s.WorstZoneSkew != 3 || s.WorstNodeSkew != 2 || s.WorstZoneSkewWorkload != "Deployment ns/web" {
+		t.Errorf("worst: %+v", s)
+	}
+}
+
+func TestAvailability(t *testing.T) {
+	pods := []Pod{
+		// db1: 3 replicas a1, b1, c1: quorum 2 survives any zone or node.
+		pod("StatefulSet", "db1", "x-0", "a1", "1", "1Gi"), pod("StatefulSet", "db1", "x-1", "b1", "1", "1Gi"),
+		pod("StatefulSet", "db1", "x-2", "c1", "1", "1Gi"),
+		// db2: 3 replicas a1, a2, b1: losing zone a leaves 1 < 2; losing a node leaves 2.
+		pod("StatefulSet", "db2", "y-0", "a1", "1", "1Gi"), pod("StatefulSet", "db2", "y-1", "a2", "1", "1Gi"),
+		pod("StatefulSet", "db2", "y-2", "b1", "1", "1Gi"),
+		// db3: 3 replicas, one unbound, two on c1: losing c or c1 leaves 0.
+		pod("StatefulSet", "db3", "z-0", "c1", "1", "1Gi"), pod("StatefulSet", "db3", "z-1", "c1", "1", "1Gi"),
+		pod("StatefulSet", "db3", "z-2", "", "1", "1Gi"),
+		// web: both replicas in zone b.
+		pod("Deployment", "web", "w1", "b1", "100m", "1Mi"), pod("Deployment", "web", "w2", "b1", "100m", "1Mi"),
+	}
+	a := availability(cluster, pods)
+	if a.StatefulSets != 3 || a.Deployments != 1 {
+		t.Fatalf("counted %d sets, %d deployments", a.StatefulSets, a.Deployments)
+	}
+	// Zone a: db1 keeps 2, db2 keeps 1 (lost), db3 keeps its 2 on c1.
+	// Zone b: every set keeps 2; web loses both replicas.
+	// Zone c: db3 keeps 0 (lost).
+	wantZones := []Impact{
+		{Domain: "a", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1},
+		{Domain: "b", StatefulSetsWithQuorum: 1, DeploymentsAvailable: 0},
+		{Domain: "c", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1},
+	}
+	if !reflect.DeepEqual(a.Zones, wantZones) {
+		t.Errorf("zones\n got %+v\nwant %+v", a.Zones, wantZones)
+	}
+	// Zones a and c both keep 2/3; a comes first and c is not worse.
+	if a.WorstZone != wantZones[0] {
+		t.Errorf("worst zone %+v", a.WorstZone)
+	}
+	// Node c1 holds both bound replicas of db3: its loss costs db3 its
+	// quorum; no other node's loss costs any set its quorum.
+	if a.WorstNode != (Impact{Domain: "c1", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1}) || a.NodesBreakingQuorum != 1 {
+		t.Errorf("worst node %+v, nodes breaking quorum %d", a.WorstNode, a.NodesBreakingQuorum)
+	}
+	// No workloads: nothing to lose.
+	if e := availability(cluster, nil); e.WorstZone.StatefulSetsWithQuorum != 1 || e.WorstZone.DeploymentsAvailable != 1 {
+		t.Errorf("empty: %+v", e)
+	}
+}
+
+func TestPacking(t *testing.T) {
+	pods := []Pod{
+		// a1: 3 cpu, 2Gi of 4 cpu, 8Gi → cpu 0.75, memory 0.25. Free fractions 0.25, 0.75:
+		// m = 0.25, stranded memory (0.75−0.25)·8Gi = 4Gi, no stranded cpu.
+		pod("Deployment", "web", "w1", "a1", "3", "2Gi"),
+		// b1: 2 cpu, 4Gi → 0.5, 0.5: nothing stranded.
+		pod("Deployment", "web", "w2", "b1", "2", "4Gi"),
+		pod("Deployment", "web", "w3", "", "64", "1Gi"),
+	}
+	p := packing(cluster, pods, v1.ResourceList{v1.ResourceCPU: mustQ("1"), v1.ResourceMemory: mustQ("2Gi")})
+	if p.Nodes != 4 || p.NodesInUse != 2 {
+		t.Errorf("nodes %d in use %d", p.Nodes, p.NodesInUse)
+	}
+	// cpu fractions 0.75, 0, 0.5, 0: mean 0.3125, sd sqrt(((0.4375)²+(0.3125)²+(0.1875)²+(0.3125)²)/4).
+	cpuSD := math.Sqrt((0.4375*0.4375 + 0.3125*0.3125 + 0.1875*0.1875 + 0.3125*0.3125) / 4)
+	// memory fractions 0.25, 0, 0.5, 0: mean 0.1875.
+	memSD := math.Sqrt((0.0625*0.0625 + 0.1875*0.1875 + 0.3125*0.3125 + 0.1875*0.1875) / 4)
+	gi := float64(1 << 30)
+	want := []ResourcePacking{
+		{Resource: "cpu", RequestedMean: 0.3125, RequestedStdDev: cpuSD},
+		{Resource: "memory", RequestedMean: 0.1875, RequestedStdDev: memSD, Stranded: 4 * gi, StrandedFraction: 4 * gi / (32 * gi)},
+	}
+	if len(p.Resources) != 2 {
+		t.Fatalf("resources %+v", p.Resources)
+	}
+	for i, w := range want {
+		g := p.Resources[i]
+		if g.Resource != w.Resource || !near(g.RequestedMean, w.RequestedMean) || !near(g.RequestedStdDev, w.RequestedStdDev) ||
+			!near(g.Stranded, w.Stranded) || !near(g.StrandedFraction, w.StrandedFraction) {
+			t.Errorf("%s: got %+v, want %+v", w.Resource, g, w)
+		}
+	}
+	// 1 cpu + 2Gi pods: a1 has 1 cpu, 6Gi → 1; b1 has 2, 4Gi → 2; a2 and c1 4 each → 11.
+	if p.ReferencePodsFit != 11 {
+		t.Errorf("reference pods fit %d, want 11", p.ReferencePodsFit)
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestOutcomesAndReasons(t *testing.T) {
+	msg := "0/6 nodes are available: 3 Insufficient cpu, 3 node(s) didn't match pod topology spread constraints. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod."
+	if got := Reasons(msg); !reflect.DeepEqual(got, []string{"Insufficient cpu", "node(s) didn't match pod topology spread constraints"}) {
+		t.Errorf("reasons %q", got)
+	}
+	pods := []Pod{
+		{Name: "a", Unschedulable: true, Reason: msg},
+		{Name: "b", Unschedulable: true, Reason: "0/6 nodes are available: 6 Insufficient cpu."},
+		{Name: "c", Node: "a1"},
+		{Name: "d"}, // not yet tried: neither bound nor unschedulable
+	}
+	o := outcomes(pods)
+	want := Outcomes{Bound: 1, Unschedulable: 2, TopReasons: []ReasonCount{
+		{Reason: "Insufficient cpu", Pods: 2}, {Reason: "node(s) didn't match pod topology spread constraints", Pods: 1}}}
+	if !reflect.DeepEqual(o, want) {
+		t.Errorf("outcomes\n got %+v\nwant %+v", o, want)
+	}
+}

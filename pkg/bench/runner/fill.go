@@ -1,0 +1,69 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/placer-dev/placer/pkg/bench/workload"
+)
+
+// FillResult is what fillToFailure placed before the first pod that did
+// not fit.
+type FillResult struct {
+	Index int `json:"index"`
+	// Placed counts the bound pods of each shape, by shape name.
+	Placed map[string]int `json:"placed"`
+	Total  int            `json:"total"`
+	// FirstFailure names the shape of the pod that did not fit, with the
+	// scheduler's reason; empty when maxPods was reached first.
+	FirstFailure       string `json:"firstFailure,omitempty"`
+	FirstFailureReason string `json:"firstFailureReason,omitempty"`
+	TimedOut           bool   `json:"timedOut,omitempty"`
+}
+
+// fillToFailure adds pods of op.Shapes in turn, one at a time, each waited
+// for until bound or found unschedulable, and stops at the first that is
+// unschedulable: the count that fit is the classic measure of packing. One
+// at a time, because a later, smaller pod fitting after a larger one failed
+// would blur where the cluster was full.
+func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*FillResult, error) {
+	res := &FillResult{Index: index, Placed: map[string]int{}}
+	for _, sh := range op.Shapes {
+		res.Placed[sh.Name] = 0
+	}
+	const namespace = "bench"
+	if err := r.ensureNamespace(ctx, namespace); err != nil {
+		return res, err
+	}
+	deadline := time.Now().Add(op.Timeout.Duration)
+	for i := range op.MaxPods.Value {
+		sh := op.Shapes[i%len(op.Shapes)]
+		pod := r.gen.FillPod(sh, i, namespace, r.profile.SchedulerName)
+		uid, err := r.createPodUID(ctx, pod, nil, false)
+		if err != nil {
+			return res, err
+		}
+		for {
+			rec, _ := r.tracker.record(uid)
+			if !rec.bound.IsZero() {
+				res.Placed[sh.Name]++
+				res.Total++
+				break
+			}
+			if rec.unschedulable {
+				res.FirstFailure, res.FirstFailureReason = sh.Name, rec.reason
+				return res, nil
+			}
+			if time.Now().After(deadline) {
+				res.TimedOut = true
+				return res, nil
+			}
+			select {
+			case <-ctx.Done():
+				return res, ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	return res, nil
+}
