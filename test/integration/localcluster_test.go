@@ -149,6 +149,10 @@ func TestClusterUp(t *testing.T) {
 	if byPlacer != 9 {
 		t.Errorf("%d of %d Scheduled events reported by placer, want 9", byPlacer, len(events.Items))
 	}
+	// The README's way to see them.
+	if ev := kc("get", "events", "--field-selector", "reason=Scheduled"); !strings.Contains(ev, "Successfully assigned default/placer-example-db-0 to ") {
+		t.Errorf("kubectl get events --field-selector reason=Scheduled:\n%s", ev)
+	}
 
 	// Ctrl-C: everything stops and the cluster's files go.
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
