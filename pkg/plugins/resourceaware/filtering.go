@@ -7,6 +7,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/component-base/metrics"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
@@ -19,6 +20,9 @@ const preFilterStateKey fwk.StateKey = "PreFilter" + Name
 type ceiling struct {
 	name    v1.ResourceName
 	percent int64
+	// rejected counts this ceiling's rejections, looked up once: Filter
+	// runs per node. A no-op until the metrics are registered.
+	rejected metrics.CounterMetric
 }
 
 // preFilterState holds the pod's requests for the resources that have a
@@ -78,7 +82,7 @@ func (pl *ResourceAware) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.P
 		}
 		after := addSaturating(requested, req)
 		if exceeds(after, alloc, ceil.percent) {
-			filterRejections.WithLabelValues(string(ceil.name)).Inc()
+			ceil.rejected.Inc()
 			return fwk.NewStatus(fwk.Unschedulable, ceilingReason(ceil, after, alloc))
 		}
 	}

@@ -53,11 +53,13 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 	if err != nil {
 		return nil, err
 	}
+	// Registered first: newWithArgs looks up the counters, which read as
+	// no-ops until registered.
+	registerMetrics()
 	pl, err := newWithArgs(args, h)
 	if err != nil {
 		return nil, err
 	}
-	registerMetrics()
 	return pl, nil
 }
 
@@ -75,7 +77,8 @@ func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceA
 	for _, r := range args.Resources {
 		pl.resources = append(pl.resources, newResourceScorer(r))
 		if r.MaxRequestedPercent != nil {
-			pl.ceilings = append(pl.ceilings, ceiling{name: v1.ResourceName(r.Name), percent: int64(*r.MaxRequestedPercent)})
+			pl.ceilings = append(pl.ceilings, ceiling{name: v1.ResourceName(r.Name), percent: int64(*r.MaxRequestedPercent),
+				rejected: filterRejections.WithLabelValues(r.Name)})
 		}
 	}
 	if sr := args.ScarceResources; sr != nil {

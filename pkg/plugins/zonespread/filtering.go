@@ -111,11 +111,11 @@ func (pl *ZoneSpread) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod,
 		con := pl.constraints[h.constraint]
 		value, ok := node.Labels[con.key]
 		if !ok {
-			filterRejections.WithLabelValues(reasonMissingLabel).Inc()
+			pl.rejectedMissingLabel.Inc()
 			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, h.missingLabel)
 		}
 		if reason, over := h.overSkew[value]; over {
-			filterRejections.WithLabelValues(reasonMaxSkew).Inc()
+			pl.rejectedMaxSkew.Inc()
 			return fwk.NewStatus(fwk.Unschedulable, reason)
 		}
 	}

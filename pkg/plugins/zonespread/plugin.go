@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/component-base/metrics"
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
@@ -41,6 +42,9 @@ type ZoneSpread struct {
 	pods      *topology.Tracker[workload, string]
 	index     *topology.NodeIndex
 	nodeInfos framework.NodeInfoLister
+	// Filter's rejection counters, looked up once: Filter runs per node,
+	// and a label lookup per rejected node costs more than the check.
+	rejectedMaxSkew, rejectedMissingLabel metrics.CounterMetric
 }
 
 var (
@@ -59,11 +63,13 @@ func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework
 	if err != nil {
 		return nil, err
 	}
+	// Registered first: newWithArgs looks up the counters, which read as
+	// no-ops until registered.
+	registerMetrics()
 	pl, err := newWithArgs(args)
 	if err != nil {
 		return nil, err
 	}
-	registerMetrics()
 	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
 	informers := h.SharedInformerFactory()
 	if args.GroupReplicaSetsByDeployment {
@@ -86,6 +92,8 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,
 		resolver:                        &resolver{groupByDeployment: args.GroupReplicaSetsByDeployment},
 		pods:                            topology.NewTracker[workload, string](),
+		rejectedMaxSkew:                 filterRejections.WithLabelValues(reasonMaxSkew),
+		rejectedMissingLabel:            filterRejections.WithLabelValues(reasonMissingLabel),
 	}
 	keys := make([]string, len(args.Constraints))
 	for i, c := range args.Constraints {
