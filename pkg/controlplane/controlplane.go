@@ -104,21 +104,22 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the control plane's directory: %w", err)
 	}
-	cp = &ControlPlane{Dir: dir, done: make(chan error, 1)}
+	// A local of its own: the named result is nil by the time a deferred
+	// clean-up after a failed start runs.
+	c := &ControlPlane{Dir: dir, done: make(chan error, 1)}
 	defer func() {
 		if err != nil {
-			_ = cp.Stop()
-			cp = nil
+			_ = c.Stop()
 		}
 	}()
 
-	if err := cp.startEtcd(); err != nil {
+	if err := c.startEtcd(); err != nil {
 		return nil, err
 	}
-	if err := cp.startAPIServer(ctx, opts); err != nil {
+	if err := c.startAPIServer(ctx, opts); err != nil {
 		return nil, err
 	}
-	return cp, nil
+	return c, nil
 }
 
 func (cp *ControlPlane) startEtcd() error {
@@ -234,7 +235,12 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options) error 
 	globals := basecompatibility.NewComponentGlobalsRegistry()
 	binary := utilversion.MustParse(baseversion.DefaultKubeBinaryVersion)
 	effective := basecompatibility.NewEffectiveVersion(binary, false, binary.SubtractMinor(3), binary.SubtractMinor(3))
-	if err := globals.Register(basecompatibility.DefaultKubeComponent, effective, utilfeature.DefaultMutableFeatureGate.DeepCopy()); err != nil {
+	gate := utilfeature.DefaultMutableFeatureGate.DeepCopy()
+	// Emulate the version the process's feature gates emulate, as upstream's
+	// test API server does: a gate turned off that is locked on in this
+	// version (scheduler_perf's SchedulerQueueingHints=false) needs an older one.
+	effective.SetEmulationVersion(gate.EmulationVersion())
+	if err := globals.Register(basecompatibility.DefaultKubeComponent, effective, gate); err != nil {
 		return err
 	}
 	s.GenericServerRunOptions.ComponentGlobalsRegistry = globals

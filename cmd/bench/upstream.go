@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/bench/upstream"
+	"github.com/placer-dev/placer/pkg/controlplane"
+)
+
+// upstreamFile reports whether path is an upstream scheduler_perf file. An
+// unreadable file is not: the workload loader then reports why.
+func upstreamFile(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && upstream.IsUpstreamFile(data)
+}
+
+// upstreamJob selects and plans one workload of a scheduler_perf file.
+// Without --profile it runs the profile the test case asks for (its
+// schedulerConfigPath, else upstream's default).
+func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*benchJob, error) {
+	f, err := upstream.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	tc, w, err := f.Select(caseName)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := f.Plan(tc, w, sets)
+	if err != nil {
+		return nil, err
+	}
+	if len(profiles) == 0 {
+		profiles = listFlag{"default"}
+		if path := plan.SchedulerConfigPath(); path != "" {
+			profiles = listFlag{path}
+		}
+	}
+	resolved, err := resolveProfiles(profiles)
+	if err != nil {
+		return nil, err
+	}
+	params := map[string]int{}
+	for k, v := range plan.Params {
+		switch v := v.(type) {
+		case int:
+			params[k] = v
+		case float64:
+			params[k] = int(v)
+		}
+	}
+	return &benchJob{name: plan.Name(), params: params, profiles: resolved,
+		newBackend: func(ctx context.Context, name string) (runner.Backend, error) {
+			if name != runner.BackendEmbedded {
+				return runner.NewBackend(ctx, name, "")
+			}
+			// scheduler_perf's API server: templates set spec.priority
+			// directly, which the Priority admission plugin refuses.
+			return runner.NewEmbeddedBackend(ctx, controlplane.Options{DisableAdmissionPlugins: upstream.DisabledAdmissionPlugins})
+		},
+		run: func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
+			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update})
+		},
+		setup: func() (func(), error) { return upstream.ApplyFeatureGates(plan.FeatureGates) },
+		warnings: func(results []*runner.Result) []string {
+			var out []string
+			for _, res := range results {
+				switch {
+				case res.Throughput.Count == 0:
+					out = append(out, fmt.Sprintf("profile %s: no throughput sample: the measured pods took less than a second; raise the counts with --set", res.Profile))
+				case w.Threshold > 0 && res.Throughput.Average < w.Threshold:
+					out = append(out, fmt.Sprintf("profile %s: average throughput %.1f pods/s is below the workload's threshold of %g (scheduler_perf's CI fails under it)",
+						res.Profile, res.Throughput.Average, w.Threshold))
+				}
+			}
+			return out
+		},
+	}, nil
+}

@@ -1,0 +1,137 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/placer-dev/placer/pkg/bench/stats"
+	"github.com/placer-dev/placer/pkg/controlplane"
+)
+
+// This file exposes the runner's bookkeeping to executors of other file
+// formats (pkg/bench/upstream runs scheduler_perf's configurations), so that
+// every format's figures come from the same pod tracking, histograms and
+// memory sampling, and land in the same Result, table and reports.
+
+// Tracker follows pods through create calls and informer events: when each
+// was created and first seen bound, and the scheduler's last verdict.
+type Tracker struct{ t *podTracker }
+
+// NewTracker returns an empty tracker.
+func NewTracker() *Tracker { return &Tracker{t: newPodTracker()} }
+
+// Created records a pod the harness created at at (just before the create
+// request); measured pods count in latency.
+func (t *Tracker) Created(uid types.UID, at time.Time, measured bool) { t.t.created(uid, at, measured) }
+
+// Observe updates a pod's record from an informer event seen at now.
+func (t *Tracker) Observe(pod *v1.Pod, now time.Time) { t.t.observe(pod, now) }
+
+// Progress counts the pods created so far, those bound, and those found
+// unschedulable.
+func (t *Tracker) Progress() (created, bound, unschedulable int) { return t.t.progress() }
+
+// BindTimes returns when each created pod that keep accepts (its last seen
+// state) was first seen bound.
+func (t *Tracker) BindTimes(keep func(*v1.Pod) bool) []time.Time {
+	var out []time.Time
+	for _, rec := range t.t.snapshot() {
+		if rec.bound.IsZero() || rec.pod == nil || !keep(rec.pod) {
+			continue
+		}
+		out = append(out, rec.bound)
+	}
+	return out
+}
+
+// Fill sets res's outcome counts, the creation-to-bind latency of the
+// measured pods, and the records behind res.Placements. Throughput is the
+// caller's: what it covers depends on the file format.
+func (t *Tracker) Fill(res *Result, nodeZones map[string]string) {
+	res.records = t.t.snapshot()
+	res.nodeZones = nodeZones
+	var lat []float64
+	res.Pods, res.Scheduled, res.Unschedulable, res.Preempted = 0, 0, 0, 0
+	for _, rec := range res.records {
+		res.Pods++
+		switch {
+		case !rec.bound.IsZero():
+			res.Scheduled++
+		case rec.unschedulable:
+			res.Unschedulable++
+		}
+		if rec.preempted {
+			res.Preempted++
+		}
+		if rec.measured && !rec.bound.IsZero() {
+			lat = append(lat, rec.bound.Sub(rec.created).Seconds())
+		}
+	}
+	res.Latency = stats.Summarize(lat)
+}
+
+// MemorySampler records the process's peak heap and resident set.
+type MemorySampler struct{ m *memorySampler }
+
+// StartMemorySampler samples every interval until Finish.
+func StartMemorySampler(ctx context.Context, every time.Duration) *MemorySampler {
+	return &MemorySampler{m: startMemorySampler(ctx, every)}
+}
+
+// Finish stops sampling and returns the peaks in bytes.
+func (s *MemorySampler) Finish() (heap, rss uint64) { return s.m.finish() }
+
+// SchedulerHistograms reads the in-process scheduler's histograms for the
+// profile whose pods ask for schedulerName, as Run reports them.
+func SchedulerHistograms(schedulerName string) ([]HistogramSummary, error) {
+	return collectSchedulerHistograms(schedulerName)
+}
+
+// PreemptionAttempts reads the scheduler's preemption attempts since the
+// component-base registry was last reset.
+func PreemptionAttempts() int { return preemptionAttempts() }
+
+// NewEmbeddedBackend starts an in-process etcd and kube-apiserver with opts,
+// for runs that need API server settings of their own (scheduler_perf's
+// admission plugins, for one).
+func NewEmbeddedBackend(ctx context.Context, opts controlplane.Options) (Backend, error) {
+	cp, err := controlplane.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := kubernetes.NewForConfig(cp.Config)
+	if err != nil {
+		cp.Stop()
+		return nil, err
+	}
+	return &embeddedBackend{cp: cp, client: c}, nil
+}
+
+// PrepareNode adds to a synthetic node what the backend needs: on a real
+// cluster, the annotation that lets KWOK keep it Ready.
+func PrepareNode(b Backend, n *v1.Node) {
+	if _, real := b.(*kubeconfigBackend); real {
+		markNode(n)
+	}
+}
+
+// UsedNamespace tells a real-cluster backend that the run puts objects in
+// ns, and whether the run created it (then the backend deletes it at the end).
+// Other backends are thrown away whole and ignore it.
+func UsedNamespace(b Backend, ns string, created bool) {
+	if kb, ok := b.(*kubeconfigBackend); ok {
+		kb.usedNamespace(ns, created)
+	}
+}
+
+// IsShared reports whether the backend outlives the run (a real cluster),
+// so that objects the run made beyond pods, claims, volumes and nodes are
+// the run's to delete.
+func IsShared(b Backend) bool {
+	_, ok := b.(*kubeconfigBackend)
+	return ok
+}
