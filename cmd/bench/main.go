@@ -14,6 +14,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/placer-dev/placer/pkg/bench"
+	"github.com/placer-dev/placer/pkg/bench/report"
 )
 
 const usage = `placer-bench: measure and demonstrate Kubernetes scheduler profiles.
@@ -23,6 +24,7 @@ Usage:
                                     side by side, and print the comparison
   placer-bench demo [flags]         place a small mixed workload with the placer profile on
                                     an embedded control plane and print what went where
+  placer-bench report DIR           (re)write DIR/report.html and its SVG charts from DIR/report.json
   placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
                                     simulated nodes over zones, volumes, placer-scheduler
 
@@ -41,6 +43,8 @@ func main() {
 		os.Exit(demo(os.Args[2:]))
 	case "cluster":
 		os.Exit(cluster(os.Args[2:]))
+	case "report":
+		os.Exit(writeReportPage(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -111,4 +115,23 @@ func quietLogs(path string) (func(), error) {
 			f.Close()
 		}
 	}, nil
+}
+
+// writeReportPage is "placer-bench report DIR".
+func writeReportPage(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: placer-bench report DIR (a run directory holding report.json)")
+		return 2
+	}
+	r, err := report.Read(args[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench report: %v\n", err)
+		return 1
+	}
+	if err := report.WritePage(args[0], r); err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench report: %v\n", err)
+		return 1
+	}
+	fmt.Println(filepath.Join(args[0], report.PageFile))
+	return 0
 }

@@ -106,11 +106,22 @@ type ResourcePacking struct {
 	StrandedFraction float64 `json:"strandedFraction,omitempty"`
 }
 
+// NodeUsage is one node's requested/allocatable of cpu and memory.
+type NodeUsage struct {
+	Name   string  `json:"name"`
+	Zone   string  `json:"zone"`
+	CPU    float64 `json:"cpu"`
+	Memory float64 `json:"memory"`
+}
+
 // Packing is how full the nodes are and how usable what is left.
 type Packing struct {
 	Nodes      int               `json:"nodes"`
 	NodesInUse int               `json:"nodesInUse"`
 	Resources  []ResourcePacking `json:"resources"`
+	// PerNode is every node's usage, in zone then name order (the report's
+	// heat map).
+	PerNode []NodeUsage `json:"perNode"`
 	// ReferencePodsFit is how many more pods of ReferencePod's requests fit
 	// in what is free, node by node.
 	ReferencePod     v1.ResourceList `json:"referencePod"`
@@ -355,11 +366,26 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 			fractions[r] = append(fractions[r], float64(requested[n.Name][r])/float64(alloc[r]))
 			total[r] += float64(alloc[r])
 		}
+		u := NodeUsage{Name: n.Name, Zone: n.Zone}
+		if a := alloc[v1.ResourceCPU]; a > 0 {
+			u.CPU = float64(requested[n.Name][v1.ResourceCPU]) / float64(a)
+		}
+		if a := alloc[v1.ResourceMemory]; a > 0 {
+			u.Memory = float64(requested[n.Name][v1.ResourceMemory]) / float64(a)
+		}
+		out.PerNode = append(out.PerNode, u)
 		for r, s := range resourceaware.Stranded(alloc, requested[n.Name], strandedResources) {
 			stranded[r] += float64(s)
 		}
 		out.ReferencePodsFit += fits(n, alloc, requested[n.Name], podsOn[n.Name], reference)
 	}
+	sort.Slice(out.PerNode, func(i, j int) bool {
+		a, b := out.PerNode[i], out.PerNode[j]
+		if a.Zone != b.Zone {
+			return a.Zone < b.Zone
+		}
+		return a.Name < b.Name
+	})
 	names := make([]v1.ResourceName, 0, len(fractions))
 	for r := range fractions {
 		names = append(names, r)

@@ -127,6 +127,10 @@ func TestPacking(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", w.Resource, g, w)
 		}
 	}
+	wantNodes := []NodeUsage{{"a1", "a", 0.75, 0.25}, {"a2", "a", 0, 0}, {"b1", "b", 0.5, 0.5}, {"c1", "c", 0, 0}}
+	if !reflect.DeepEqual(p.PerNode, wantNodes) {
+		t.Errorf("per node %+v, want %+v", p.PerNode, wantNodes)
+	}
 	// 1 cpu + 2Gi pods: a1 has 1 cpu, 6Gi → 1; b1 has 2, 4Gi → 2; a2 and c1 4 each → 11.
 	if p.ReferencePodsFit != 11 {
 		t.Errorf("reference pods fit %d, want 11", p.ReferencePodsFit)

@@ -64,7 +64,7 @@ func Write(dir string, r *Report) error {
 			return err
 		}
 	}
-	return nil
+	return WritePage(dir, r)
 }
 
 func writeJSON(path string, v any) error {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -97,5 +98,69 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// The page: every chart inline and as a file, the side-by-side table, and
+// nothing fetched from the network; Read round-trips report.json.
+func TestPage(t *testing.T) {
+	r := &Report{APIVersion: SchemaVersion, Kind: "Report", Workload: "w", Backend: "memory", RunID: "r"}
+	for i, name := range []string{"default", "placer"} {
+		res := &runner.Result{Profile: name, Pods: 3, Scheduled: 3,
+			ThroughputTimeline: []float64{10, 20 + float64(i), 5},
+			LatencyCDF:         []float64{0.1, 0.2, 0.4},
+			Scheduler: []runner.HistogramSummary{{Metric: "scheduler_plugin_execution_duration_seconds",
+				Labels: map[string]string{"plugin": "NodeResourcesFit", "extension_point": "Score"}, Count: 10, AvgMs: 0.5}}}
+		res.Quality.Packing.PerNode = []quality.NodeUsage{{Name: "n1", Zone: "a", CPU: 0.5}, {Name: "n2", Zone: "b", CPU: 1}}
+		r.Profiles = append(r.Profiles, res)
+	}
+	dir := t.TempDir()
+	if err := writeJSON(filepath.Join(dir, ReportFile), r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePage(dir, back); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, PageFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(raw)
+	for _, file := range []string{"throughput.svg", "latency-cdf.svg", "plugins.svg", "heatmap-cpu-default.svg", "heatmap-cpu-placer.svg"} {
+		svg, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(page, string(svg)) {
+			t.Errorf("%s is not an SVG inlined in the page", file)
+		}
+	}
+	// One line per profile on the line charts, one bar per profile and plugin.
+	tput, _ := os.ReadFile(filepath.Join(dir, "throughput.svg"))
+	if n := strings.Count(string(tput), "<polyline"); n != 2 {
+		t.Errorf("throughput chart has %d lines, want 2", n)
+	}
+	bars, _ := os.ReadFile(filepath.Join(dir, "plugins.svg"))
+	if !strings.Contains(string(bars), "<title>placer: 5 ms</title>") {
+		t.Errorf("plugins chart lacks placer's 10 × 0.5 ms bar:\n%s", bars)
+	}
+	if !regexp.MustCompile(`throughput avg \(pods/s\)\s+0\.0`).MatchString(page) {
+		t.Errorf("page lacks the side-by-side table")
+	}
+	// The only URLs are the SVG namespace.
+	if strings.Count(page, "http") != strings.Count(page, `xmlns="http://www.w3.org/2000/svg"`) {
+		t.Error("the page refers to the network")
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, "src=") || strings.Contains(page, "<link") {
+		t.Error("the page loads something")
+	}
+	// A report of another schema version is refused, naming both.
+	os.WriteFile(filepath.Join(dir, ReportFile), []byte(`{"apiVersion":"bench.placer.dev/v9"}`), 0o600)
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), `apiVersion "bench.placer.dev/v9"`) {
+		t.Errorf("Read of v9: %v", err)
 	}
 }

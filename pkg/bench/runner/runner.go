@@ -72,7 +72,12 @@ type Result struct {
 	// Latency is creation to bound, in seconds, of the measured pods that
 	// were scheduled. Throughput too covers the measured pods only.
 	Latency stats.Summary `json:"latencySeconds"`
-	Phases  []PhaseResult `json:"phases"`
+	// ThroughputTimeline is pods bound in each 1 s window since the first
+	// measured pod was created; LatencyCDF the latency (seconds) at each
+	// percentile 0, 1, ..., 100.
+	ThroughputTimeline []float64     `json:"throughputTimeline,omitempty"`
+	LatencyCDF         []float64     `json:"latencyCDF,omitempty"`
+	Phases             []PhaseResult `json:"phases"`
 	// Scheduler holds the scheduler's own histograms for the run.
 	Scheduler []HistogramSummary `json:"scheduler"`
 	// Quality is what the final placement is worth (docs/quality.md).
@@ -209,9 +214,11 @@ func (r *run) summarize(res *Result) {
 		}
 	}
 	if !r.firstMeasured.IsZero() {
-		res.Throughput = stats.Summarize(stats.ThroughputSamples(r.firstMeasured, last.Add(time.Second), time.Second, binds))
+		res.ThroughputTimeline = stats.ThroughputSamples(r.firstMeasured, last.Add(time.Second), time.Second, binds)
+		res.Throughput = stats.Summarize(res.ThroughputTimeline)
 	}
 	res.Latency = stats.Summarize(lat)
+	res.LatencyCDF = stats.CDF(lat, 100)
 }
 
 // watchPods follows the run's pods from the moment before any is created.

@@ -96,3 +96,18 @@ func ThroughputSamples(start, end time.Time, interval time.Duration, binds []tim
 	}
 	return samples
 }
+
+// CDF returns the nearest-rank percentiles 0, 100/steps, ..., 100 of values
+// (steps+1 of them), or nil for no values.
+func CDF(values []float64, steps int) []float64 {
+	if len(values) == 0 || steps < 1 {
+		return nil
+	}
+	sorted := append([]float64(nil), values...)
+	sort.Float64s(sorted)
+	out := make([]float64, steps+1)
+	for i := range out {
+		out[i] = Percentile(sorted, 100*float64(i)/float64(steps))
+	}
+	return out
+}

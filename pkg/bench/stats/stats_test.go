@@ -77,3 +77,21 @@ func TestThroughputSamples(t *testing.T) {
 		})
 	}
 }
+
+func TestCDF(t *testing.T) {
+	// Values 1..10: nearest rank of p is the ceil(10·p/100)-th value.
+	var v []float64
+	for i := 10; i >= 1; i-- {
+		v = append(v, float64(i))
+	}
+	got := CDF(v, 4) // percentiles 0, 25, 50, 75, 100
+	want := []float64{1, 3, 5, 8, 10}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("CDF = %v, want %v", got, want)
+		}
+	}
+	if CDF(nil, 4) != nil {
+		t.Error("CDF of nothing is not nil")
+	}
+}
