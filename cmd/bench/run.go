@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/bench/live"
 	"github.com/placer-dev/placer/pkg/bench/report"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
@@ -55,6 +56,7 @@ func runBench(args []string) int {
 	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler and API server logs go (empty: discard)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file for --backend kubeconfig (a real cluster; run KWOK there for runs longer than the node grace period)")
 	out := fs.String("out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
+	metricsAddr := fs.String("metrics-addr", "", "serve the run's live figures on http://ADDR/metrics for Prometheus, e.g. :9091 (empty: off)")
 	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each scheduler profile's run to <out>/cpu-<profile>.pprof (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -63,7 +65,7 @@ func runBench(args []string) int {
 		fmt.Fprintln(os.Stderr, "placer-bench run: -f FILE is required")
 		return 2
 	}
-	opts := runOptions{file: *file, backend: *backend, kubeconfig: *kubeconfig, logFile: *logFile, out: *out, cpuProfile: *cpuProfile}
+	opts := runOptions{file: *file, backend: *backend, kubeconfig: *kubeconfig, logFile: *logFile, out: *out, cpuProfile: *cpuProfile, metricsAddr: *metricsAddr}
 	// Everything that can be wrong with the input is found before anything runs.
 	var job *benchJob
 	var err error
@@ -85,8 +87,8 @@ func runBench(args []string) int {
 
 // runOptions are the flags every file format shares.
 type runOptions struct {
-	file, backend, kubeconfig, logFile, out string
-	cpuProfile                              bool
+	file, backend, kubeconfig, logFile, out, metricsAddr string
+	cpuProfile                                           bool
 }
 
 // benchJob is one file ready to run, whatever its format: the loop over
@@ -105,6 +107,8 @@ type benchJob struct {
 	setup func() (func(), error)
 	// warnings are printed after the table.
 	warnings func(results []*runner.Result) []string
+	// observer, set with --metrics-addr, follows each profile's run.
+	observer runner.Observer
 }
 
 // workloadJob reads a placer-bench workload file.
@@ -120,24 +124,25 @@ func workloadJob(file string, sets setFlag, profiles listFlag) (*benchJob, error
 	if err != nil {
 		return nil, err
 	}
-	return &benchJob{name: f.Name, params: f.Params, profiles: resolved,
-		run: func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
-			return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update})
-		},
-		warnings: func(results []*runner.Result) []string {
-			// A barrier that gave up means the figures cover only part of the pods.
-			var out []string
-			for _, res := range results {
-				for _, ph := range res.Phases {
-					if ph.TimedOut {
-						out = append(out, fmt.Sprintf("profile %s: ops[%d] (barrier) timed out after %v; %d of %d pods were scheduled",
-							res.Profile, ph.Index, ph.Duration.Round(time.Second), res.Scheduled, res.Pods))
-					}
+	job := &benchJob{name: f.Name, params: f.Params, profiles: resolved}
+	job.run = func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
+		return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update, Observer: job.observer})
+	}
+	// A barrier or drill that gave up means the figures cover only part of
+	// the pods.
+	job.warnings = func(results []*runner.Result) []string {
+		var out []string
+		for _, res := range results {
+			for _, ph := range res.Phases {
+				if ph.TimedOut {
+					out = append(out, fmt.Sprintf("profile %s: ops[%d] (%s) timed out after %v; %d of %d pods were scheduled",
+						res.Profile, ph.Index, ph.Op, ph.Duration.Round(time.Second), res.Scheduled, res.Pods))
 				}
 			}
-			return out
-		},
-	}, nil
+		}
+		return out
+	}
+	return job, nil
 }
 
 func resolveProfiles(specs []string) ([]*runner.Profile, error) {
@@ -199,11 +204,25 @@ func runJob(job *benchJob, o runOptions) int {
 			}
 		}()
 	}
+	var liveMetrics *live.Metrics
+	if o.metricsAddr != "" {
+		liveMetrics = live.New()
+		addr, err := liveMetrics.Serve(ctx, o.metricsAddr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(os.Stderr, "live metrics: http://%s/metrics\n", addr)
+		job.observer = liveMetrics
+	}
 	var results []*runner.Result
 	code := 0
 	bar := newProgress(os.Stderr)
 	for _, p := range job.profiles {
 		fmt.Fprintf(os.Stderr, "profile %s on %s backend:\n", p.Name, o.backend)
+		if liveMetrics != nil {
+			liveMetrics.StartProfile(p.Name)
+		}
 		var stopCPU func() error
 		if o.cpuProfile {
 			if stopCPU, err = startCPUProfile(filepath.Join(o.out, "cpu-"+p.Name+".pprof")); err != nil {

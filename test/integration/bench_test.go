@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +13,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/internal/schedproc"
@@ -296,5 +299,70 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 30m}]
 				t.Errorf("left in TMPDIR: %v", left)
 			}
 		})
+	}
+}
+
+// TestBenchLiveMetrics watches a run from outside, as Prometheus would:
+// --metrics-addr serves the pods scheduled so far while the run goes on.
+func TestBenchLiveMetrics(t *testing.T) {
+	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "w.yaml")
+	// The sleep keeps the run alive while the test scrapes.
+	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+kind: Workload
+name: watched
+seed: 1
+cluster: {zones: 2, nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", memory: 32Gi}}]}
+workloads: [{name: web, kind: Deployment, replicas: 6, pod: {requests: {cpu: 100m}}}]
+ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, duration: 1h}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "-f", file, "--profile", "placer", "--metrics-addr", "127.0.0.1:0",
+		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out"))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	url := ""
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if u, ok := strings.CutPrefix(lines.Text(), "live metrics: "); ok {
+			url = u
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("placer-bench did not print where its metrics are")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	want := `placer_bench_pods_scheduled_total{profile="placer"} 6`
+	var body string
+	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 3*time.Minute, true, func(context.Context) (bool, error) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, want), nil
+	})
+	if err != nil {
+		t.Fatalf("%s never showed %s:\n%s", url, want, body)
+	}
+	for _, line := range []string{`placer_bench_phase{index="3",op="sleep",profile="placer"} 1`,
+		`placer_bench_pod_scheduling_latency_seconds_count{profile="placer"} 6`} {
+		if !strings.Contains(body, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
 	}
 }

@@ -45,6 +45,8 @@ type Options struct {
 	// Progress, when set, is called about once a second with the pods
 	// created, bound and unschedulable so far.
 	Progress func(op string, created, bound, unschedulable int)
+	// Observer, when set, hears of ops and pods as the run goes.
+	Observer Observer
 }
 
 // PhaseResult is one op's wall time.
@@ -127,7 +129,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 		opts.Workers = 16
 	}
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
-		gen: generate.New(f, opts.RunID), tracker: newPodTracker(),
+		gen: generate.New(f, opts.RunID), tracker: &podTracker{pods: map[types.UID]*podRecord{}, obs: opts.Observer},
 		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
 		nodes: map[string]*v1.Node{}, lost: map[string]string{}}
 	for _, op := range f.Ops {
@@ -161,6 +163,9 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 
 	var runErr error
 	for i, op := range f.Ops {
+		if opts.Observer != nil {
+			opts.Observer.OpStarted(i, op.Op)
+		}
 		t0 := time.Now()
 		timedOut, err := r.do(ctx, i, op)
 		res.Phases = append(res.Phases, PhaseResult{Op: op.Op, Index: i, Duration: time.Since(t0), TimedOut: timedOut})
@@ -170,6 +175,9 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 		}
 	}
 	res.Wall = time.Since(start)
+	if opts.Observer != nil {
+		opts.Observer.Finished()
+	}
 	r.summarize(res)
 	hist, err := collectSchedulerHistograms(profile.SchedulerName)
 	if err != nil {

@@ -18,7 +18,9 @@ type podRecord struct {
 	reason        string // the scheduler's message then
 	preempted     bool   // the scheduler marked it a preemption victim
 	deleted       bool   // gone from the API (churn, scale-down, preemption, drills)
-	pod           *v1.Pod
+	// everUnschedulable: found unschedulable at least once (counted once).
+	everUnschedulable bool
+	pod               *v1.Pod
 }
 
 // podTracker follows the run's pods through an informer, keyed by UID (a
@@ -27,6 +29,19 @@ type podRecord struct {
 type podTracker struct {
 	mu   sync.Mutex
 	pods map[types.UID]*podRecord
+	// obs, when set, hears of each pod created, bound or found
+	// unschedulable (placer-bench --metrics-addr).
+	obs Observer
+}
+
+// Observer follows a run as it goes: the live metrics of --metrics-addr.
+// Calls come from the run's goroutines, in any order between pods.
+type Observer interface {
+	OpStarted(index int, op string)
+	Finished()
+	PodCreated()
+	PodBound(latency time.Duration)
+	PodUnschedulable()
 }
 
 func newPodTracker() *podTracker { return &podTracker{pods: map[types.UID]*podRecord{}} }
@@ -45,6 +60,13 @@ func (t *podTracker) created(uid types.UID, at time.Time, measured bool) {
 	defer t.mu.Unlock()
 	r := t.recordLocked(uid)
 	r.created, r.measured = at, measured
+	if t.obs != nil {
+		t.obs.PodCreated()
+		// The watch saw it bound before the create call returned.
+		if !r.bound.IsZero() {
+			t.obs.PodBound(r.bound.Sub(at))
+		}
+	}
 }
 
 // observe updates a record from an informer event.
@@ -55,15 +77,22 @@ func (t *podTracker) observe(pod *v1.Pod, now time.Time) {
 	r.pod = pod
 	if pod.Spec.NodeName != "" && r.bound.IsZero() {
 		r.bound, r.node, r.unschedulable = now, pod.Spec.NodeName, false
+		if t.obs != nil && !r.created.IsZero() {
+			t.obs.PodBound(now.Sub(r.created))
+		}
 	}
+	wasUnschedulable := r.unschedulable || r.everUnschedulable
 	for _, c := range pod.Status.Conditions {
 		// The scheduler marks a victim before deleting it.
 		if c.Type == v1.DisruptionTarget && c.Status == v1.ConditionTrue && c.Reason == v1.PodReasonPreemptionByScheduler {
 			r.preempted = true
 		}
 		if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse && c.Reason == v1.PodReasonUnschedulable && pod.Spec.NodeName == "" {
-			r.unschedulable, r.reason = true, c.Message
+			r.unschedulable, r.reason, r.everUnschedulable = true, c.Message, true
 		}
+	}
+	if t.obs != nil && r.unschedulable && !wasUnschedulable {
+		t.obs.PodUnschedulable()
 	}
 }
 
