@@ -1,12 +1,15 @@
 package workload
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -36,6 +39,10 @@ func Parse(data []byte, overrides map[string]int) (*File, error) {
 	f := &File{}
 	strict, err := sigsjson.UnmarshalStrict(j, f, sigsjson.DisallowUnknownFields)
 	if err != nil {
+		// A bad quantity's own error names no field: find it.
+		if bad := badQuantity(j); bad != nil {
+			return nil, bad
+		}
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if len(strict) > 0 {
@@ -151,4 +158,56 @@ func paramList(params map[string]int) string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// quantityFields hold resource quantities: maps of them, or (size) one.
+var quantityFields = map[string]bool{"capacity": true, "requests": true, "limits": true, "referencePod": true, "size": true}
+
+// badQuantity finds the first value under a quantity field that does not
+// parse, and names its path.
+func badQuantity(j []byte) error {
+	var doc any
+	if err := json.Unmarshal(j, &doc); err != nil {
+		return nil
+	}
+	var walk func(p *field.Path, v any, inQuantities bool) error
+	check := func(p *field.Path, v any) error {
+		s := fmt.Sprint(v)
+		if _, err := resource.ParseQuantity(s); err != nil {
+			return field.Invalid(p, v, "not a quantity (such as 500m, 2, 16Gi)")
+		}
+		return nil
+	}
+	walk = func(p *field.Path, v any, inQuantities bool) error {
+		switch t := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				var err error
+				switch {
+				case inQuantities:
+					err = check(p.Key(k), t[k])
+				case k == "size":
+					err = check(p.Child(k), t[k])
+				default:
+					err = walk(p.Child(k), t[k], quantityFields[k])
+				}
+				if err != nil {
+					return err
+				}
+			}
+		case []any:
+			for i, e := range t {
+				if err := walk(p.Index(i), e, false); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(nil, doc, false)
 }

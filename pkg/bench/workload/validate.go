@@ -28,6 +28,13 @@ func (f *File) validate() field.ErrorList {
 	errs = append(errs, f.validateCluster(field.NewPath("cluster"))...)
 	errs = append(errs, f.validateWorkloads(field.NewPath("workloads"))...)
 	errs = append(errs, f.validateOps(field.NewPath("ops"))...)
+	if f.Quality != nil {
+		for r, q := range f.Quality.ReferencePod {
+			if q.Sign() <= 0 {
+				errs = append(errs, field.Invalid(field.NewPath("quality", "referencePod").Key(string(r)), q.String(), "must be positive"))
+			}
+		}
+	}
 	return errs
 }
 

@@ -123,6 +123,13 @@ func TestParseErrorsNameFieldAndProblem(t *testing.T) {
 		{"bad duration", "duration: 2s", "duration: soon", `want a duration such as "30s", got "soon"`},
 		{"churn without rounds", "  rounds: 3\n", "", "ops[4].rounds: Invalid value: 0: must be at least 1"},
 		{"barrier until", "- op: barrier\n", "- op: barrier\n  until: Done\n", `ops[2].until: Unsupported value: "Done"`},
+		{"bad quantity", "{cpu: \"32\", memory: 128Gi, pods: 110}", "{cpu: \"32\", memory: 128GB, pods: 110}",
+			`cluster.nodeGroups[0].capacity[memory]: Invalid value: "128GB": not a quantity`},
+		{"outage of an unknown zone", "op: sleep", "op: zoneOutage\n  zone: zone-z", `ops[5].zone: Unsupported value: "zone-z"`},
+		{"outage mode", "op: sleep", "op: nodeFailure\n  nodes: 2\n  mode: Explode", `ops[5].mode: Unsupported value: "Explode"`},
+		{"fill without shapes", "op: sleep", "op: fillToFailure", "ops[5].shapes: Required value"},
+		{"fill shape of nothing", "op: sleep", "op: fillToFailure\n  shapes: [{name: a, requests: {cpu: \"0\"}}]",
+			"ops[5].shapes[0].requests[cpu]: Invalid value: \"0\": must be positive"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
