@@ -9,6 +9,8 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/component-base/featuregate"
 )
 
 // Plan is one workload of one test case, ready to run: params substituted,
@@ -126,12 +128,26 @@ func (f *File) Plan(tc *TestCase, w *Workload, sets map[string]int) (*Plan, erro
 	for k, v := range w.FeatureGates {
 		p.FeatureGates[k] = v
 	}
-	r := &resolver{file: f, params: p.Params, used: map[string]bool{}}
+	// An op placer-bench cannot run is the first thing to report: nothing
+	// else about the case matters then.
 	for i, op := range tc.Template {
 		if op.Unsupported {
 			return nil, fmt.Errorf("%s:%d: %s.workloadTemplate[%d]: %w: %q (it runs %s)",
 				f.Path, op.Line, tc.Name, i, ErrUnsupportedOp, op.Code, strings.Join(Supported, ", "))
 		}
+	}
+	known := utilfeature.DefaultMutableFeatureGate.GetAll()
+	for _, name := range sortedKeys(p.FeatureGates) {
+		if _, ok := known[featuregate.Feature(name)]; !ok {
+			line := tc.Line
+			if _, ok := w.FeatureGates[name]; ok {
+				line = w.Line
+			}
+			return nil, fmt.Errorf("%s:%d: %s/%s: featureGates: unknown feature gate %q", f.Path, line, tc.Name, w.Name, name)
+		}
+	}
+	r := &resolver{file: f, params: p.Params, used: map[string]bool{}}
+	for i, op := range tc.Template {
 		steps, err := r.steps(op, len(p.Steps), tc)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s/%s: workloadTemplate[%d] (%s): %w", f.Path, op.Line, tc.Name, w.Name, i, op.Code, err)

@@ -55,6 +55,9 @@ type Options struct {
 	// Progress, when set, is called about once a second while the run
 	// waits for pods.
 	Progress func(op string, created, bound, unschedulable int)
+	// WaitTimeout bounds each wait for pods; 0 means scheduler_perf's 10
+	// minutes.
+	WaitTimeout time.Duration
 }
 
 // window is a metrics collection window: scheduler_perf's collectMetrics
@@ -717,7 +720,11 @@ func (e *executor) waitUIDsBound(ctx context.Context, uids []types.UID) error {
 func (e *executor) waitPods(ctx context.Context, op, ns string, sel labels.Selector, want int, attempted bool) error {
 	var pending *v1.Pod
 	last := time.Time{}
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, waitTimeout, true, func(context.Context) (bool, error) {
+	timeout := e.opts.WaitTimeout
+	if timeout <= 0 {
+		timeout = waitTimeout
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
 		if e.opts.Progress != nil && time.Since(last) >= time.Second {
 			created, bound, unsched := e.tracker.Progress()
 			e.opts.Progress(op, created, bound, unsched)
@@ -742,7 +749,13 @@ func (e *executor) waitPods(ctx context.Context, op, ns string, sel labels.Selec
 		return done >= want, nil
 	})
 	if err != nil && pending != nil {
-		return fmt.Errorf("waiting for %d pods in namespace %s: at least pod %s is not scheduled: %w", want, ns, pending.Name, err)
+		why := "not tried yet"
+		for _, c := range pending.Status.Conditions {
+			if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse {
+				why = c.Reason + ": " + c.Message
+			}
+		}
+		return fmt.Errorf("waiting for %d pods in namespace %s: at least pod %s is not scheduled (%s): %w", want, ns, pending.Name, why, err)
 	}
 	if err != nil {
 		return fmt.Errorf("waiting for %d pods in namespace %s: %w", want, ns, err)

@@ -99,7 +99,7 @@ func (t *objectTemplate) decodeObject(index, count int) (runtime.Object, *object
 	}
 	k, ok := objectKinds[gvk.Kind]
 	if !ok || gvk.GroupVersion() != k.gv {
-		return nil, nil, fmt.Errorf("%s: %s is not a kind placer-bench creates (it creates %s)", t.path, gvk, strings.Join(kindNames(), ", "))
+		return nil, nil, fmt.Errorf("%s: %w: creating %s (placer-bench creates %s)", t.path, ErrUnsupportedOp, gvk, strings.Join(kindNames(), ", "))
 	}
 	return obj, k, nil
 }

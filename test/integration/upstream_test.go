@@ -1,0 +1,140 @@
+package integration
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/placer-dev/placer/internal/schedproc"
+)
+
+// schedulerPerfDir is upstream scheduler_perf in the k8s.io/kubernetes
+// module the build uses.
+func schedulerPerfDir(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/kubernetes")
+	cmd.Dir = schedproc.RepoRoot()
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Fatalf("go list -m k8s.io/kubernetes: %v %s", err, out)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "test", "integration", "scheduler_perf")
+}
+
+// TestBenchUpstream runs upstream's own SchedulingBasic test case, scaled
+// down with --set, through `placer-bench run` on the memory backend with two
+// profiles, and checks the table and the reports; a file with several
+// cases needs --case, and a case with an op placer-bench does not run is
+// refused before anything runs.
+func TestBenchUpstream(t *testing.T) {
+	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
+	config := filepath.Join(schedulerPerfDir(t), "misc", "performance-config.yaml")
+	dir := t.TempDir()
+	outDir := filepath.Join(dir, "out")
+	out, err := exec.Command(bin, "run", "-f", config, "--case", "SchedulingBasic/500Nodes",
+		"--set", "initNodes=20", "--set", "initPods=30", "--set", "measurePods=200",
+		"--profile", "default", "--profile", "placer",
+		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("placer-bench run: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{`default\s+placer`, `pods\s+230\s+230 \(1\.00x\)`, `scheduled\s+230\s+230 \(1\.00x\)`, `unschedulable\s+0\s+0`} {
+		if !regexp.MustCompile(want).MatchString(text) {
+			t.Errorf("output lacks %s:\n%s", want, text)
+		}
+	}
+	var rep struct {
+		Workload string         `json:"workload"`
+		Params   map[string]int `json:"params"`
+		Profiles []struct {
+			Profile string `json:"profile"`
+			Latency struct {
+				Count int `json:"count"`
+			} `json:"latencySeconds"`
+			Phases []struct {
+				Op string `json:"op"`
+			} `json:"phases"`
+		} `json:"profiles"`
+	}
+	data, err := os.ReadFile(filepath.Join(outDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Workload != "SchedulingBasic/500Nodes" || rep.Params["measurePods"] != 200 || len(rep.Profiles) != 2 {
+		t.Errorf("report.json: workload %q, params %v, %d profiles; want SchedulingBasic/500Nodes, measurePods 200, 2", rep.Workload, rep.Params, len(rep.Profiles))
+	}
+	for _, p := range rep.Profiles {
+		// Latency covers the collectMetrics op's pods only.
+		if p.Latency.Count != 200 {
+			t.Errorf("profile %s: latency over %d pods, want the 200 measured", p.Profile, p.Latency.Count)
+		}
+		var ops []string
+		for _, ph := range p.Phases {
+			ops = append(ops, ph.Op)
+		}
+		if strings.Join(ops, ",") != "createNodes,createPods,createPods" {
+			t.Errorf("profile %s: phases %v, want upstream's createNodes, createPods, createPods", p.Profile, ops)
+		}
+	}
+	lines := 0
+	f, err := os.Open(filepath.Join(outDir, "placements-placer.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		lines++
+	}
+	if lines != 230 {
+		t.Errorf("placements-placer.jsonl has %d pods, want 230", lines)
+	}
+	for _, name := range []string{"dataitems.json", "bench.txt"} {
+		if _, err := os.Stat(filepath.Join(outDir, name)); err != nil {
+			t.Errorf("run directory lacks %s: %v", name, err)
+		}
+	}
+
+	// Several workloads and no --case: the choice is listed.
+	out, err = exec.Command(bin, "run", "-f", config).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "choose one with --case NAME/WORKLOAD") ||
+		!strings.Contains(string(out), "SchedulingBasic/5000Nodes_10000Pods") {
+		t.Errorf("run without --case: %v\n%s", err, out)
+	}
+
+	// An op placer-bench does not run stops the run, naming it and its line.
+	bad := filepath.Join(dir, "dra.yaml")
+	if err := os.WriteFile(bad, []byte(`- name: Claims
+  workloadTemplate:
+  - opcode: createNodes
+    count: 1
+  - opcode: createResourceDriver
+    driverName: test-driver.cdi.k8s.io
+    nodes: "*"
+  - opcode: createPods
+    count: 1
+    collectMetrics: true
+  workloads:
+  - name: one
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, "run", "-f", bad).CombinedOutput()
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 ||
+		!strings.Contains(string(out), bad+`:5: Claims.workloadTemplate[1]: op not supported by placer-bench: "createResourceDriver"`) {
+		t.Errorf("run with createResourceDriver: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "profile default on") {
+		t.Errorf("the run started before refusing the op:\n%s", out)
+	}
+}
