@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins test test-unit test-integration test-examples lint verify-codegen codegen clean image
+.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-k8s test test-unit test-integration test-examples lint verify-codegen codegen clean image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -62,6 +62,38 @@ demo: bench-bin ## place a small workload with the placer profile on the embedde
 
 bench-plugins: ## Go benchmarks of the plugins' per-node cost, beside upstream plugins
 	$(GO) test -run '^$$' -bench . -benchtime=2s -count=$(or $(COUNT),1) ./pkg/plugins/...
+
+# Upstream scheduler_perf (k8s.io/kubernetes/test/integration/scheduler_perf),
+# Kubernetes' own scheduler benchmark: on Placer's test cases with Placer's
+# plugins (test/perf), or on upstream's own cases. It starts etcd as a
+# binary found on PATH, built here from the etcd module go.mod pins. Each
+# run writes scheduler_perf's DataItems JSON and .dat files to PERF_OUT, the
+# benchmark lines to PERF_OUT/bench.txt, and a log per failed workload to
+# PERF_OUT/logs. docs/upstream.md describes both harnesses.
+PERF_OUT    ?= _output/perf-upstream
+PERF_FILTER ?= performance
+PERF_BENCH  ?= .
+PERF_TOPIC  ?= misc
+define perf_run
+	mkdir -p $(PERF_OUT)/logs
+	{ PATH=$(CURDIR)/$(BIN):$$PATH ARTIFACTS=$(CURDIR)/$(PERF_OUT)/logs \
+	  $(GO) test $(1) -run '^$$$$' -bench 'BenchmarkPerfScheduling/$(PERF_BENCH)' -benchtime=1ns -timeout 3h \
+	  -args -perf-scheduling-label-filter=$(PERF_FILTER) -data-items-dir=$(CURDIR)/$(PERF_OUT); \
+	  echo $$? > $(PERF_OUT)/.status; } | tee $(PERF_OUT)/bench.txt
+	exit $$(cat $(PERF_OUT)/.status)
+endef
+
+etcd: ## build bin/etcd, the etcd server scheduler_perf runs, from the etcd module go.mod pins
+	$(GO) build -o $(BIN)/etcd ./hack/etcd
+
+perf-upstream: etcd ## scheduler_perf on test/perf's cases with Placer's plugins (PERF_BENCH=Case/Workload, PERF_FILTER=labels)
+	$(call perf_run,./test/perf/)
+
+perf-upstream-smoke: etcd ## scheduler_perf on test/perf's smallest workloads: every case, a minute or two
+	$(MAKE) perf-upstream PERF_FILTER=integration-test,short
+
+perf-upstream-k8s: etcd ## scheduler_perf on upstream's own cases (PERF_TOPIC=misc, PERF_BENCH='SchedulingBasic/5000Nodes_10000Pods$$')
+	$(call perf_run,k8s.io/kubernetes/test/integration/scheduler_perf/$(PERF_TOPIC))
 
 test: lint test-unit test-integration test-examples ## everything CI runs: lint, unit tests (race), integration tests, the test kit example
 

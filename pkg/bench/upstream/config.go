@@ -314,6 +314,10 @@ func (f *File) fields(n *yaml.Node, path string, known []string, set func(key st
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		// A value may be an alias of an anchored one (&name … *name).
+		for v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
 		match := ""
 		for _, name := range known {
 			if strings.EqualFold(name, k.Value) {

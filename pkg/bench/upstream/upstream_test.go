@@ -8,6 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/placer-dev/placer/manifests"
+	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
 
 // kubernetesDir is the k8s.io/kubernetes module the build uses, whose
@@ -278,5 +283,39 @@ func TestIsUpstreamFile(t *testing.T) {
 		if got := IsUpstreamFile([]byte(tc.data)); got != tc.want {
 			t.Errorf("IsUpstreamFile(%q) = %v, want %v", tc.data, got, tc.want)
 		}
+	}
+}
+
+// TestPlacerPerfConfig plans every workload of Placer's own scheduler_perf
+// cases (test/perf/config), which make perf-upstream runs under upstream's
+// harness, and checks that their placer profile is the one Placer ships.
+func TestPlacerPerfConfig(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	f, err := Load(filepath.Join(root, "test", "perf", "config", "performance-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range f.Cases {
+		for _, w := range tc.Workloads {
+			p, err := f.Plan(tc, w, nil)
+			if err != nil {
+				t.Errorf("%s/%s: %v", tc.Name, w.Name, err)
+				continue
+			}
+			if _, err := inprocscheduler.LoadConfig(p.SchedulerConfigPath()); err != nil {
+				t.Errorf("%s: schedulerConfigPath: %v", tc.Name, err)
+			}
+		}
+	}
+	shipped, err := inprocscheduler.DecodeConfig(manifests.SchedulerConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perf, err := inprocscheduler.LoadConfig(filepath.Join(root, "test", "perf", "config", "scheduler", "placer.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(shipped.Profiles, perf.Profiles); diff != "" {
+		t.Errorf("test/perf/config/scheduler/placer.yaml's profile differs from manifests/scheduler-config.yaml's (-shipped +perf):\n%s", diff)
 	}
 }
