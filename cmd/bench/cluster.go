@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -80,15 +77,11 @@ func cluster(args []string) int {
 		}
 		opts.SchedulerConfig = data
 	}
-	closeLog, err := quietLogs(*logFile)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", *logFile, err)
+	ctx, done, ok := commandContext(*logFile)
+	if !ok {
 		return 2
 	}
-	defer closeLog()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	defer done()
 	fmt.Fprintln(os.Stderr, "starting etcd, kube-apiserver, controllers, nodes and placer-scheduler...")
 	c, err := localcluster.Start(ctx, opts)
 	if err != nil {

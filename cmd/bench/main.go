@@ -69,15 +69,11 @@ func demo(args []string) int {
 		fmt.Fprintf(os.Stderr, "placer-bench demo: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
-	closeLog, err := quietLogs(*logFile)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", *logFile, err)
+	ctx, done, ok := commandContext(*logFile)
+	if !ok {
 		return 2
 	}
-	defer closeLog()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	defer done()
 	res, err := bench.RunDemo(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
@@ -88,6 +84,19 @@ func demo(args []string) int {
 		fmt.Printf("logs: %s\n", *logFile)
 	}
 	return 0
+}
+
+// commandContext sends the components' logs to logFile and returns a
+// context that Ctrl-C or SIGTERM cancels; done undoes both. A log file that
+// cannot be made is reported, and ok is false.
+func commandContext(logFile string) (ctx context.Context, done func(), ok bool) {
+	closeLog, err := quietLogs(logFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", logFile, err)
+		return nil, nil, false
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return ctx, func() { stop(); closeLog() }, true
 }
 
 // quietLogs sends klog (the API server's and scheduler's logs) to a file, so

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 	"k8s.io/utils/ptr"
 )
 
@@ -125,7 +126,7 @@ func (k *kubelet) sync(ctx context.Context, key string) error {
 	running.Status.PodIPs = []v1.PodIP{{IP: running.Status.PodIP}}
 	running.Status.StartTime = &now
 	for _, t := range []v1.PodConditionType{v1.PodInitialized, v1.PodReadyToStartContainers, v1.ContainersReady, v1.PodReady} {
-		setPodCondition(running, v1.PodCondition{Type: t, Status: v1.ConditionTrue, LastTransitionTime: now})
+		podutil.UpdatePodCondition(&running.Status, &v1.PodCondition{Type: t, Status: v1.ConditionTrue})
 	}
 	running.Status.ContainerStatuses = nil
 	for _, c := range pod.Spec.Containers {
@@ -151,14 +152,4 @@ func (k *kubelet) podIP(node string) string {
 	k.nextIP[node]++
 	i := k.nodes[node]
 	return fmt.Sprintf("10.%d.%d.%d", 100+i/256, i%256, k.nextIP[node]%254+1)
-}
-
-func setPodCondition(pod *v1.Pod, c v1.PodCondition) {
-	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == c.Type {
-			pod.Status.Conditions[i] = c
-			return
-		}
-	}
-	pod.Status.Conditions = append(pod.Status.Conditions, c)
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 )
 
 var podsResource = v1.SchemeGroupVersion.WithResource("pods")
@@ -79,7 +80,7 @@ func (s *Store) Bind(namespace string, b *v1.Binding) error {
 				fmt.Errorf("pod is already bound to %s", pod.Spec.NodeName))
 		}
 		pod.Spec.NodeName = b.Target.Name
-		setCondition(pod, v1.PodCondition{Type: v1.PodScheduled, Status: v1.ConditionTrue, LastTransitionTime: metav1.Now()})
+		podutil.UpdatePodCondition(&pod.Status, &v1.PodCondition{Type: v1.PodScheduled, Status: v1.ConditionTrue})
 		return nil
 	})
 }
@@ -129,14 +130,4 @@ func (s *Store) deletePod(namespace, name string, opts metav1.DeleteOptions) (bo
 		_ = s.deleteIf(podsResource, namespace, name, func(obj runtime.Object) bool { return obj.(*v1.Pod).UID == uid })
 	})
 	return true, pod, nil
-}
-
-func setCondition(pod *v1.Pod, c v1.PodCondition) {
-	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == c.Type {
-			pod.Status.Conditions[i] = c
-			return
-		}
-	}
-	pod.Status.Conditions = append(pod.Status.Conditions, c)
 }

@@ -54,23 +54,7 @@ func (t *Tracker) BindTimes(keep func(*v1.Pod) bool) []time.Time {
 func (t *Tracker) Fill(res *Result, nodeZones map[string]string) {
 	res.records = t.t.snapshot()
 	res.nodeZones = nodeZones
-	var lat []float64
-	res.Pods, res.Scheduled, res.Unschedulable, res.Preempted = 0, 0, 0, 0
-	for _, rec := range res.records {
-		res.Pods++
-		switch {
-		case !rec.bound.IsZero():
-			res.Scheduled++
-		case rec.unschedulable:
-			res.Unschedulable++
-		}
-		if rec.preempted {
-			res.Preempted++
-		}
-		if rec.measured && !rec.bound.IsZero() {
-			lat = append(lat, rec.bound.Sub(rec.created).Seconds())
-		}
-	}
+	_, lat := res.tally()
 	res.Latency = stats.Summarize(lat)
 }
 

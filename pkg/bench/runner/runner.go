@@ -198,9 +198,25 @@ func (r *run) summarize(res *Result) {
 		reference = r.file.Quality.ReferencePod
 	}
 	res.Quality = quality.Compute(r.qualityNodes(), res.qualityPods(), reference)
-	var binds []time.Time
-	var lat []float64
+	binds, lat := res.tally()
 	last := r.firstMeasured
+	for _, b := range binds {
+		if b.After(last) {
+			last = b
+		}
+	}
+	if !r.firstMeasured.IsZero() {
+		res.ThroughputTimeline = stats.ThroughputSamples(r.firstMeasured, last.Add(time.Second), time.Second, binds)
+		res.Throughput = stats.Summarize(res.ThroughputTimeline)
+	}
+	res.Latency = stats.Summarize(lat)
+	res.LatencyCDF = stats.CDF(lat, 100)
+}
+
+// tally counts the outcomes of res.records and returns the bind times and
+// creation-to-bind latencies (seconds) of the measured pods that were bound.
+func (res *Result) tally() (binds []time.Time, lat []float64) {
+	res.Pods, res.Scheduled, res.Unschedulable, res.Preempted = 0, 0, 0, 0
 	for _, rec := range res.records {
 		res.Pods++
 		switch {
@@ -212,21 +228,12 @@ func (r *run) summarize(res *Result) {
 		if rec.preempted {
 			res.Preempted++
 		}
-		if !rec.measured || rec.bound.IsZero() {
-			continue
-		}
-		binds = append(binds, rec.bound)
-		lat = append(lat, rec.bound.Sub(rec.created).Seconds())
-		if rec.bound.After(last) {
-			last = rec.bound
+		if rec.measured && !rec.bound.IsZero() {
+			binds = append(binds, rec.bound)
+			lat = append(lat, rec.bound.Sub(rec.created).Seconds())
 		}
 	}
-	if !r.firstMeasured.IsZero() {
-		res.ThroughputTimeline = stats.ThroughputSamples(r.firstMeasured, last.Add(time.Second), time.Second, binds)
-		res.Throughput = stats.Summarize(res.ThroughputTimeline)
-	}
-	res.Latency = stats.Summarize(lat)
-	res.LatencyCDF = stats.CDF(lat, 100)
+	return binds, lat
 }
 
 // watchPods follows the run's pods from the moment before any is created.
