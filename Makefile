@@ -76,9 +76,9 @@ PERF_BENCH  ?= .
 PERF_TOPIC  ?= misc
 define perf_run
 	mkdir -p $(PERF_OUT)/logs
-	{ PATH=$(CURDIR)/$(BIN):$$PATH ARTIFACTS=$(CURDIR)/$(PERF_OUT)/logs \
+	{ PATH=$(CURDIR)/$(BIN):$$PATH ARTIFACTS=$(abspath $(PERF_OUT))/logs \
 	  $(GO) test $(1) -run '^$$$$' -bench 'BenchmarkPerfScheduling/$(PERF_BENCH)' -benchtime=1ns -timeout 3h \
-	  -args -perf-scheduling-label-filter=$(PERF_FILTER) -data-items-dir=$(CURDIR)/$(PERF_OUT); \
+	  -args -perf-scheduling-label-filter=$(PERF_FILTER) -data-items-dir=$(abspath $(PERF_OUT)); \
 	  echo $$? > $(PERF_OUT)/.status; } | tee $(PERF_OUT)/bench.txt
 	exit $$(cat $(PERF_OUT)/.status)
 endef

@@ -7,7 +7,6 @@ import (
 
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/upstream"
-	"github.com/placer-dev/placer/pkg/controlplane"
 )
 
 // upstreamFile reports whether path is an upstream scheduler_perf file. An
@@ -57,9 +56,8 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*bench
 			if name != runner.BackendEmbedded {
 				return runner.NewBackend(ctx, name, "")
 			}
-			// scheduler_perf's API server: templates set spec.priority
-			// directly, which the Priority admission plugin refuses.
-			return runner.NewEmbeddedBackend(ctx, controlplane.Options{DisableAdmissionPlugins: upstream.DisabledAdmissionPlugins})
+			// scheduler_perf's API server and etcd settings.
+			return runner.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
 		},
 		run: func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
 			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update})

@@ -68,6 +68,10 @@ type Options struct {
 	// APIServerFlags are passed to kube-apiserver as on its command line
 	// ("--flag=value") after Placer's own, so they win.
 	APIServerFlags []string
+	// Fsync makes etcd sync its log to disk on every write, as a real etcd
+	// (and upstream scheduler_perf's) does. Off by default: a throwaway
+	// database gains nothing from it, and it slows every write.
+	Fsync bool
 }
 
 // ControlPlane is a running etcd and kube-apiserver.
@@ -113,7 +117,7 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 		}
 	}()
 
-	if err := c.startEtcd(); err != nil {
+	if err := c.startEtcd(opts); err != nil {
 		return nil, err
 	}
 	if err := c.startAPIServer(ctx, opts); err != nil {
@@ -122,12 +126,12 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 	return c, nil
 }
 
-func (cp *ControlPlane) startEtcd() error {
+func (cp *ControlPlane) startEtcd(opts Options) error {
 	cfg := embed.NewConfig()
 	cfg.Name = "placer"
 	cfg.Dir = filepath.Join(cp.Dir, "etcd")
 	// A throwaway database: durability buys nothing and fsync costs a lot.
-	cfg.UnsafeNoFsync = true
+	cfg.UnsafeNoFsync = !opts.Fsync
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(etcdLogger(&cp.stopping))
 	peer, client, err := freeLocalURLs()
 	if err != nil {

@@ -90,7 +90,9 @@ type executor struct {
 
 	tracker *runner.Tracker
 	pods    corelisters.PodLister
-	sched   *inprocscheduler.Scheduler
+	// runSelector selects the run's objects (generate.RunLabel).
+	runSelector labels.Selector
+	sched       *inprocscheduler.Scheduler
 
 	// pending is scheduler_perf's numPodsScheduledPerNamespace: the pods a
 	// barrier waits for, by namespace; a namespace's presence means the run
@@ -122,17 +124,22 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.B
 	// Each profile's scheduler metrics start from zero, as each
 	// scheduler_perf workload's do.
 	legacyregistry.Reset()
-	stopWatch, err := e.watch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer stopWatch()
 	sched, err := inprocscheduler.Start(ctx, e.client, inprocscheduler.Options{Config: profile.Config, Registry: profile.Registry, RESTConfig: backend.RESTConfig()})
 	if err != nil {
 		return nil, err
 	}
 	defer sched.Stop()
 	e.sched = sched
+	if err := e.watch(); err != nil {
+		return nil, err
+	}
+	if backend.Name() == runner.BackendEmbedded {
+		stopControllers, err := startControllers(ctx, backend.RESTConfig(), e.client, sched.Informers)
+		if err != nil {
+			return nil, err
+		}
+		defer stopControllers()
+	}
 
 	bgCtx, stopBG := context.WithCancel(ctx)
 	e.bgCtx = bgCtx
@@ -196,29 +203,41 @@ func (e *executor) summarize(res *runner.Result) {
 	res.Throughput = stats.Summarize(samples)
 }
 
-// watch follows the run's pods from before any is created: the tracker
-// records binds, and the lister answers barriers.
-func (e *executor) watch(ctx context.Context) (func(), error) {
-	factory := informers.NewSharedInformerFactoryWithOptions(e.client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = generate.RunLabel + "=" + e.opts.RunID
-		}))
-	inf := factory.Core().V1().Pods()
+// watch follows the run's pods through the scheduler's own pod informer,
+// as scheduler_perf's collectors do (a second watch would cost the API
+// server and this process their share): the tracker records binds, and
+// the lister answers barriers. The scheduler starts before any pod is
+// created, so no event is missed.
+func (e *executor) watch() error {
+	inf := e.sched.Informers.Core().V1().Pods()
 	observe := func(obj any) {
-		if pod, ok := obj.(*v1.Pod); ok {
+		if pod, ok := obj.(*v1.Pod); ok && pod.Labels[generate.RunLabel] == e.opts.RunID {
 			e.tracker.Observe(pod, time.Now())
 		}
 	}
 	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) },
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	e.pods = inf.Lister()
-	ctx, cancel := context.WithCancel(ctx)
-	factory.Start(ctx.Done())
-	factory.WaitForCacheSync(ctx.Done())
-	return func() { cancel(); factory.Shutdown() }, nil
+	e.runSelector = labels.SelectorFromSet(labels.Set{generate.RunLabel: e.opts.RunID})
+	return nil
+}
+
+// runPods lists the run's pods of a namespace matching sel.
+func (e *executor) runPods(ns string, sel labels.Selector) ([]*v1.Pod, error) {
+	pods, err := e.pods.Pods(ns).List(sel)
+	if err != nil {
+		return nil, err
+	}
+	out := pods[:0:0]
+	for _, p := range pods {
+		if e.runSelector.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func (e *executor) do(ctx context.Context, s *Step) error {
@@ -682,7 +701,7 @@ func (e *executor) steadyState(ctx context.Context, s *Step) error {
 			}
 			return err
 		}
-		pods, err := e.pods.Pods(s.Namespace).List(labels.Everything())
+		pods, err := e.runPods(s.Namespace, labels.Everything())
 		if err != nil {
 			return err
 		}
@@ -730,7 +749,7 @@ func (e *executor) waitPods(ctx context.Context, op, ns string, sel labels.Selec
 			e.opts.Progress(op, created, bound, unsched)
 			last = time.Now()
 		}
-		pods, err := e.pods.Pods(ns).List(sel)
+		pods, err := e.runPods(ns, sel)
 		if err != nil {
 			return false, err
 		}
@@ -803,7 +822,7 @@ func (e *executor) barrier(ctx context.Context, o *BarrierOp) error {
 
 func (e *executor) deletePods(ctx context.Context, s *Step) error {
 	o := s.DeletePods
-	pods, err := e.pods.Pods(o.Namespace).List(labels.SelectorFromSet(o.LabelSelector))
+	pods, err := e.runPods(o.Namespace, labels.SelectorFromSet(o.LabelSelector))
 	if err != nil {
 		return err
 	}
