@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-k8s test test-unit test-integration test-examples lint verify-codegen codegen clean image
+.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-integration test-examples lint verify-codegen codegen clean image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -77,7 +77,7 @@ PERF_TOPIC  ?= misc
 define perf_run
 	mkdir -p $(PERF_OUT)/logs
 	{ PATH=$(CURDIR)/$(BIN):$$PATH ARTIFACTS=$(abspath $(PERF_OUT))/logs \
-	  $(GO) test $(1) -run '^$$$$' -bench 'BenchmarkPerfScheduling/$(PERF_BENCH)' -benchtime=1ns -timeout 3h \
+	  $(GO) test $(1) -run '^$$' -bench 'BenchmarkPerfScheduling/$(PERF_BENCH)' -benchtime=1ns -timeout 3h \
 	  -args -perf-scheduling-label-filter=$(PERF_FILTER) -data-items-dir=$(abspath $(PERF_OUT)); \
 	  echo $$? > $(PERF_OUT)/.status; } | tee $(PERF_OUT)/bench.txt
 	exit $$(cat $(PERF_OUT)/.status)
@@ -92,7 +92,7 @@ perf-upstream: etcd ## scheduler_perf on test/perf's cases with Placer's plugins
 perf-upstream-smoke: etcd ## scheduler_perf on test/perf's smallest workloads: every case, a minute or two
 	$(MAKE) perf-upstream PERF_FILTER=integration-test,short
 
-perf-upstream-k8s: etcd ## scheduler_perf on upstream's own cases (PERF_TOPIC=misc, PERF_BENCH='SchedulingBasic/5000Nodes_10000Pods$$')
+perf-upstream-cases: etcd ## scheduler_perf on upstream's own cases (PERF_TOPIC=misc, PERF_BENCH='SchedulingBasic/5000Nodes_10000Pods$$')
 	$(call perf_run,k8s.io/kubernetes/test/integration/scheduler_perf/$(PERF_TOPIC))
 
 test: lint test-unit test-integration test-examples ## everything CI runs: lint, unit tests (race), integration tests, the test kit example
