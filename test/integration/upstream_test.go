@@ -104,6 +104,18 @@ func TestBenchUpstream(t *testing.T) {
 		}
 	}
 
+	// On the embedded backend, with scheduler_perf's environment and the
+	// workload's feature gates (SchedulerQueueingHints off, which emulates
+	// Kubernetes 1.33 in the scheduler and the API server alike).
+	out, err = exec.Command(bin, "run", "-f", config, "--case", "SchedulingBasic/5Nodes", "--backend", "embedded",
+		"--log-file", filepath.Join(dir, "embedded.log"), "--out", filepath.Join(dir, "embedded")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("placer-bench run --backend embedded: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`scheduled\s+15\n`).Match(out) {
+		t.Errorf("embedded run: want 15 pods scheduled:\n%s", out)
+	}
+
 	// Several workloads and no --case: the choice is listed.
 	out, err = exec.Command(bin, "run", "-f", config).CombinedOutput()
 	var exit *exec.ExitError

@@ -92,6 +92,9 @@ spec:
     nodeAllocatableStrategy:
       nodeAllocatable: {attachable-volumes-csi-ebs.csi.aws.com: "39"}
       csiNodeAllocatable: {ebs.csi.aws.com: {count: 39}}
+  - opcode: createNodes
+    count: 1
+    uniqueNodeLabelStrategy: {labelKey: perf.placer.dev/unique}
   - opcode: createNamespaces
     prefix: sched
     count: 2
@@ -148,8 +151,8 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Steps) != 16 {
-		t.Fatalf("%d steps, want 16 (createPodSets unrolled into 2)", len(plan.Steps))
+	if len(plan.Steps) != 17 {
+		t.Fatalf("%d steps, want 17 (createPodSets unrolled into 2)", len(plan.Steps))
 	}
 	profile, err := runner.ResolveProfile("default")
 	if err != nil {
@@ -173,7 +176,7 @@ spec:
 	if res.Latency.Count != 20 {
 		t.Errorf("latency covers %d pods, want the 20 created in the collection window", res.Latency.Count)
 	}
-	if len(res.Phases) != 16 {
+	if len(res.Phases) != 17 {
 		t.Errorf("%d phases, want one per step", len(res.Phases))
 	}
 	c2 := backend.Client()
@@ -182,7 +185,11 @@ spec:
 		t.Fatal(err)
 	}
 	zones := map[string]int{}
+	unique := 0
 	for _, n := range nodes.Items {
+		if n.Labels["perf.placer.dev/unique"] != "" {
+			unique++
+		}
 		if n.Labels[v1.LabelHostname] != n.Name {
 			t.Errorf("node %s: hostname label %q", n.Name, n.Labels[v1.LabelHostname])
 		}
@@ -191,8 +198,8 @@ spec:
 		}
 		zones[n.Labels[v1.LabelTopologyZone]]++
 	}
-	if len(nodes.Items) != 8 || zones["zone-a"] != 2 || zones["zone-b"] != 2 || zones["zone-c"] != 2 {
-		t.Errorf("%d nodes over zones %v; want 8, two in each of zone-a, zone-b, zone-c", len(nodes.Items), zones)
+	if len(nodes.Items) != 9 || zones["zone-a"] != 2 || zones["zone-b"] != 2 || zones["zone-c"] != 2 || unique != 1 {
+		t.Errorf("%d nodes over zones %v, %d with a unique label; want 9, two in each of zone-a, zone-b, zone-c, 1", len(nodes.Items), zones, unique)
 	}
 	if csi, err := c2.StorageV1().CSINodes().List(ctx, metav1.ListOptions{}); err != nil || len(csi.Items) != 2 {
 		t.Errorf("CSINodes: %v, %v; want 2", csi, err)
@@ -248,7 +255,7 @@ spec:
 	if err != nil {
 		t.Errorf("the pods of sched-1 are still there after deletePods: %v", err)
 	}
-	for _, ns := range []string{"namespace-7", "set-0", "set-1", "measure"} {
+	for _, ns := range []string{"namespace-8", "set-0", "set-1", "measure"} {
 		if _, err := c2.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
 			t.Errorf("namespace %s: %v", ns, err)
 		}
