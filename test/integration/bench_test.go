@@ -344,7 +344,8 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, durat
 		t.Fatal("placer-bench did not print where its metrics are")
 	}
 	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	want := `placer_bench_pods_scheduled_total{profile="placer"} 6`
+	// Scheduled pods, then the run moving on to its sleep.
+	want := []string{`placer_bench_pods_scheduled_total{profile="placer"} 6`, `placer_bench_phase{index="3",op="sleep",profile="placer"} 1`}
 	var body string
 	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 3*time.Minute, true, func(context.Context) (bool, error) {
 		resp, err := http.Get(url)
@@ -354,12 +355,12 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, durat
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body = string(b)
-		return strings.Contains(body, want), nil
+		return strings.Contains(body, want[0]) && strings.Contains(body, want[1]), nil
 	})
 	if err != nil {
-		t.Fatalf("%s never showed %s:\n%s", url, want, body)
+		t.Fatalf("%s never showed %q:\n%s", url, want, body)
 	}
-	for _, line := range []string{`placer_bench_phase{index="3",op="sleep",profile="placer"} 1`,
+	for _, line := range []string{`placer_bench_phase{index="2",op="barrier",profile="placer"} 0`,
 		`placer_bench_pod_scheduling_latency_seconds_count{profile="placer"} 6`} {
 		if !strings.Contains(body, line) {
 			t.Errorf("/metrics lacks %s", line)
