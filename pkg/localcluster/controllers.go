@@ -6,20 +6,15 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-	"k8s.io/controller-manager/pkg/informerfactory"
 	"k8s.io/kubernetes/pkg/controller/deployment"
-	"k8s.io/kubernetes/pkg/controller/garbagecollector"
 	"k8s.io/kubernetes/pkg/controller/job"
 	"k8s.io/kubernetes/pkg/controller/replicaset"
 	"k8s.io/kubernetes/pkg/controller/statefulset"
+
+	"github.com/placer-dev/placer/internal/gc"
 )
 
 // Worker counts and the ReplicaSet controller's burst follow
@@ -52,20 +47,9 @@ func startControllers(ctx context.Context, cfg *rest.Config, client kubernetes.I
 	// The garbage collector follows every resource by its metadata, found
 	// through discovery; it is what deletes a Deployment's ReplicaSets and
 	// pods when the Deployment goes.
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	collector, err := gc.New(ctx, cfg, client, factory, started)
 	if err != nil {
 		return nil, err
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	metaFactory := metadatainformer.NewSharedInformerFactory(meta, 0)
-	gc, err := garbagecollector.NewGarbageCollector(ctx, client, meta, mapper, garbagecollector.DefaultIgnoredResources(),
-		informerfactory.NewInformerFactory(factory, metaFactory), started)
-	if err != nil {
-		return nil, fmt.Errorf("garbage collector: %w", err)
 	}
 
 	var wg sync.WaitGroup
@@ -80,16 +64,16 @@ func startControllers(ctx context.Context, cfg *rest.Config, client kubernetes.I
 	run(func() { replicaSets.Run(ctx, workers) })
 	run(func() { statefulSets.Run(ctx, workers) })
 	run(func() { jobs.Run(ctx, workers) })
-	run(func() { gc.Run(ctx, workers, gcSyncPeriod) })
-	run(func() { gc.Sync(ctx, disc, gcSyncPeriod) })
+	run(func() { collector.Run(ctx, workers, gcSyncPeriod) })
+	run(func() { collector.Sync(ctx, collector.Discovery, gcSyncPeriod) })
 	run(func() {
 		<-started
-		metaFactory.Start(ctx.Done())
+		collector.MetadataInformers.Start(ctx.Done())
 	})
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
-		metaFactory.Shutdown()
+		collector.MetadataInformers.Shutdown()
 		close(done)
 	}()
 	return done, nil
