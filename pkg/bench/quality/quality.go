@@ -99,9 +99,17 @@ type ResourcePacking struct {
 	// RequestedMean and RequestedStdDev: requested/allocatable per node.
 	RequestedMean   float64 `json:"requestedMean"`
 	RequestedStdDev float64 `json:"requestedStdDev"`
-	// Stranded is free capacity no node-shaped pod can use (resourceaware
-	// definition, over cpu and memory), in the resource's units (cores,
-	// bytes); StrandedFraction is its share of the cluster's allocatable.
+	// RequestedOfCapacity is requested over allocatable summed over the
+	// nodes: weighted by capacity, the share of the cluster's GPUs (say)
+	// that are taken.
+	RequestedOfCapacity float64 `json:"requestedOfCapacity"`
+	// Stranded is free capacity no pod can use, in the resource's units
+	// (cores, bytes, devices); StrandedFraction is its share of the
+	// cluster's allocatable. For cpu and memory: the resourceaware
+	// definition (free capacity no node-shaped pod can use). For an
+	// extended resource such as nvidia.com/gpu: the free devices on nodes
+	// whose free cpu or memory is below the smallest cpu or memory request
+	// of any pod of the run that asks for the resource.
 	Stranded         float64 `json:"stranded,omitempty"`
 	StrandedFraction float64 `json:"strandedFraction,omitempty"`
 }
@@ -391,9 +399,15 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 		names = append(names, r)
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i] < names[j] })
+	for r, s := range strandedExtended(nodes, pods, requested) {
+		stranded[r] = s
+	}
 	for _, r := range names {
 		mean, sd := meanStdDev(fractions[r])
 		rp := ResourcePacking{Resource: string(r), RequestedMean: mean, RequestedStdDev: sd}
+		if total[r] > 0 {
+			rp.RequestedOfCapacity = float64(requestedTotal(requested, r)) / total[r]
+		}
 		if s, ok := stranded[r]; ok {
 			rp.Stranded = s / 1000
 			if total[r] > 0 {
@@ -403,6 +417,64 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 		out.Resources = append(out.Resources, rp)
 	}
 	return out
+}
+
+func requestedTotal(requested map[string]map[v1.ResourceName]int64, r v1.ResourceName) int64 {
+	var sum int64
+	for _, byResource := range requested {
+		sum += byResource[r]
+	}
+	return sum
+}
+
+// strandedExtended is, per extended resource, the free capacity (milli-units)
+// on nodes where the cpu or memory left is below what the smallest pod
+// asking for that resource needs: GPUs no GPU pod of the run could use.
+func strandedExtended(nodes []Node, pods []Pod, requested map[string]map[v1.ResourceName]int64) map[v1.ResourceName]float64 {
+	// smallest[r] is the least cpu and memory (milli-units) of any pod
+	// asking for r, bound or not.
+	smallest := map[v1.ResourceName][2]int64{}
+	for _, p := range pods {
+		for r, q := range p.Requests {
+			if !isExtended(r) || q.IsZero() {
+				continue
+			}
+			cpu, mem := p.Requests[v1.ResourceCPU], p.Requests[v1.ResourceMemory]
+			least, seen := smallest[r]
+			if !seen {
+				least = [2]int64{math.MaxInt64, math.MaxInt64}
+			}
+			smallest[r] = [2]int64{min(least[0], cpu.MilliValue()), min(least[1], mem.MilliValue())}
+		}
+	}
+	out := map[v1.ResourceName]float64{}
+	for r, least := range smallest {
+		out[r] = 0
+		for _, n := range nodes {
+			alloc, ok := n.Allocatable[r]
+			if !ok || alloc.IsZero() {
+				continue
+			}
+			free := alloc.MilliValue() - requested[n.Name][r]
+			if free <= 0 {
+				continue
+			}
+			cpu, mem := n.Allocatable[v1.ResourceCPU], n.Allocatable[v1.ResourceMemory]
+			freeCPU := cpu.MilliValue() - requested[n.Name][v1.ResourceCPU]
+			freeMem := mem.MilliValue() - requested[n.Name][v1.ResourceMemory]
+			if freeCPU < least[0] || freeMem < least[1] {
+				out[r] += float64(free)
+			}
+		}
+	}
+	return out
+}
+
+// isExtended reports whether r is a resource beyond the node's built-in
+// ones (cpu, memory, pods, storage, hugepages), e.g. nvidia.com/gpu.
+func isExtended(r v1.ResourceName) bool {
+	return strings.Contains(string(r), "/") && !strings.HasPrefix(string(r), v1.ResourceHugePagesPrefix) &&
+		!strings.HasPrefix(string(r), "kubernetes.io/")
 }
 
 // fits counts the reference pods that fit in a node's free capacity.

@@ -157,3 +157,54 @@ func TestOutcomesAndReasons(t *testing.T) {
 		t.Errorf("outcomes\n got %+v\nwant %+v", o, want)
 	}
 }
+
+// TestGPUPacking: GPUs are counted against the cluster's capacity, and free
+// GPUs on a node whose cpu is used up are stranded.
+func TestGPUPacking(t *testing.T) {
+	gpu := v1.ResourceName("nvidia.com/gpu")
+	gpuNode := func(name, cpu string, gpus string) Node {
+		n := node(name, "a", cpu, "64Gi")
+		n.Allocatable[gpu] = mustQ(gpus)
+		return n
+	}
+	nodes := []Node{gpuNode("g8", "8", "8"), gpuNode("g2", "8", "2"), node("c1", "a", "8", "8Gi")}
+	gpuPod := func(name, node, cpu, gpus string) Pod {
+		p := pod("", "", name, node, cpu, "1Gi")
+		p.Requests[gpu] = mustQ(gpus)
+		return p
+	}
+	pods := []Pod{
+		// g8: 1 GPU taken, but 7.5 of its 8 cpus: no GPU pod (at least 2 cpus) fits its 7 free GPUs.
+		gpuPod("train-0", "g8", "7500m", "1"),
+		// g2: both GPUs taken.
+		gpuPod("train-1", "g2", "2", "2"),
+		// A pending GPU pod still says what the smallest GPU pod needs.
+		gpuPod("train-2", "", "4", "1"),
+		pod("", "", "web", "c1", "1", "1Gi"),
+	}
+	p := packing(nodes, pods, nil)
+	var got *ResourcePacking
+	for i := range p.Resources {
+		if p.Resources[i].Resource == string(gpu) {
+			got = &p.Resources[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no %s in %+v", gpu, p.Resources)
+	}
+	// 3 of 10 GPUs requested; the per-node mean (1/8 and 2/2) would say 56%.
+	if math.Abs(got.RequestedOfCapacity-0.3) > 1e-9 || math.Abs(got.RequestedMean-0.5625) > 1e-9 {
+		t.Errorf("requested of capacity %v, mean %v; want 0.3 and 0.5625", got.RequestedOfCapacity, got.RequestedMean)
+	}
+	if got.Stranded != 7 || math.Abs(got.StrandedFraction-0.7) > 1e-9 {
+		t.Errorf("stranded %v GPUs (%v), want 7 (0.7)", got.Stranded, got.StrandedFraction)
+	}
+	// Without any GPU pod there is no smallest GPU pod, and nothing is
+	// counted stranded.
+	p = packing(nodes, pods[3:], nil)
+	for _, rp := range p.Resources {
+		if rp.Resource == string(gpu) && rp.Stranded != 0 {
+			t.Errorf("stranded %v GPUs with no GPU pod", rp.Stranded)
+		}
+	}
+}
