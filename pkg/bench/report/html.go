@@ -28,8 +28,16 @@ func Read(dir string) (*Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ReportFile), err)
 	}
-	if r.APIVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s: apiVersion %q, this placer-bench reads %q", filepath.Join(dir, ReportFile), r.APIVersion, SchemaVersion)
+	switch r.APIVersion {
+	case SchemaVersion:
+	case schemaV1alpha1:
+		// Each profile ran once.
+		r.Runs, r.Comparison = nil, nil
+	default:
+		return nil, fmt.Errorf("%s: apiVersion %q, this placer-bench reads %q and %q", filepath.Join(dir, ReportFile), r.APIVersion, SchemaVersion, schemaV1alpha1)
+	}
+	if r.Comparison == nil {
+		r.Summarize()
 	}
 	return &r, nil
 }
@@ -140,7 +148,7 @@ td, th { padding: 0.2em 0.8em; text-align: left; }
 <tr><th>params</th><td>{{range $k, $v := .R.Params}}{{$k}}={{$v}} {{end}}</td></tr>
 </table>
 <h2>Side by side</h2>
-<p>Speed, then placement quality (defined in docs/quality.md); each later profile's figure is followed by its ratio to the first's.</p>
+<p>Speed, then placement quality (defined in docs/quality.md): each figure is the median of {{.R.Count}} run(s) per profile with its interval, each later profile's followed by its ratio to the first's; docs/report.md says how to read them. Charts show each profile's median-throughput run.</p>
 <pre>{{.Table}}</pre>
 {{range .Charts}}<figure>{{.SVG}}<figcaption>{{.Title}} ({{.File}})</figcaption></figure>
 {{end}}
@@ -160,7 +168,7 @@ func WritePage(dir string, r *Report) error {
 		}
 	}
 	var table strings.Builder
-	runner.PrintTable(&table, r.Profiles)
+	runner.PrintTable(&table, r.Comparison)
 	return writeWith(filepath.Join(dir, PageFile), func(w io.Writer) error {
 		return page.Execute(w, struct {
 			R      *Report

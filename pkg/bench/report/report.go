@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"time"
 
 	"github.com/placer-dev/placer/pkg/bench/runner"
@@ -20,19 +21,64 @@ import (
 )
 
 // SchemaVersion is report.json's apiVersion; docs/report.md describes it.
-const SchemaVersion = "bench.placer.dev/v1alpha1"
+// v1alpha2 added repeated runs (count, order, runs, comparison); Read still
+// reads v1alpha1, whose profiles ran once each.
+const SchemaVersion = "bench.placer.dev/v1alpha2"
+
+const schemaV1alpha1 = "bench.placer.dev/v1alpha1"
 
 // Report is report.json.
 type Report struct {
-	APIVersion string           `json:"apiVersion"`
-	Kind       string           `json:"kind"`
-	Workload   string           `json:"workload"`
-	File       string           `json:"file"`
-	Params     map[string]int   `json:"params,omitempty"`
-	Backend    string           `json:"backend"`
-	RunID      string           `json:"runID"`
-	Started    time.Time        `json:"started"`
-	Profiles   []*runner.Result `json:"profiles"`
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Workload   string         `json:"workload"`
+	File       string         `json:"file"`
+	Params     map[string]int `json:"params,omitempty"`
+	Backend    string         `json:"backend"`
+	RunID      string         `json:"runID"`
+	Started    time.Time      `json:"started"`
+	// Count is how many times each profile was asked to run; Order, the
+	// profiles of each round in the order they ran.
+	Count int        `json:"count"`
+	Order [][]string `json:"order,omitempty"`
+	// Runs holds every run: Runs[i] are profile i's, in the order they ran.
+	Runs [][]*runner.Result `json:"runs"`
+	// Profiles holds each profile's representative run, the one with the
+	// median average throughput: the charts, dataitems.json and the
+	// placements export come from it.
+	Profiles []*runner.Result `json:"profiles"`
+	// Comparison is every figure's median and interval per profile and
+	// its ratio to the first profile's: the table.
+	Comparison []runner.Figure `json:"comparison"`
+}
+
+// Summarize fills Profiles and Comparison from Runs. A report that has
+// profiles and no runs (report.json v1alpha1) ran each profile once.
+func (r *Report) Summarize() {
+	if len(r.Runs) == 0 {
+		for _, p := range r.Profiles {
+			r.Runs = append(r.Runs, []*runner.Result{p})
+		}
+		r.Count = min(len(r.Runs), 1)
+	}
+	r.Profiles = nil
+	var runs [][]*runner.Result
+	for _, profileRuns := range r.Runs {
+		if len(profileRuns) == 0 {
+			continue
+		}
+		runs = append(runs, profileRuns)
+		r.Profiles = append(r.Profiles, representative(profileRuns))
+	}
+	r.Comparison = runner.Compare(runs)
+}
+
+// representative is the run of median average throughput (the lower of the
+// middle two for an even count).
+func representative(runs []*runner.Result) *runner.Result {
+	sorted := append([]*runner.Result(nil), runs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Throughput.Average < sorted[j].Throughput.Average })
+	return sorted[(len(sorted)-1)/2]
 }
 
 // Files names what Write produces in a run directory.
@@ -49,6 +95,9 @@ func Write(dir string, r *Report) error {
 		return err
 	}
 	r.APIVersion, r.Kind = SchemaVersion, "Report"
+	if r.Comparison == nil {
+		r.Summarize()
+	}
 	if err := writeJSON(filepath.Join(dir, ReportFile), r); err != nil {
 		return err
 	}
@@ -148,13 +197,14 @@ func DataItems(r *Report) DataItemsDoc {
 
 var benchNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
-// Benchstat writes one Go benchmark line per profile, which benchstat
-// compares across runs (two commits, two machines):
+// Benchstat writes one Go benchmark line per run, which benchstat
+// summarises (median and interval over the runs of a profile) and compares
+// (`benchstat -col /profile bench.txt`, or two files of two commits):
 //
 //	BenchmarkPlacer/workload=basic/profile=placer-2  1  27300000000 ns/op  408.4 pods/s  11.6 p50-latency-s ...
 func Benchstat(w io.Writer, r *Report) error {
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/placer-dev/placer/bench\n", runtime.GOOS, runtime.GOARCH)
-	for _, p := range r.Profiles {
+	for _, p := range r.allRuns() {
 		name := fmt.Sprintf("BenchmarkPlacer/workload=%s/profile=%s-%d",
 			benchNameUnsafe.ReplaceAllString(r.Workload, "_"), benchNameUnsafe.ReplaceAllString(p.Profile, "_"), runtime.GOMAXPROCS(0))
 		if _, err := fmt.Fprintf(w, "%s\t1\t%d ns/op\t%.2f pods/s\t%.4f p50-latency-s\t%.4f p99-latency-s\t%d scheduled\t%d unschedulable\t%d peak-heap-B\n",
@@ -164,6 +214,23 @@ func Benchstat(w io.Writer, r *Report) error {
 		}
 	}
 	return nil
+}
+
+// allRuns lists every run, round by round.
+func (r *Report) allRuns() []*runner.Result {
+	var out []*runner.Result
+	for k := 0; ; k++ {
+		found := false
+		for _, profileRuns := range r.Runs {
+			if k < len(profileRuns) {
+				out = append(out, profileRuns[k])
+				found = true
+			}
+		}
+		if !found {
+			return out
+		}
+	}
 }
 
 // WritePlacements writes one JSON object per line per pod.

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,5 +163,58 @@ func TestPage(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ReportFile), []byte(`{"apiVersion":"bench.placer.dev/v9"}`), 0o600)
 	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), `apiVersion "bench.placer.dev/v9"`) {
 		t.Errorf("Read of v9: %v", err)
+	}
+}
+
+// Repeated runs: bench.txt has a line per run for benchstat, the
+// representative run of each profile is its median-throughput one, and its
+// placements are exported; a v1alpha1 report (one run each) still reads.
+func TestWriteRepeatedRuns(t *testing.T) {
+	r := &Report{Workload: "w", Backend: "memory", RunID: "r", Count: 3}
+	for _, name := range []string{"default", "placer"} {
+		var runs []*runner.Result
+		for k, tput := range []float64{300, 100, 200} {
+			res := &runner.Result{Profile: name, Pods: 1, Scheduled: 1, PID: 1000 + k}
+			res.Throughput.Average = tput
+			res.SetPlacements([]runner.Placement{{Namespace: "ns", Name: fmt.Sprintf("run-%d", k), Node: "n1"}})
+			runs = append(runs, res)
+		}
+		r.Runs = append(r.Runs, runs)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	bench, _ := os.ReadFile(filepath.Join(dir, BenchstatFile))
+	if n := strings.Count(string(bench), "BenchmarkPlacer/"); n != 6 {
+		t.Errorf("bench.txt has %d benchmark lines, want 6:\n%s", n, bench)
+	}
+	placements, _ := os.ReadFile(filepath.Join(dir, "placements-placer.jsonl"))
+	if !strings.Contains(string(placements), `"name":"run-2"`) {
+		t.Errorf("placements are not the median run's (run-2, 200 pods/s):\n%s", placements)
+	}
+	back, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Runs) != 2 || len(back.Runs[1]) != 3 || back.Profiles[1].Throughput.Average != 200 || back.Profiles[1].PID != 1002 {
+		t.Errorf("read back: %d profiles, representative %+v", len(back.Runs), back.Profiles[1])
+	}
+	tput := back.Comparison[4]
+	if tput.Name != "throughput avg (pods/s)" || tput.Profiles[0].Interval.Median != 200 || tput.Profiles[0].Interval.Lo != 100 ||
+		tput.Profiles[1].RatioToFirst == nil || tput.Profiles[1].RatioToFirst.Differs {
+		t.Errorf("comparison: %+v", tput)
+	}
+
+	old := []byte(`{"apiVersion":"bench.placer.dev/v1alpha1","kind":"Report","workload":"w","profiles":[{"profile":"default","pods":2},{"profile":"placer","pods":3}]}`)
+	if err := os.WriteFile(filepath.Join(dir, ReportFile), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	back, err = Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Count != 1 || len(back.Runs) != 2 || back.Comparison[0].Profiles[1].RatioToFirst.Ratio != 1.5 {
+		t.Errorf("v1alpha1 read as count %d, %d profiles, comparison %+v", back.Count, len(back.Runs), back.Comparison[0])
 	}
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -110,6 +111,22 @@ func UsedNamespace(b Backend, ns string, created bool) {
 	if kb, ok := b.(*kubeconfigBackend); ok {
 		kb.usedNamespace(ns, created)
 	}
+}
+
+// RunNamespaces lists, on a real cluster, the namespaces the run put
+// objects in and those it created; nothing on the other backends.
+func RunNamespaces(b Backend) (used, created []string) {
+	kb, ok := b.(*kubeconfigBackend)
+	if !ok {
+		return nil, nil
+	}
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	for ns := range kb.used {
+		used = append(used, ns)
+	}
+	sort.Strings(used)
+	return used, append([]string(nil), kb.namespaces...)
 }
 
 // IsShared reports whether the backend outlives the run (a real cluster),

@@ -85,13 +85,19 @@ type Result struct {
 	// Quality is what the final placement is worth (docs/quality.md).
 	Quality quality.Report `json:"quality"`
 	// Drills and Fills are the results of failure drills and fillToFailure.
-	Drills    []DrillResult `json:"drills,omitempty"`
-	Fills     []FillResult  `json:"fills,omitempty"`
-	Wall      time.Duration `json:"wall"`
-	PeakHeap  uint64        `json:"peakHeapBytes"`
-	PeakRSS   uint64        `json:"peakRSSBytes"`
-	records   []podRecord
-	nodeZones map[string]string
+	Drills   []DrillResult `json:"drills,omitempty"`
+	Fills    []FillResult  `json:"fills,omitempty"`
+	Wall     time.Duration `json:"wall"`
+	PeakHeap uint64        `json:"peakHeapBytes"`
+	PeakRSS  uint64        `json:"peakRSSBytes"`
+	// PID is the process the run was made in: every run has its own, so
+	// that no run's memory or goroutines show in another's figures.
+	PID     int `json:"pid,omitempty"`
+	records []podRecord
+	// placements stand in for records in a Result read back from another
+	// process (SetPlacements).
+	placements []Placement
+	nodeZones  map[string]string
 	// deploymentOf names the Deployment of each ReplicaSet (namespace/name).
 	deploymentOf map[string]string
 }
@@ -602,9 +608,16 @@ type Placement struct {
 	Deleted bool `json:"deleted,omitempty"`
 }
 
+// SetPlacements gives a Result decoded from another process's report the
+// placements that process listed.
+func (res *Result) SetPlacements(p []Placement) { res.placements = p }
+
 // Placements lists every pod the run created, sorted by namespace and name,
 // bound or not.
 func (res *Result) Placements() []Placement {
+	if res.records == nil {
+		return res.placements
+	}
 	out := make([]Placement, 0, len(res.records))
 	for _, rec := range res.records {
 		if rec.pod == nil {

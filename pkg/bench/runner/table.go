@@ -3,68 +3,104 @@ package runner
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/placer-dev/placer/pkg/bench/quality"
+	"github.com/placer-dev/placer/pkg/bench/stats"
 )
 
-// PrintTable writes the results side by side, each figure of a later
-// profile followed by its ratio to the first profile's.
-func PrintTable(w io.Writer, results []*Result) {
-	if len(results) == 0 {
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	header := "\t"
-	for _, r := range results {
-		header += r.Profile + "\t"
-	}
-	fmt.Fprintln(tw, header)
-	base := results[0]
-	row := func(name string, f func(*Result) float64, format string) {
-		line := name + "\t"
-		for i, r := range results {
-			v := f(r)
-			cell := fmt.Sprintf(format, v)
-			if i > 0 {
-				if b := f(base); b != 0 {
-					cell += fmt.Sprintf(" (%.2fx)", v/b)
-				}
-			}
-			line += cell + "\t"
-		}
-		fmt.Fprintln(tw, line)
-	}
-	row("pods", func(r *Result) float64 { return float64(r.Pods) }, "%.0f")
-	row("scheduled", func(r *Result) float64 { return float64(r.Scheduled) }, "%.0f")
-	row("unschedulable", func(r *Result) float64 { return float64(r.Unschedulable) }, "%.0f")
-	row("preempted", func(r *Result) float64 { return float64(r.Preempted) }, "%.0f")
-	row("throughput avg (pods/s)", func(r *Result) float64 { return r.Throughput.Average }, "%.1f")
-	row("throughput p50", func(r *Result) float64 { return r.Throughput.Perc50 }, "%.1f")
-	row("throughput p90", func(r *Result) float64 { return r.Throughput.Perc90 }, "%.1f")
-	row("throughput p99", func(r *Result) float64 { return r.Throughput.Perc99 }, "%.1f")
-	ms := func(s float64) float64 { return s * 1000 }
-	row("latency p50 (ms)", func(r *Result) float64 { return ms(r.Latency.Perc50) }, "%.1f")
-	row("latency p90 (ms)", func(r *Result) float64 { return ms(r.Latency.Perc90) }, "%.1f")
-	row("latency p99 (ms)", func(r *Result) float64 { return ms(r.Latency.Perc99) }, "%.1f")
-	row("latency max (ms)", func(r *Result) float64 { return ms(r.Latency.Max) }, "%.1f")
-	row("wall (s)", func(r *Result) float64 { return r.Wall.Round(time.Millisecond).Seconds() }, "%.1f")
-	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
-	row("peak heap (MiB)", func(r *Result) float64 { return mib(r.PeakHeap) }, "%.0f")
-	row("peak RSS (MiB)", func(r *Result) float64 { return mib(r.PeakRSS) }, "%.0f")
+// Figure is one row of the comparison: a figure's value in every run of
+// every profile, its median with an interval, and each later profile's
+// ratio to the first (the baseline).
+type Figure struct {
+	// Section groups rows: "speed", "placement", "drills", "fills".
+	Section string `json:"section"`
+	Name    string `json:"name"`
+	// Format prints one value (a fmt verb).
+	Format   string          `json:"format"`
+	Profiles []ProfileFigure `json:"profiles"`
+}
 
-	// Placement quality (docs/quality.md).
-	fmt.Fprintln(tw, "placement\t")
+// ProfileFigure is one profile's values of a figure.
+type ProfileFigure struct {
+	Profile  string         `json:"profile"`
+	Runs     []float64      `json:"runs"`
+	Interval stats.Interval `json:"interval"`
+	// RatioToFirst is absent for the baseline and where its median is 0.
+	RatioToFirst *stats.Ratio `json:"ratioToFirst,omitempty"`
+}
+
+// figureDef says how to read one figure from a run.
+type figureDef struct {
+	section, name, format string
+	value                 func(*Result) float64
+}
+
+// Compare computes every figure over runs (runs[i]: every run of profile i),
+// the baseline being runs[0].
+func Compare(runs [][]*Result) []Figure {
+	if len(runs) == 0 || len(runs[0]) == 0 {
+		return nil
+	}
+	var out []Figure
+	for _, d := range figureDefs(runs) {
+		f := Figure{Section: d.section, Name: d.name, Format: d.format}
+		var base []float64
+		for i, profileRuns := range runs {
+			pf := ProfileFigure{Profile: profileRuns[0].Profile}
+			for _, r := range profileRuns {
+				pf.Runs = append(pf.Runs, d.value(r))
+			}
+			pf.Interval = stats.MedianInterval(pf.Runs, stats.Confidence)
+			if i == 0 {
+				base = pf.Runs
+			} else if ratio, ok := stats.RatioOf(base, pf.Runs, stats.Confidence); ok {
+				pf.RatioToFirst = &ratio
+			}
+			f.Profiles = append(f.Profiles, pf)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// figureDefs lists the figures the runs have: speed, then placement quality
+// (docs/quality.md), then the drills and fills of the baseline's workload.
+func figureDefs(runs [][]*Result) []figureDef {
+	var defs []figureDef
+	add := func(section, name, format string, value func(*Result) float64) {
+		defs = append(defs, figureDef{section, name, format, value})
+	}
+	add("speed", "pods", "%.0f", func(r *Result) float64 { return float64(r.Pods) })
+	add("speed", "scheduled", "%.0f", func(r *Result) float64 { return float64(r.Scheduled) })
+	add("speed", "unschedulable", "%.0f", func(r *Result) float64 { return float64(r.Unschedulable) })
+	add("speed", "preempted", "%.0f", func(r *Result) float64 { return float64(r.Preempted) })
+	add("speed", "throughput avg (pods/s)", "%.1f", func(r *Result) float64 { return r.Throughput.Average })
+	add("speed", "throughput p50", "%.1f", func(r *Result) float64 { return r.Throughput.Perc50 })
+	add("speed", "throughput p90", "%.1f", func(r *Result) float64 { return r.Throughput.Perc90 })
+	add("speed", "throughput p99", "%.1f", func(r *Result) float64 { return r.Throughput.Perc99 })
+	ms := func(s float64) float64 { return s * 1000 }
+	add("speed", "latency p50 (ms)", "%.1f", func(r *Result) float64 { return ms(r.Latency.Perc50) })
+	add("speed", "latency p90 (ms)", "%.1f", func(r *Result) float64 { return ms(r.Latency.Perc90) })
+	add("speed", "latency p99 (ms)", "%.1f", func(r *Result) float64 { return ms(r.Latency.Perc99) })
+	add("speed", "latency max (ms)", "%.1f", func(r *Result) float64 { return ms(r.Latency.Max) })
+	add("speed", "wall (s)", "%.1f", func(r *Result) float64 { return r.Wall.Round(time.Millisecond).Seconds() })
+	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	add("speed", "peak heap (MiB)", "%.0f", func(r *Result) float64 { return mib(r.PeakHeap) })
+	add("speed", "peak RSS (MiB)", "%.0f", func(r *Result) float64 { return mib(r.PeakRSS) })
+
 	q := func(r *Result) *quality.Report { return &r.Quality }
 	pct := func(f float64) float64 { return 100 * f }
-	row("worst zone skew", func(r *Result) float64 { return float64(q(r).Spread.WorstZoneSkew) }, "%.0f")
-	row("worst node skew", func(r *Result) float64 { return float64(q(r).Spread.WorstNodeSkew) }, "%.0f")
-	row("quorum kept, worst zone lost (%)", func(r *Result) float64 { return pct(q(r).Availability.WorstZone.StatefulSetsWithQuorum) }, "%.1f")
-	row("quorum kept, worst node lost (%)", func(r *Result) float64 { return pct(q(r).Availability.WorstNode.StatefulSetsWithQuorum) }, "%.1f")
-	row("deployments up, worst zone lost (%)", func(r *Result) float64 { return pct(q(r).Availability.WorstZone.DeploymentsAvailable) }, "%.1f")
-	for _, name := range resourceNames(results) {
+	add("placement", "worst zone skew", "%.0f", func(r *Result) float64 { return float64(q(r).Spread.WorstZoneSkew) })
+	add("placement", "worst node skew", "%.0f", func(r *Result) float64 { return float64(q(r).Spread.WorstNodeSkew) })
+	add("placement", "quorum kept, worst zone lost (%)", "%.1f", func(r *Result) float64 { return pct(q(r).Availability.WorstZone.StatefulSetsWithQuorum) })
+	add("placement", "quorum kept, worst node lost (%)", "%.1f", func(r *Result) float64 { return pct(q(r).Availability.WorstNode.StatefulSetsWithQuorum) })
+	add("placement", "deployments up, worst zone lost (%)", "%.1f", func(r *Result) float64 { return pct(q(r).Availability.WorstZone.DeploymentsAvailable) })
+	for _, name := range resourceNames(runs) {
 		res := func(r *Result) quality.ResourcePacking {
 			for _, rp := range q(r).Packing.Resources {
 				if rp.Resource == name {
@@ -73,14 +109,21 @@ func PrintTable(w io.Writer, results []*Result) {
 			}
 			return quality.ResourcePacking{}
 		}
-		row(name+" requested, mean (%)", func(r *Result) float64 { return pct(res(r).RequestedMean) }, "%.1f")
-		row(name+" requested, std dev (%)", func(r *Result) float64 { return pct(res(r).RequestedStdDev) }, "%.1f")
 		if name == "cpu" || name == "memory" {
-			row(name+" stranded (%)", func(r *Result) float64 { return pct(res(r).StrandedFraction) }, "%.2f")
+			add("placement", name+" requested, mean (%)", "%.1f", func(r *Result) float64 { return pct(res(r).RequestedMean) })
+			add("placement", name+" requested, std dev (%)", "%.1f", func(r *Result) float64 { return pct(res(r).RequestedStdDev) })
+		} else {
+			// Extended resources (GPUs) live on some nodes only: what users
+			// ask is how much of the cluster's capacity is taken.
+			add("placement", name+" requested of capacity (%)", "%.1f", func(r *Result) float64 { return pct(res(r).RequestedOfCapacity) })
+			add("placement", name+" requested, std dev over nodes (%)", "%.1f", func(r *Result) float64 { return pct(res(r).RequestedStdDev) })
 		}
+		add("placement", name+" stranded (%)", "%.2f", func(r *Result) float64 { return pct(res(r).StrandedFraction) })
 	}
-	row("nodes in use", func(r *Result) float64 { return float64(q(r).Packing.NodesInUse) }, "%.0f")
-	row("reference pods that still fit", func(r *Result) float64 { return float64(q(r).Packing.ReferencePodsFit) }, "%.0f")
+	add("placement", "nodes in use", "%.0f", func(r *Result) float64 { return float64(q(r).Packing.NodesInUse) })
+	add("placement", "reference pods that still fit", "%.0f", func(r *Result) float64 { return float64(q(r).Packing.ReferencePodsFit) })
+
+	base := runs[0][0]
 	for i, d := range base.Drills {
 		label := fmt.Sprintf("%s %s", d.Op, d.Domain)
 		drill := func(r *Result) DrillResult {
@@ -89,43 +132,148 @@ func PrintTable(w io.Writer, results []*Result) {
 			}
 			return DrillResult{}
 		}
-		row(label+": displaced", func(r *Result) float64 { return float64(drill(r).PodsDisplaced) }, "%.0f")
-		row(label+": rebound", func(r *Result) float64 { return float64(drill(r).Rebound) }, "%.0f")
-		row(label+": unplaced", func(r *Result) float64 { return float64(drill(r).Unplaced) }, "%.0f")
-		row(label+": rebound p99 (s)", func(r *Result) float64 { return drill(r).ReboundSeconds.Perc99 }, "%.2f")
+		add("drills", label+": displaced", "%.0f", func(r *Result) float64 { return float64(drill(r).PodsDisplaced) })
+		add("drills", label+": rebound", "%.0f", func(r *Result) float64 { return float64(drill(r).Rebound) })
+		add("drills", label+": unplaced", "%.0f", func(r *Result) float64 { return float64(drill(r).Unplaced) })
+		add("drills", label+": rebound p99 (s)", "%.2f", func(r *Result) float64 { return drill(r).ReboundSeconds.Perc99 })
 		if d.DuringOutage != nil {
-			row(label+": quorum kept (%)", func(r *Result) float64 {
+			add("drills", label+": quorum kept (%)", "%.1f", func(r *Result) float64 {
 				if o := drill(r).DuringOutage; o != nil {
 					return pct(o.StatefulSetsWithQuorum)
 				}
 				return 0
-			}, "%.1f")
+			})
 		}
 	}
-	for i := range base.Fills {
+	for i, fr := range base.Fills {
 		fill := func(r *Result) FillResult {
 			if i < len(r.Fills) {
 				return r.Fills[i]
 			}
 			return FillResult{}
 		}
-		row(fmt.Sprintf("fillToFailure ops[%d]: pods placed", base.Fills[i].Index), func(r *Result) float64 { return float64(fill(r).Total) }, "%.0f")
-		for _, shape := range sortedKeys(base.Fills[i].Placed) {
-			row("  of shape "+shape, func(r *Result) float64 { return float64(fill(r).Placed[shape]) }, "%.0f")
+		add("fills", fmt.Sprintf("fillToFailure ops[%d]: pods placed", fr.Index), "%.0f", func(r *Result) float64 { return float64(fill(r).Total) })
+		for _, shape := range sortedKeys(fr.Placed) {
+			add("fills", "  of shape "+shape, "%.0f", func(r *Result) float64 { return float64(fill(r).Placed[shape]) })
 		}
 	}
+	return defs
+}
+
+// PrintTable writes the comparison side by side. With one run per profile
+// a cell is the value and, after the first profile, its ratio to the
+// first's; with more, the median ± the interval's largest distance from it
+// (as benchstat prints), and the ratio with its interval, marked "~" where
+// the interval includes 1: no difference the runs can show.
+func PrintTable(w io.Writer, figures []Figure) {
+	if len(figures) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	header := "\t"
+	for _, p := range figures[0].Profiles {
+		header += p.Profile + "\t"
+	}
+	fmt.Fprintln(tw, header)
+	section := "speed"
+	for _, f := range figures {
+		if f.Section != section {
+			section = f.Section
+			if section == "placement" {
+				fmt.Fprintln(tw, "placement\t")
+			}
+		}
+		line := f.Name + "\t"
+		for _, p := range f.Profiles {
+			line += cell(f.Format, p) + "\t"
+		}
+		fmt.Fprintln(tw, line)
+	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, intervalNote(figures))
+}
+
+func cell(format string, p ProfileFigure) string {
+	iv := p.Interval
+	out := fmt.Sprintf(format, iv.Median)
+	if iv.HasInterval() {
+		out += " ±" + relative(iv.Median, max(iv.Hi-iv.Median, iv.Median-iv.Lo))
+	}
+	r := p.RatioToFirst
+	if r == nil {
+		return out
+	}
+	if !r.HasInterval() {
+		return out + fmt.Sprintf(" (%.2fx)", r.Ratio)
+	}
+	hi := "∞"
+	if !math.IsInf(r.Hi, 1) {
+		hi = fmt.Sprintf("%.2f", r.Hi)
+	}
+	mark := ""
+	if !r.Differs {
+		mark = " ~"
+	}
+	return out + fmt.Sprintf(" (%.2fx %.2f–%s%s)", r.Ratio, r.Lo, hi, mark)
+}
+
+// relative is d as a percentage of m, as benchstat prints ±.
+func relative(m, d float64) string {
+	switch {
+	case d == 0:
+		return "0%"
+	case m == 0:
+		return "∞"
+	}
+	return fmt.Sprintf("%.0f%%", 100*math.Abs(d/m))
+}
+
+// intervalNote says what the table's intervals mean for this many runs.
+func intervalNote(figures []Figure) string {
+	n := math.MaxInt
+	for _, p := range figures[0].Profiles {
+		n = min(n, p.Interval.N)
+	}
+	if n <= 1 {
+		return fmt.Sprintf("1 run per profile: no interval, and a ratio can be noise; --count %d or more gives 95%% intervals.", stats.RunsFor(math.Sqrt(stats.Confidence)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Medians of %d runs per profile, interleaved, each in its own process; ± is the widest side of the median's interval", n)
+	level := stats.MedianInterval(make([]float64, n), stats.Confidence).Confidence
+	fmt.Fprintf(&b, " (%.0f%% confidence", 100*level)
+	if n < stats.RunsFor(stats.Confidence) {
+		b.WriteString(": the range of the runs, too few for 95%")
+	}
+	b.WriteString(").\n")
+	ratioLevel := 0.0
+	for _, f := range figures {
+		for _, p := range f.Profiles {
+			if p.RatioToFirst != nil && p.RatioToFirst.HasInterval() {
+				ratioLevel = p.RatioToFirst.Confidence
+			}
+		}
+	}
+	if ratioLevel > 0 {
+		fmt.Fprintf(&b, "Ratios to the first profile: ratio of medians, lo–hi at %.0f%% confidence or more; ~ marks an interval that includes 1 (no difference shown).", 100*ratioLevel)
+		if ratioLevel < stats.Confidence {
+			fmt.Fprintf(&b, " --count %d or more gives 95%%.", stats.RunsFor(math.Sqrt(stats.Confidence)))
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // resourceNames lists the resources any result packs, cpu and memory first.
-func resourceNames(results []*Result) []string {
+func resourceNames(runs [][]*Result) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, r := range results {
-		for _, rp := range r.Quality.Packing.Resources {
-			if !seen[rp.Resource] {
-				seen[rp.Resource] = true
-				out = append(out, rp.Resource)
+	for _, profileRuns := range runs {
+		for _, r := range profileRuns {
+			for _, rp := range r.Quality.Packing.Resources {
+				if !seen[rp.Resource] {
+					seen[rp.Resource] = true
+					out = append(out, rp.Resource)
+				}
 			}
 		}
 	}
