@@ -45,6 +45,8 @@ func main() {
 		os.Exit(cluster(os.Args[2:]))
 	case "report":
 		os.Exit(writeReportPage(os.Args[2:]))
+	case childCommand:
+		os.Exit(runProfileCommand(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -102,12 +104,6 @@ func commandContext(logFile string) (ctx context.Context, done func(), ok bool) 
 // quietLogs sends klog (the API server's and scheduler's logs) to a file, so
 // that the terminal shows the harness's output only.
 func quietLogs(path string) (func(), error) {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("alsologtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	_ = fs.Set("v", "0")
 	var w io.Writer = io.Discard
 	var f *os.File
 	if path != "" {
@@ -117,13 +113,26 @@ func quietLogs(path string) (func(), error) {
 		}
 		w = f
 	}
-	klog.SetOutput(w)
+	flush := routeKlog(w)
 	return func() {
-		klog.Flush()
+		flush()
 		if f != nil {
 			f.Close()
 		}
 	}, nil
+}
+
+// routeKlog sends klog's output, at -v=0, to w only; the returned func
+// flushes it.
+func routeKlog(w io.Writer) func() {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	_ = fs.Set("v", "0")
+	klog.SetOutput(w)
+	return klog.Flush
 }
 
 // writeReportPage is "placer-bench report DIR".

@@ -5,18 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/bench/live"
-	"github.com/placer-dev/placer/pkg/bench/report"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -45,6 +40,22 @@ func (s setFlag) Set(v string) error {
 }
 
 func runBench(args []string) int {
+	job, opts, code := parseRun(args)
+	if job == nil {
+		return code
+	}
+	return runJob(job, opts)
+}
+
+// maxCount bounds --count: a thousand runs of each profile is far past
+// what any interval needs.
+const maxCount = 1000
+
+// parseRun reads the flags of `placer-bench run` and the file they name.
+// Everything that can be wrong with the input is found here, before
+// anything runs; a nil job comes with the exit code. A profile's own process
+// parses the same arguments again, so both see the same job.
+func parseRun(args []string) (*benchJob, runOptions, int) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	file := fs.String("f", "", "workload file (see docs and examples/bench), or an upstream scheduler_perf performance-config.yaml (docs/upstream.md)")
 	backend := fs.String("backend", runner.BackendMemory, "where objects live: "+strings.Join(runner.Backends, ", "))
@@ -57,16 +68,26 @@ func runBench(args []string) int {
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file for --backend kubeconfig (a real cluster; run KWOK there for runs longer than the node grace period)")
 	out := fs.String("out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
 	metricsAddr := fs.String("metrics-addr", "", "serve the run's live figures on http://ADDR/metrics for Prometheus, e.g. :9091 (empty: off)")
-	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each scheduler profile's run to <out>/cpu-<profile>.pprof (go tool pprof reads it)")
+	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof (go tool pprof reads it)")
+	count := fs.Int("count", 1, fmt.Sprintf("run each profile this many times (1 to %d), interleaved A B A B ..., each run in a process of its own; 6 or more give 95%% intervals", maxCount))
+	shuffle := fs.Bool("shuffle", false, "run the profiles of each round in an order drawn from the workload's seed, instead of as given")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return nil, runOptions{}, 2
 	}
 	if *file == "" {
 		fmt.Fprintln(os.Stderr, "placer-bench run: -f FILE is required")
-		return 2
+		return nil, runOptions{}, 2
 	}
-	opts := runOptions{file: *file, backend: *backend, kubeconfig: *kubeconfig, logFile: *logFile, out: *out, cpuProfile: *cpuProfile, metricsAddr: *metricsAddr}
-	// Everything that can be wrong with the input is found before anything runs.
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "placer-bench run: unexpected arguments %v (flags go before nothing else)\n", fs.Args())
+		return nil, runOptions{}, 2
+	}
+	if *count < 1 || *count > maxCount {
+		fmt.Fprintf(os.Stderr, "placer-bench run: --count %d: want 1 to %d runs per profile\n", *count, maxCount)
+		return nil, runOptions{}, 2
+	}
+	opts := runOptions{args: args, file: *file, backend: *backend, kubeconfig: *kubeconfig, logFile: *logFile, out: *out,
+		cpuProfile: *cpuProfile, metricsAddr: *metricsAddr, count: *count, shuffle: *shuffle}
 	var job *benchJob
 	var err error
 	if upstreamFile(*file) {
@@ -74,21 +95,32 @@ func runBench(args []string) int {
 	} else {
 		if *caseName != "" {
 			fmt.Fprintf(os.Stderr, "placer-bench: --case is for upstream scheduler_perf files; %s is a workload file\n", *file)
-			return 2
+			return nil, runOptions{}, 2
 		}
 		job, err = workloadJob(*file, sets, profiles)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
-		return 2
+		return nil, runOptions{}, 2
 	}
-	return runJob(job, opts)
+	if !slices.Contains(runner.Backends, opts.backend) {
+		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", opts.backend, runner.Backends)
+		return nil, runOptions{}, 2
+	}
+	if opts.backend == runner.BackendKubeconfig && opts.kubeconfig == "" {
+		fmt.Fprintln(os.Stderr, "placer-bench: --backend kubeconfig needs --kubeconfig FILE")
+		return nil, runOptions{}, 2
+	}
+	return job, opts, 0
 }
 
 // runOptions are the flags every file format shares.
 type runOptions struct {
+	// args are the arguments as given, for each run's own process.
+	args                                                 []string
 	file, backend, kubeconfig, logFile, out, metricsAddr string
-	cpuProfile                                           bool
+	cpuProfile, shuffle                                  bool
+	count                                                int
 }
 
 // benchJob is one file ready to run, whatever its format: the loop over
@@ -98,6 +130,8 @@ type benchJob struct {
 	name     string
 	params   map[string]int
 	profiles []*runner.Profile
+	// seed orders the profiles of each round with --shuffle.
+	seed int64
 	// newBackend starts a fresh in-process backend; nil means
 	// runner.NewBackend.
 	newBackend func(ctx context.Context, name string) (runner.Backend, error)
@@ -124,7 +158,7 @@ func workloadJob(file string, sets setFlag, profiles listFlag) (*benchJob, error
 	if err != nil {
 		return nil, err
 	}
-	job := &benchJob{name: f.Name, params: f.Params, profiles: resolved}
+	job := &benchJob{name: f.Name, params: f.Params, profiles: resolved, seed: f.Seed}
 	job.run = func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
 		return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update, Observer: job.observer})
 	}
@@ -145,136 +179,23 @@ func workloadJob(file string, sets setFlag, profiles listFlag) (*benchJob, error
 	return job, nil
 }
 
+// resolveProfiles reads each --profile. A profile given twice (an A/A
+// comparison) is named apart: "default", "default-2".
 func resolveProfiles(specs []string) ([]*runner.Profile, error) {
 	var resolved []*runner.Profile
+	seen := map[string]int{}
 	for _, p := range specs {
 		rp, err := runner.ResolveProfile(p)
 		if err != nil {
 			return nil, err
 		}
+		seen[rp.Name]++
+		if n := seen[rp.Name]; n > 1 {
+			rp.Name = fmt.Sprintf("%s-%d", rp.Name, n)
+		}
 		resolved = append(resolved, rp)
 	}
 	return resolved, nil
-}
-
-func runJob(job *benchJob, o runOptions) int {
-	if !slices.Contains(runner.Backends, o.backend) {
-		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", o.backend, runner.Backends)
-		return 2
-	}
-	if o.backend == runner.BackendKubeconfig && o.kubeconfig == "" {
-		fmt.Fprintln(os.Stderr, "placer-bench: --backend kubeconfig needs --kubeconfig FILE")
-		return 2
-	}
-	closeLog, err := quietLogs(o.logFile)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", o.logFile, err)
-		return 2
-	}
-	defer closeLog()
-	if job.setup != nil {
-		undo, err := job.setup()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
-			return 2
-		}
-		defer undo()
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	started := time.Now()
-	runID := fmt.Sprintf("%s-%d", runName(job.name), started.Unix())
-	if o.out == "" {
-		o.out = filepath.Join("_output", "bench", runID)
-	}
-	// A real cluster is connected to once and cleared between profiles (the
-	// connection is checked before anything runs); the in-process backends
-	// start afresh for each profile.
-	var shared runner.Backend
-	if o.backend == runner.BackendKubeconfig {
-		shared, err = runner.NewKubeconfigBackend(ctx, o.kubeconfig, runID)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
-			return 2
-		}
-		defer func() {
-			if err := shared.Close(); err != nil {
-				fmt.Fprintf(os.Stderr, "placer-bench: cleaning up the cluster: %v\n", err)
-			}
-		}()
-	}
-	var liveMetrics *live.Metrics
-	if o.metricsAddr != "" {
-		liveMetrics = live.New()
-		addr, err := liveMetrics.Serve(ctx, o.metricsAddr)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
-			return 2
-		}
-		fmt.Fprintf(os.Stderr, "live metrics: http://%s/metrics\n", addr)
-		job.observer = liveMetrics
-	}
-	var results []*runner.Result
-	code := 0
-	bar := newProgress(os.Stderr)
-	for _, p := range job.profiles {
-		fmt.Fprintf(os.Stderr, "profile %s on %s backend:\n", p.Name, o.backend)
-		if liveMetrics != nil {
-			liveMetrics.StartProfile(p.Name)
-		}
-		var stopCPU func() error
-		if o.cpuProfile {
-			if stopCPU, err = startCPUProfile(filepath.Join(o.out, "cpu-"+p.Name+".pprof")); err != nil {
-				fmt.Fprintf(os.Stderr, "placer-bench: --cpuprofile: %v\n", err)
-				code = 1
-				break
-			}
-		}
-		res, err := runProfile(ctx, job, p, o.backend, runID, shared, bar)
-		if stopCPU != nil {
-			if err := stopCPU(); err != nil {
-				fmt.Fprintf(os.Stderr, "placer-bench: --cpuprofile: %v\n", err)
-				code = 1
-			}
-		}
-		bar.finish()
-		if res != nil {
-			results = append(results, res)
-		}
-		if ctx.Err() != nil {
-			// Ctrl-C: what was measured is reported below, and the deferred
-			// clean-ups remove what the run created.
-			fmt.Fprintf(os.Stderr, "placer-bench: interrupted during profile %s; reporting what was measured\n", p.Name)
-			code = 130
-			break
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "placer-bench: profile %s: %v\n", p.Name, err)
-			code = 1
-			break
-		}
-	}
-	fmt.Println()
-	runner.PrintTable(os.Stdout, results)
-	if job.warnings != nil {
-		for _, w := range job.warnings(results) {
-			fmt.Printf("\nwarning: %s\n", w)
-		}
-	}
-	// What was measured is written even when a profile failed or the run
-	// was interrupted.
-	rep := &report.Report{Workload: job.name, File: o.file, Params: job.params, Backend: o.backend, RunID: runID, Started: started, Profiles: results}
-	if err := report.Write(o.out, rep); err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench: writing the report: %v\n", err)
-		code = 1
-	} else {
-		fmt.Printf("\nreport: %s\npage: %s\n", o.out, filepath.Join(o.out, report.PageFile))
-	}
-	if o.logFile != "" {
-		fmt.Printf("logs: %s\n", o.logFile)
-	}
-	return code
 }
 
 // runNameUnsafe are the characters a run ID (a directory name and a label
@@ -289,47 +210,4 @@ func runName(name string) string {
 		name = strings.TrimRight(name[:50], "-_.")
 	}
 	return name
-}
-
-func runProfile(ctx context.Context, job *benchJob, p *runner.Profile, backendName, runID string, shared runner.Backend, bar *progress) (*runner.Result, error) {
-	backend := shared
-	if backend == nil {
-		var err error
-		if job.newBackend != nil {
-			backend, err = job.newBackend(ctx, backendName)
-		} else {
-			backend, err = runner.NewBackend(ctx, backendName, "")
-		}
-		if err != nil {
-			return nil, err
-		}
-		defer backend.Close()
-	} else if r, ok := backend.(runner.Resetter); ok {
-		defer func() {
-			if err := r.Reset(); err != nil {
-				fmt.Fprintf(os.Stderr, "placer-bench: clearing the cluster after profile %s: %v\n", p.Name, err)
-			}
-		}()
-	}
-	return job.run(ctx, p, backend, runID, bar)
-}
-
-// startCPUProfile profiles the whole process (scheduler and harness alike:
-// they share it on the in-process backends) until the returned func is called.
-func startCPUProfile(path string) (func() error, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
 }

@@ -39,20 +39,23 @@ func TestBenchUpstream(t *testing.T) {
 	outDir := filepath.Join(dir, "out")
 	out, err := exec.Command(bin, "run", "-f", config, "--case", "SchedulingBasic/500Nodes",
 		"--set", "initNodes=20", "--set", "initPods=30", "--set", "measurePods=200",
-		"--profile", "default", "--profile", "placer",
+		"--profile", "default", "--profile", "placer", "--count", "2",
 		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("placer-bench run: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{`default\s+placer`, `pods\s+230\s+230 \(1\.00x\)`, `scheduled\s+230\s+230 \(1\.00x\)`, `unschedulable\s+0\s+0`} {
+	// Two runs of each profile: medians, and ratios with their intervals.
+	for _, want := range []string{`default\s+placer`, `pods\s+230 ±0%\s+230 ±0% \(1\.00x 1\.00–1\.00 ~\)`,
+		`scheduled\s+230 ±0%\s+230 ±0% \(1\.00x 1\.00–1\.00 ~\)`, `unschedulable\s+0 ±0%\s+0 ±0%`, `Medians of 2 runs per profile`} {
 		if !regexp.MustCompile(want).MatchString(text) {
 			t.Errorf("output lacks %s:\n%s", want, text)
 		}
 	}
 	var rep struct {
-		Workload string         `json:"workload"`
-		Params   map[string]int `json:"params"`
+		Workload string                `json:"workload"`
+		Params   map[string]int        `json:"params"`
+		Runs     [][]struct{ PID int } `json:"runs"`
 		Profiles []struct {
 			Profile string `json:"profile"`
 			Latency struct {
@@ -72,6 +75,9 @@ func TestBenchUpstream(t *testing.T) {
 	}
 	if rep.Workload != "SchedulingBasic/500Nodes" || rep.Params["measurePods"] != 200 || len(rep.Profiles) != 2 {
 		t.Errorf("report.json: workload %q, params %v, %d profiles; want SchedulingBasic/500Nodes, measurePods 200, 2", rep.Workload, rep.Params, len(rep.Profiles))
+	}
+	if len(rep.Runs) != 2 || len(rep.Runs[0]) != 2 || len(rep.Runs[1]) != 2 {
+		t.Errorf("report.json runs: %v, want 2 profiles run twice", rep.Runs)
 	}
 	for _, p := range rep.Profiles {
 		// Latency covers the collectMetrics op's pods only.
