@@ -54,8 +54,13 @@ image: ## build the placer-scheduler container image IMAGE (default placer-sched
 bench-bin: ## build bin/placer-bench
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/placer-bench ./cmd/bench
 
-bench: bench-bin ## run the default workload, profiles default and placer, memory backend: table and report
-	$(BIN)/placer-bench run -f examples/bench/default.yaml --profile default --profile placer --backend memory
+# Each profile runs BENCH_COUNT times, interleaved, each run in its own
+# process: the table gives medians with intervals (docs/report.md). 3 runs
+# is a quick look (the range, 75% confidence); BENCH_COUNT=7 gives 95%
+# intervals for every figure and ratio.
+BENCH_COUNT ?= 3
+bench: bench-bin ## run the default workload, profiles default and placer, BENCH_COUNT runs each (default 3), memory backend: table and report
+	$(BIN)/placer-bench run -f examples/bench/default.yaml --profile default --profile placer --backend memory --count $(BENCH_COUNT)
 
 demo: bench-bin ## place a small workload with the placer profile on the embedded control plane, print where
 	$(BIN)/placer-bench demo
