@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -95,7 +94,8 @@ func errorText(msg string, code int) string {
 // the run instead), the scheduler and the workload, all in this process.
 func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 	out := &childOutcome{}
-	closeLog, err := appendLogs(o.logFile)
+	// After what the parent and the runs before this one wrote.
+	closeLog, err := logTo(o.logFile, os.O_APPEND)
 	if err != nil {
 		out.Error = fmt.Sprintf("--log-file=%s: %v", o.logFile, err)
 		return out, 2
@@ -182,27 +182,6 @@ func openBackend(ctx context.Context, job *benchJob, o runOptions, runID string)
 		return nil, nil, err
 	}
 	return b, b.Close, nil
-}
-
-// appendLogs sends klog to the log file the parent made, after what the
-// runs before this one wrote.
-func appendLogs(path string) (func(), error) {
-	var w io.Writer = io.Discard
-	var f *os.File
-	if path != "" {
-		var err error
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-			return nil, err
-		}
-		w = f
-	}
-	flush := routeKlog(w)
-	return func() {
-		flush()
-		if f != nil {
-			f.Close()
-		}
-	}, nil
 }
 
 // startCPUProfile profiles the whole process (scheduler and harness alike:

@@ -103,12 +103,17 @@ func commandContext(logFile string) (ctx context.Context, done func(), ok bool) 
 
 // quietLogs sends klog (the API server's and scheduler's logs) to a file, so
 // that the terminal shows the harness's output only.
-func quietLogs(path string) (func(), error) {
+func quietLogs(path string) (func(), error) { return logTo(path, os.O_TRUNC) }
+
+// logTo sends klog to the file at path, opened with mode (os.O_TRUNC for a
+// run's first process, os.O_APPEND for each run's own after it); an empty
+// path discards the logs.
+func logTo(path string, mode int) (func(), error) {
 	var w io.Writer = io.Discard
 	var f *os.File
 	if path != "" {
 		var err error
-		if f, err = os.Create(path); err != nil {
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode, 0o600); err != nil {
 			return nil, err
 		}
 		w = f

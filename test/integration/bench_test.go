@@ -24,6 +24,19 @@ import (
 	"github.com/placer-dev/placer/pkg/controlplane"
 )
 
+// benchWorkload finds placer-bench and writes a workload file into a new
+// test directory.
+func benchWorkload(t *testing.T, yaml string) (bin, dir, file string) {
+	t.Helper()
+	bin = schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
+	dir = t.TempDir()
+	file = filepath.Join(dir, "workload.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bin, dir, file
+}
+
 // TestBenchDemo runs `placer-bench demo` as make bench does and reads its table.
 func TestBenchDemo(t *testing.T) {
 	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
@@ -62,10 +75,7 @@ func TestBenchDemo(t *testing.T) {
 // the embedded backends, and checks its table; a bad workload file stops it
 // before anything runs.
 func TestBenchRun(t *testing.T) {
-	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "small.yaml")
-	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: small
 seed: 1
@@ -90,9 +100,7 @@ ops:
 - op: createNodes
 - op: createWorkloads
 - op: barrier
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, backend := range []string{"memory", "embedded"} {
 		t.Run(backend, func(t *testing.T) {
 			outDir := filepath.Join(dir, backend+"-out")
@@ -198,10 +206,7 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
 // run created is removed — the cluster's objects on the kubeconfig backend,
 // the control plane's files on the embedded one.
 func TestBenchRunInterrupted(t *testing.T) {
-	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "stuck.yaml")
-	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: stuck
 seed: 1
@@ -212,9 +217,7 @@ workloads:
 - {name: fits, kind: Deployment, replicas: 2, pod: {requests: {cpu: 100m}}}
 - {name: toobig, kind: Deployment, replicas: 2, pod: {requests: {cpu: "16"}}}
 ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 30m}]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	cp := controlplane.StartForTest(t, controlplane.Options{})
 	for _, backend := range []string{"kubeconfig", "embedded"} {
 		t.Run(backend, func(t *testing.T) {
@@ -305,20 +308,15 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 30m}]
 // TestBenchLiveMetrics watches a run from outside, as Prometheus would:
 // --metrics-addr serves the pods scheduled so far while the run goes on.
 func TestBenchLiveMetrics(t *testing.T) {
-	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "w.yaml")
 	// The sleep keeps the run alive while the test scrapes.
-	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: watched
 seed: 1
 cluster: {zones: 2, nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", memory: 32Gi}}]}
 workloads: [{name: web, kind: Deployment, replicas: 6, pod: {requests: {cpu: 100m}}}]
 ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, duration: 1h}]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	cmd := exec.Command(bin, "run", "-f", file, "--profile", "placer", "--metrics-addr", "127.0.0.1:0",
 		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out"))
 	stderr, err := cmd.StderrPipe()

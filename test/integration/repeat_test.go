@@ -12,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/placer-dev/placer/internal/schedproc"
 )
 
 // repeatedReport is what these tests read of report.json.
@@ -69,11 +67,8 @@ func readRepeatedReport(t *testing.T, dir string) repeatedReport {
 // same side of all 8 of the other, with probability 2/C(16,8) = 0.016% per
 // figure.
 func TestBenchAA(t *testing.T) {
-	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "aa.yaml")
 	// Pods created at a fixed rate for two seconds: enough for throughput samples.
-	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: aa
 seed: 3
@@ -83,9 +78,7 @@ cluster:
 workloads:
 - {name: web, kind: Deployment, count: 6, replicas: 100, pod: {requests: {cpu: 200m, memory: 512Mi}}}
 ops: [{op: createNodes}, {op: createWorkloads, rate: 300}, {op: barrier}]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		t.Fatal(err)
@@ -179,10 +172,7 @@ ops: [{op: createNodes}, {op: createWorkloads, rate: 300}, {op: barrier}]
 // their figures getting medians and intervals; a bad --count is refused
 // before anything runs.
 func TestBenchRepeatedOps(t *testing.T) {
-	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "ops.yaml")
-	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
+	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: ops
 seed: 5
@@ -199,9 +189,7 @@ ops:
 - {op: zoneRecovery, zone: zone-a, timeout: 2m}
 - op: fillToFailure
   shapes: [{name: big, requests: {cpu: "2", memory: 4Gi}}]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	outDir := filepath.Join(dir, "out")
 	out, err := exec.Command(bin, "run", "-f", file, "--count", "2",
 		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir).CombinedOutput()
