@@ -13,6 +13,7 @@ import (
 	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/placemath"
 )
 
 // Placement is one pod and where the scheduler put it.
@@ -170,17 +171,9 @@ func (ps Placements) ZoneSkew(zones ...string) int { return Skew(ps.ZoneCounts(z
 // NodeSkew is Skew(NodeCounts(nodes...)).
 func (ps Placements) NodeSkew(nodes ...string) int { return Skew(ps.NodeCounts(nodes...)) }
 
-// Skew is the largest count minus the smallest; 0 for no counts.
-func Skew(counts map[string]int) int {
-	if len(counts) == 0 {
-		return 0
-	}
-	lo, hi := int(^uint(0)>>1), 0
-	for _, n := range counts {
-		lo, hi = min(lo, n), max(hi, n)
-	}
-	return hi - lo
-}
+// Skew is the largest count minus the smallest among counts; 0 for no
+// counts.
+func Skew(counts map[string]int) int { return placemath.Skew(counts, 0) }
 
 // Domain is a failure domain: a zone or a node.
 type Domain string
@@ -213,7 +206,7 @@ func (ps Placements) QuorumSafe(d Domain) error {
 	var errs []error
 	for _, name := range names {
 		g := groups[name]
-		r, q := len(g), len(g)/2+1
+		r, q := len(g), placemath.Quorum(len(g))
 		bound := len(g.Bound())
 		if bound < q {
 			errs = append(errs, fmt.Errorf("%s: only %d of %d replicas are bound, below quorum %d before any loss", name, bound, r, q))

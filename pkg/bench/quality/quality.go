@@ -13,7 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/placer-dev/placer/pkg/plugins/resourceaware"
+	"github.com/placer-dev/placer/pkg/placemath"
 )
 
 // Node is a node of the cluster at the end of the run.
@@ -226,8 +226,8 @@ func spread(nodes []Node, pods []Pod) Spread {
 			perNode[p.Node]++
 			ws.Zones[zoneOf[p.Node]]++
 		}
-		ws.ZoneSkew = skew(ws.Zones, len(zones))
-		ws.NodeSkew = skew(perNode, len(nodes))
+		ws.ZoneSkew = placemath.Skew(ws.Zones, len(zones))
+		ws.NodeSkew = placemath.Skew(perNode, len(nodes))
 		if ws.ZoneSkew > out.WorstZoneSkew {
 			out.WorstZoneSkew, out.WorstZoneSkewWorkload = ws.ZoneSkew, ws.Workload
 		}
@@ -235,19 +235,6 @@ func spread(nodes []Node, pods []Pod) Spread {
 		out.Workloads = append(out.Workloads, ws)
 	}
 	return out
-}
-
-// skew is max − min over domains domains, of which counts lists those with
-// replicas (an absent domain holds none).
-func skew(counts map[string]int, domains int) int {
-	hi, lo := 0, math.MaxInt
-	for _, n := range counts {
-		hi, lo = max(hi, n), min(lo, n)
-	}
-	if len(counts) < domains || lo == math.MaxInt {
-		lo = 0
-	}
-	return hi - lo
 }
 
 // ImpactOf is what keeps running when the nodes lost says are lost.
@@ -259,7 +246,7 @@ func ImpactOf(pods []Pod, lost func(node string) bool, domain string) Impact {
 		switch o.kind {
 		case "StatefulSet":
 			sets++
-			if survivors(groups[o], lost) >= len(groups[o])/2+1 {
+			if survivors(groups[o], lost) >= placemath.Quorum(len(groups[o])) {
 				setsOK++
 			}
 		case "Deployment":
@@ -382,7 +369,7 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 			u.Memory = float64(requested[n.Name][v1.ResourceMemory]) / float64(a)
 		}
 		out.PerNode = append(out.PerNode, u)
-		for r, s := range resourceaware.Stranded(alloc, requested[n.Name], strandedResources) {
+		for r, s := range placemath.Stranded(alloc, requested[n.Name], strandedResources) {
 			stranded[r] += float64(s)
 		}
 		out.ReferencePodsFit += fits(n, alloc, requested[n.Name], podsOn[n.Name], reference)

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/placemath"
 )
 
 // fitScorer scores the fit of the pod's whole request vector to the node's
@@ -31,13 +32,13 @@ func leastStranded(allocs, requested, pod []int64) (float64, bool) {
 	free := buf[:0]
 	for i, a := range allocs {
 		if a > 0 {
-			free = append(free, freeFraction(a, addSaturating(requested[i], pod[i])))
+			free = append(free, placemath.FreeFraction(a, addSaturating(requested[i], pod[i])))
 		}
 	}
 	if len(free) == 0 {
 		return 0, false
 	}
-	return (1 - spread(free)) * maxScore, true
+	return (1 - placemath.Spread(free)) * maxScore, true
 }
 
 // alignment is MaxNodeScore · cos(d, φ), with d_r the pod's request and φ_r
@@ -49,8 +50,8 @@ func alignment(allocs, requested, pod []int64) (float64, bool) {
 		if a <= 0 {
 			continue
 		}
-		d := utilization(pod[i], a)
-		f := freeFraction(a, requested[i])
+		d := placemath.Utilization(pod[i], a)
+		f := placemath.FreeFraction(a, requested[i])
 		dot += d * f
 		dd += d * d
 		ff += f * f

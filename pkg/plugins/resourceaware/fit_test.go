@@ -9,52 +9,6 @@ import (
 	"github.com/placer-dev/placer/pkg/apis/config"
 )
 
-func TestStranded(t *testing.T) {
-	names := []v1.ResourceName{"cpu", "memory", gpu}
-	cases := []struct {
-		name         string
-		alloc, req   map[v1.ResourceName]int64
-		want         map[v1.ResourceName]int64
-		wantFraction float64
-	}{
-		{"memory full, half the cpu idle: half the cpu stranded",
-			map[v1.ResourceName]int64{"cpu": 8000, "memory": 16}, map[v1.ResourceName]int64{"cpu": 4000, "memory": 16},
-			map[v1.ResourceName]int64{"cpu": 4000, "memory": 0}, 0.5},
-		{"evenly used: nothing stranded",
-			map[v1.ResourceName]int64{"cpu": 8000, "memory": 16}, map[v1.ResourceName]int64{"cpu": 2000, "memory": 4},
-			map[v1.ResourceName]int64{"cpu": 0, "memory": 0}, 0},
-		{"empty node: nothing stranded",
-			map[v1.ResourceName]int64{"cpu": 8000, "memory": 16}, nil,
-			map[v1.ResourceName]int64{"cpu": 0, "memory": 0}, 0},
-		// free: cpu 0.75, memory 0.25, gpu 1 -> min 0.25.
-		{"GPUs idle on a busy node are stranded",
-			map[v1.ResourceName]int64{"cpu": 8000, "memory": 16, gpu: 4}, map[v1.ResourceName]int64{"cpu": 2000, "memory": 12},
-			map[v1.ResourceName]int64{"cpu": 4000, "memory": 0, gpu: 3}, 0.75},
-		{"over-requested counts as nothing free",
-			map[v1.ResourceName]int64{"cpu": 8000, "memory": 16}, map[v1.ResourceName]int64{"cpu": 9000, "memory": 8},
-			map[v1.ResourceName]int64{"cpu": 0, "memory": 8}, 0.5},
-		{"resources the node lacks are left out",
-			map[v1.ResourceName]int64{"cpu": 8000}, map[v1.ResourceName]int64{"cpu": 8000},
-			map[v1.ResourceName]int64{"cpu": 0}, 0},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got := Stranded(tc.alloc, tc.req, names)
-			if len(got) != len(tc.want) {
-				t.Fatalf("Stranded = %v, want %v", got, tc.want)
-			}
-			for n, w := range tc.want {
-				if got[n] != w {
-					t.Errorf("Stranded[%s] = %d, want %d", n, got[n], w)
-				}
-			}
-			if f := StrandedFraction(tc.alloc, tc.req, names); math.Abs(f-tc.wantFraction) > 1e-9 {
-				t.Errorf("StrandedFraction = %v, want %v", f, tc.wantFraction)
-			}
-		})
-	}
-}
-
 func TestFitStrategies(t *testing.T) {
 	cpuMem := []config.ResourcePolicy{
 		{Name: "cpu", Strategy: config.MostAllocated, Weight: 1},

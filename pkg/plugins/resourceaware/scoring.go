@@ -9,6 +9,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/placemath"
 )
 
 const preScoreStateKey fwk.StateKey = "PreScore" + Name
@@ -95,7 +96,7 @@ func (pl *ResourceAware) nodeScore(s *preScoreState, nodeInfo fwk.NodeInfo) int6
 		if alloc <= 0 || (r.extended && s.requests[i] == 0) {
 			continue
 		}
-		util := utilization(addSaturating(requested, s.requests[i]), alloc)
+		util := placemath.Utilization(addSaturating(requested, s.requests[i]), alloc)
 		sum += float64(r.weight) * r.score(util)
 		weights += r.weight
 	}

@@ -6,19 +6,6 @@ import (
 	"github.com/placer-dev/placer/pkg/apis/config"
 )
 
-// utilization is requested/allocatable clamped to [0, 1]. It is computed in
-// floating point so that no product of two large int64 amounts (bytes of
-// memory times a score) can overflow.
-func utilization(requested, allocatable int64) float64 {
-	if allocatable <= 0 || requested >= allocatable {
-		return 1
-	}
-	if requested <= 0 {
-		return 0
-	}
-	return float64(requested) / float64(allocatable)
-}
-
 // scoreFunc maps utilisation in [0, 1] to a score in [0, MaxNodeScore].
 type scoreFunc func(util float64) float64
 

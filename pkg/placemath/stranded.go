@@ -1,4 +1,8 @@
-package resourceaware
+// Package placemath is the arithmetic of placements that the plugins, the
+// harness's quality figures and the test kit share, so that each idea has
+// one definition: utilisation, stranded capacity, skew over domains, and
+// quorum.
+package placemath
 
 import (
 	"math"
@@ -6,7 +10,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-// Stranded capacity, as this plugin and the benchmark harness define it.
+// Stranded capacity, as ResourceAware and the benchmark harness define it.
 //
 // On a node, for each considered resource r with allocatable A_r > 0 and
 // requested Q_r, the free fraction is
@@ -34,7 +38,7 @@ func Stranded(allocatable, requested map[v1.ResourceName]int64, names []v1.Resou
 	for _, n := range names {
 		if a := allocatable[n]; a > 0 {
 			have = append(have, n)
-			free = append(free, freeFraction(a, requested[n]))
+			free = append(free, FreeFraction(a, requested[n]))
 		}
 	}
 	out := make(map[v1.ResourceName]int64, len(have))
@@ -54,15 +58,28 @@ func StrandedFraction(allocatable, requested map[v1.ResourceName]int64, names []
 	free := make([]float64, 0, len(names))
 	for _, n := range names {
 		if a := allocatable[n]; a > 0 {
-			free = append(free, freeFraction(a, requested[n]))
+			free = append(free, FreeFraction(a, requested[n]))
 		}
 	}
-	return spread(free)
+	return Spread(free)
 }
 
-// freeFraction is φ = max(0, A − Q)/A for A > 0.
-func freeFraction(alloc, requested int64) float64 {
-	return 1 - utilization(requested, alloc)
+// FreeFraction is φ = max(0, A − Q)/A for A > 0.
+func FreeFraction(alloc, requested int64) float64 {
+	return 1 - Utilization(requested, alloc)
+}
+
+// Utilization is requested/allocatable clamped to [0, 1]. It is computed in
+// floating point so that no product of two large int64 amounts (bytes of
+// memory times a score) can overflow.
+func Utilization(requested, allocatable int64) float64 {
+	if allocatable <= 0 || requested >= allocatable {
+		return 1
+	}
+	if requested <= 0 {
+		return 0
+	}
+	return float64(requested) / float64(allocatable)
 }
 
 func minOf(xs []float64) float64 {
@@ -73,8 +90,8 @@ func minOf(xs []float64) float64 {
 	return m
 }
 
-// spread is max − min, 0 for fewer than two values.
-func spread(xs []float64) float64 {
+// Spread is max − min, 0 for fewer than two values.
+func Spread(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
