@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/placer-dev/placer/pkg/bench/live"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
@@ -36,8 +37,8 @@ type childSpec struct {
 
 // childOutcome is what a run's process hands back.
 type childOutcome struct {
-	Result     *runner.Result     `json:"result,omitempty"`
-	Placements []runner.Placement `json:"placements,omitempty"`
+	Result     *result.Result     `json:"result,omitempty"`
+	Placements []result.Placement `json:"placements,omitempty"`
 	// On a real cluster: the namespaces the run put objects in, and those
 	// it created (the parent deletes these at the end).
 	UsedNamespaces    []string `json:"usedNamespaces,omitempty"`
@@ -143,7 +144,7 @@ func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 	}
 	if res != nil {
 		res.PID = os.Getpid()
-		out.Result, out.Placements = res, res.Placements()
+		out.Result, out.Placements = res, res.Placements
 	}
 	switch {
 	case ctx.Err() != nil:

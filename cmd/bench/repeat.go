@@ -15,6 +15,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/bench/live"
 	"github.com/placer-dev/placer/pkg/bench/report"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
@@ -72,7 +73,7 @@ func runJob(job *benchJob, o runOptions) int {
 	defer os.RemoveAll(specDir)
 
 	rep := &report.Report{Workload: job.name, File: o.file, Params: job.params, Backend: o.backend, RunID: runID,
-		Started: started, Count: o.count, Runs: make([][]*runner.Result, len(job.profiles))}
+		Started: started, Count: o.count, Runs: make([][]*result.Result, len(job.profiles))}
 	code := 0
 rounds:
 	for round, order := range runOrder(len(job.profiles), o.count, o.shuffle, job.seed) {
@@ -124,7 +125,7 @@ rounds:
 		rep.Order = append(rep.Order, names)
 	}
 	// A profile that never finished a run has no column.
-	var runs [][]*runner.Result
+	var runs [][]*result.Result
 	for _, r := range rep.Runs {
 		if len(r) > 0 {
 			runs = append(runs, r)
@@ -133,9 +134,9 @@ rounds:
 	rep.Runs = runs
 	rep.Summarize()
 	fmt.Println()
-	runner.PrintTable(os.Stdout, rep.Comparison)
+	result.PrintTable(os.Stdout, rep.Comparison)
 	if job.warnings != nil {
-		var all []*runner.Result
+		var all []*result.Result
 		for _, r := range rep.Runs {
 			all = append(all, r...)
 		}
@@ -256,7 +257,7 @@ func readOutcome(path string) (*childOutcome, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if out.Result != nil {
-		out.Result.SetPlacements(out.Placements)
+		out.Result.Placements = out.Placements
 	}
 	return &out, nil
 }

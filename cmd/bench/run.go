@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -135,12 +136,12 @@ type benchJob struct {
 	// newBackend starts a fresh in-process backend; nil means
 	// runner.NewBackend.
 	newBackend func(ctx context.Context, name string) (runner.Backend, error)
-	run        func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error)
+	run        func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*result.Result, error)
 	// setup runs before the first backend starts; the func it returns, after
 	// the last profile.
 	setup func() (func(), error)
 	// warnings are printed after the table.
-	warnings func(results []*runner.Result) []string
+	warnings func(results []*result.Result) []string
 	// observer, set with --metrics-addr, follows each profile's run.
 	observer runner.Observer
 }
@@ -159,12 +160,12 @@ func workloadJob(file string, sets setFlag, profiles listFlag) (*benchJob, error
 		return nil, err
 	}
 	job := &benchJob{name: f.Name, params: f.Params, profiles: resolved, seed: f.Seed}
-	job.run = func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
+	job.run = func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*result.Result, error) {
 		return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update, Observer: job.observer})
 	}
 	// A barrier or drill that gave up means the figures cover only part of
 	// the pods.
-	job.warnings = func(results []*runner.Result) []string {
+	job.warnings = func(results []*result.Result) []string {
 		var out []string
 		for _, res := range results {
 			for _, ph := range res.Phases {

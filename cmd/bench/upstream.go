@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/upstream"
 )
@@ -59,11 +60,11 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*bench
 			// scheduler_perf's API server and etcd settings.
 			return runner.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
 		},
-		run: func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*runner.Result, error) {
+		run: func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*result.Result, error) {
 			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update})
 		},
 		setup: func() (func(), error) { return upstream.ApplyFeatureGates(plan.FeatureGates) },
-		warnings: func(results []*runner.Result) []string {
+		warnings: func(results []*result.Result) []string {
 			var out []string
 			for _, res := range results {
 				switch {

@@ -8,6 +8,7 @@ import (
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -49,7 +50,7 @@ type BenchOptions struct {
 // Run it with -benchtime=1x (or Nx) and -count for benchstat: one run of the
 // workload is one iteration, and with the default -benchtime=1s Go would
 // repeat a short workload with ever larger b.N until a second had passed.
-func Bench(b *testing.B, workloadFile string, opts BenchOptions) *runner.Result {
+func Bench(b *testing.B, workloadFile string, opts BenchOptions) *result.Result {
 	b.Helper()
 	f, err := workload.Load(workloadFile, opts.Params)
 	if err != nil {
@@ -82,7 +83,7 @@ func Bench(b *testing.B, workloadFile string, opts BenchOptions) *runner.Result 
 
 	var throughput, p50, p99, scheduled, unschedulable, heap float64
 	sampled := true
-	var last *runner.Result
+	var last *result.Result
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -135,7 +136,7 @@ func Bench(b *testing.B, workloadFile string, opts BenchOptions) *runner.Result 
 	return last
 }
 
-func summary(r *runner.Result) string {
+func summary(r *result.Result) string {
 	return fmt.Sprintf("%d pods, %d scheduled, %d unschedulable, %.1f pods/s, latency p50 %.3fs p99 %.3fs",
 		r.Pods, r.Scheduled, r.Unschedulable, r.Throughput.Average, r.Latency.Perc50, r.Latency.Perc99)
 }

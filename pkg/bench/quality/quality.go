@@ -13,6 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/placemath"
 )
 
@@ -23,133 +24,6 @@ type Node struct {
 	Allocatable v1.ResourceList
 }
 
-// Pod is a pod of the run at the end of it. Pods that were deleted (churn,
-// scale-down, preemption, drills) are not Pods here.
-type Pod struct {
-	Namespace string
-	Name      string
-	// OwnerKind is Deployment, StatefulSet or Job (a Deployment's pods are
-	// counted under the Deployment, not their ReplicaSet); empty for bare
-	// pods.
-	OwnerKind string
-	OwnerName string
-	// Node is empty when the pod is not bound.
-	Node     string
-	Requests v1.ResourceList
-	// Unschedulable and Reason: the scheduler's last verdict on an unbound
-	// pod.
-	Unschedulable bool
-	Reason        string
-}
-
-// Report is the quality of one placement.
-type Report struct {
-	Spread       Spread       `json:"spread"`
-	Availability Availability `json:"availability"`
-	Packing      Packing      `json:"packing"`
-	Outcomes     Outcomes     `json:"outcomes"`
-}
-
-// WorkloadSpread is how one workload's bound replicas lie.
-type WorkloadSpread struct {
-	Workload string         `json:"workload"` // Kind namespace/name
-	Replicas int            `json:"replicas"` // bound
-	Zones    map[string]int `json:"zones"`
-	ZoneSkew int            `json:"zoneSkew"`
-	NodeSkew int            `json:"nodeSkew"`
-}
-
-// Spread covers every workload with an owner.
-type Spread struct {
-	Workloads     []WorkloadSpread `json:"workloads"`
-	WorstZoneSkew int              `json:"worstZoneSkew"`
-	WorstNodeSkew int              `json:"worstNodeSkew"`
-	// WorstZoneSkewWorkload names a workload with the worst zone skew.
-	WorstZoneSkewWorkload string `json:"worstZoneSkewWorkload,omitempty"`
-}
-
-// Impact is what one failure leaves running, as fractions in [0, 1]
-// (1 when there is no workload of the kind).
-type Impact struct {
-	Domain string `json:"domain"`
-	// StatefulSetsWithQuorum: StatefulSets that keep ⌊R/2⌋+1 of their R
-	// replicas bound outside the failed domain.
-	StatefulSetsWithQuorum float64 `json:"statefulSetsWithQuorum"`
-	// DeploymentsAvailable: Deployments that keep a bound replica outside it.
-	DeploymentsAvailable float64 `json:"deploymentsAvailable"`
-}
-
-// Availability is the outcome of every single-zone and single-node failure.
-type Availability struct {
-	StatefulSets int      `json:"statefulSets"`
-	Deployments  int      `json:"deployments"`
-	Zones        []Impact `json:"zones"`
-	// WorstZone and WorstNode are the failures that leave the fewest
-	// StatefulSets with quorum (then the fewest Deployments available).
-	WorstZone Impact `json:"worstZone"`
-	WorstNode Impact `json:"worstNode"`
-	// NodesBreakingQuorum counts the nodes whose loss alone costs some
-	// StatefulSet its quorum.
-	NodesBreakingQuorum int `json:"nodesBreakingQuorum"`
-}
-
-// ResourcePacking is one resource over the nodes that have it.
-type ResourcePacking struct {
-	Resource string `json:"resource"`
-	// RequestedMean and RequestedStdDev: requested/allocatable per node.
-	RequestedMean   float64 `json:"requestedMean"`
-	RequestedStdDev float64 `json:"requestedStdDev"`
-	// RequestedOfCapacity is requested over allocatable summed over the
-	// nodes: weighted by capacity, the share of the cluster's GPUs (say)
-	// that are taken.
-	RequestedOfCapacity float64 `json:"requestedOfCapacity"`
-	// Stranded is free capacity no pod can use, in the resource's units
-	// (cores, bytes, devices); StrandedFraction is its share of the
-	// cluster's allocatable. For cpu and memory: the resourceaware
-	// definition (free capacity no node-shaped pod can use). For an
-	// extended resource such as nvidia.com/gpu: the free devices on nodes
-	// whose free cpu or memory is below the smallest cpu or memory request
-	// of any pod of the run that asks for the resource.
-	Stranded         float64 `json:"stranded,omitempty"`
-	StrandedFraction float64 `json:"strandedFraction,omitempty"`
-}
-
-// NodeUsage is one node's requested/allocatable of cpu and memory.
-type NodeUsage struct {
-	Name   string  `json:"name"`
-	Zone   string  `json:"zone"`
-	CPU    float64 `json:"cpu"`
-	Memory float64 `json:"memory"`
-}
-
-// Packing is how full the nodes are and how usable what is left.
-type Packing struct {
-	Nodes      int               `json:"nodes"`
-	NodesInUse int               `json:"nodesInUse"`
-	Resources  []ResourcePacking `json:"resources"`
-	// PerNode is every node's usage, in zone then name order (the report's
-	// heat map).
-	PerNode []NodeUsage `json:"perNode"`
-	// ReferencePodsFit is how many more pods of ReferencePod's requests fit
-	// in what is free, node by node.
-	ReferencePod     v1.ResourceList `json:"referencePod"`
-	ReferencePodsFit int64           `json:"referencePodsFit"`
-}
-
-// ReasonCount is one of the scheduler's reasons and how many unschedulable
-// pods it was given for.
-type ReasonCount struct {
-	Reason string `json:"reason"`
-	Pods   int    `json:"pods"`
-}
-
-// Outcomes counts the pods alive at the end.
-type Outcomes struct {
-	Bound         int           `json:"bound"`
-	Unschedulable int           `json:"unschedulable"`
-	TopReasons    []ReasonCount `json:"topReasons,omitempty"`
-}
-
 // strandedResources are the resources stranded capacity is computed over:
 // those every pod asks for.
 var strandedResources = []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory}
@@ -158,12 +32,14 @@ var strandedResources = []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory}
 // workload names none.
 var DefaultReferencePod = v1.ResourceList{v1.ResourceCPU: resource.MustParse("1"), v1.ResourceMemory: resource.MustParse("2Gi")}
 
-// Compute measures a placement.
-func Compute(nodes []Node, pods []Pod, reference v1.ResourceList) Report {
+// Compute measures a placement: the pods of a run that were not deleted
+// (churn, scale-down, preemption, drills) on its nodes.
+func Compute(nodes []Node, pods []result.Placement, reference v1.ResourceList) result.Quality {
+	pods = alive(pods)
 	if reference == nil {
 		reference = DefaultReferencePod
 	}
-	return Report{
+	return result.Quality{
 		Spread:       spread(nodes, pods),
 		Availability: availability(nodes, pods),
 		Packing:      packing(nodes, pods, reference),
@@ -171,13 +47,24 @@ func Compute(nodes []Node, pods []Pod, reference v1.ResourceList) Report {
 	}
 }
 
+// alive leaves out the deleted pods.
+func alive(pods []result.Placement) []result.Placement {
+	out := make([]result.Placement, 0, len(pods))
+	for _, p := range pods {
+		if !p.Deleted {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 type owner struct{ kind, namespace, name string }
 
 func (o owner) String() string { return o.kind + " " + o.namespace + "/" + o.name }
 
 // byOwner groups the pods of owned workloads.
-func byOwner(pods []Pod) (map[owner][]Pod, []owner) {
-	groups := map[owner][]Pod{}
+func byOwner(pods []result.Placement) (map[owner][]result.Placement, []owner) {
+	groups := map[owner][]result.Placement{}
 	for _, p := range pods {
 		if p.OwnerKind == "" {
 			continue
@@ -208,12 +95,12 @@ func zonesOf(nodes []Node) (map[string]string, []string) {
 	return zoneOf, zones
 }
 
-func spread(nodes []Node, pods []Pod) Spread {
+func spread(nodes []Node, pods []result.Placement) result.Spread {
 	zoneOf, zones := zonesOf(nodes)
 	groups, keys := byOwner(pods)
-	out := Spread{Workloads: []WorkloadSpread{}}
+	out := result.Spread{Workloads: []result.WorkloadSpread{}}
 	for _, o := range keys {
-		ws := WorkloadSpread{Workload: o.String(), Zones: map[string]int{}}
+		ws := result.WorkloadSpread{Workload: o.String(), Zones: map[string]int{}}
 		perNode := map[string]int{}
 		for _, z := range zones {
 			ws.Zones[z] = 0
@@ -238,9 +125,9 @@ func spread(nodes []Node, pods []Pod) Spread {
 }
 
 // ImpactOf is what keeps running when the nodes lost says are lost.
-func ImpactOf(pods []Pod, lost func(node string) bool, domain string) Impact {
-	groups, keys := byOwner(pods)
-	im := Impact{Domain: domain, StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+func ImpactOf(pods []result.Placement, lost func(node string) bool, domain string) result.Impact {
+	groups, keys := byOwner(alive(pods))
+	im := result.Impact{Domain: domain, StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
 	var sets, setsOK, deps, depsOK int
 	for _, o := range keys {
 		switch o.kind {
@@ -265,10 +152,10 @@ func ImpactOf(pods []Pod, lost func(node string) bool, domain string) Impact {
 	return im
 }
 
-func availability(nodes []Node, pods []Pod) Availability {
+func availability(nodes []Node, pods []result.Placement) result.Availability {
 	zoneOf, zones := zonesOf(nodes)
 	_, keys := byOwner(pods)
-	out := Availability{Zones: []Impact{}}
+	out := result.Availability{Zones: []result.Impact{}}
 	for _, o := range keys {
 		switch o.kind {
 		case "StatefulSet":
@@ -277,14 +164,14 @@ func availability(nodes []Node, pods []Pod) Availability {
 			out.Deployments++
 		}
 	}
-	impact := func(domain string, lost func(node string) bool) Impact { return ImpactOf(pods, lost, domain) }
-	worse := func(a, b Impact) bool {
+	impact := func(domain string, lost func(node string) bool) result.Impact { return ImpactOf(pods, lost, domain) }
+	worse := func(a, b result.Impact) bool {
 		if a.StatefulSetsWithQuorum != b.StatefulSetsWithQuorum {
 			return a.StatefulSetsWithQuorum < b.StatefulSetsWithQuorum
 		}
 		return a.DeploymentsAvailable < b.DeploymentsAvailable
 	}
-	out.WorstZone = Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	out.WorstZone = result.Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
 	for _, z := range zones {
 		im := impact(z, func(n string) bool { return zoneOf[n] == z })
 		out.Zones = append(out.Zones, im)
@@ -304,7 +191,7 @@ func availability(nodes []Node, pods []Pod) Availability {
 		usedNodes = append(usedNodes, n)
 	}
 	sort.Strings(usedNodes)
-	out.WorstNode = Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	out.WorstNode = result.Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
 	for _, n := range usedNodes {
 		im := impact(n, func(node string) bool { return node == n })
 		if im.StatefulSetsWithQuorum < 1 {
@@ -319,7 +206,7 @@ func availability(nodes []Node, pods []Pod) Availability {
 
 // survivors counts the bound replicas not on a lost node. The quorum is of
 // all replicas, bound or not: an unplaced replica is no vote.
-func survivors(pods []Pod, lost func(node string) bool) int {
+func survivors(pods []result.Placement, lost func(node string) bool) int {
 	n := 0
 	for _, p := range pods {
 		if p.Node != "" && !lost(p.Node) {
@@ -329,7 +216,7 @@ func survivors(pods []Pod, lost func(node string) bool) int {
 	return n
 }
 
-func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
+func packing(nodes []Node, pods []result.Placement, reference v1.ResourceList) result.Packing {
 	requested := map[string]map[v1.ResourceName]int64{} // node -> resource -> milli-units
 	podsOn := map[string]int64{}
 	for _, p := range pods {
@@ -344,7 +231,7 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 			requested[p.Node][r] += q.MilliValue()
 		}
 	}
-	out := Packing{Nodes: len(nodes), ReferencePod: reference}
+	out := result.Packing{Nodes: len(nodes), ReferencePod: reference}
 	fractions := map[v1.ResourceName][]float64{}
 	stranded := map[v1.ResourceName]float64{}
 	total := map[v1.ResourceName]float64{}
@@ -361,7 +248,7 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 			fractions[r] = append(fractions[r], float64(requested[n.Name][r])/float64(alloc[r]))
 			total[r] += float64(alloc[r])
 		}
-		u := NodeUsage{Name: n.Name, Zone: n.Zone}
+		u := result.NodeUsage{Name: n.Name, Zone: n.Zone}
 		if a := alloc[v1.ResourceCPU]; a > 0 {
 			u.CPU = float64(requested[n.Name][v1.ResourceCPU]) / float64(a)
 		}
@@ -391,7 +278,7 @@ func packing(nodes []Node, pods []Pod, reference v1.ResourceList) Packing {
 	}
 	for _, r := range names {
 		mean, sd := meanStdDev(fractions[r])
-		rp := ResourcePacking{Resource: string(r), RequestedMean: mean, RequestedStdDev: sd}
+		rp := result.ResourcePacking{Resource: string(r), RequestedMean: mean, RequestedStdDev: sd}
 		if total[r] > 0 {
 			rp.RequestedOfCapacity = float64(requestedTotal(requested, r)) / total[r]
 		}
@@ -417,7 +304,7 @@ func requestedTotal(requested map[string]map[v1.ResourceName]int64, r v1.Resourc
 // strandedExtended is, per extended resource, the free capacity (milli-units)
 // on nodes where the cpu or memory left is below what the smallest pod
 // asking for that resource needs: GPUs no GPU pod of the run could use.
-func strandedExtended(nodes []Node, pods []Pod, requested map[string]map[v1.ResourceName]int64) map[v1.ResourceName]float64 {
+func strandedExtended(nodes []Node, pods []result.Placement, requested map[string]map[v1.ResourceName]int64) map[v1.ResourceName]float64 {
 	// smallest[r] is the least cpu and memory (milli-units) of any pod
 	// asking for r, bound or not.
 	smallest := map[v1.ResourceName][2]int64{}
@@ -499,11 +386,11 @@ func meanStdDev(xs []float64) (float64, float64) {
 	return mean, math.Sqrt(sq / float64(len(xs)))
 }
 
-// topReasons is how many reasons Outcomes lists.
+// topReasons is how many reasons result.Outcomes lists.
 const topReasons = 5
 
-func outcomes(pods []Pod) Outcomes {
-	var out Outcomes
+func outcomes(pods []result.Placement) result.Outcomes {
+	var out result.Outcomes
 	counts := map[string]int{}
 	for _, p := range pods {
 		switch {
@@ -517,7 +404,7 @@ func outcomes(pods []Pod) Outcomes {
 		}
 	}
 	for r, n := range counts {
-		out.TopReasons = append(out.TopReasons, ReasonCount{Reason: r, Pods: n})
+		out.TopReasons = append(out.TopReasons, result.ReasonCount{Reason: r, Pods: n})
 	}
 	sort.Slice(out.TopReasons, func(i, j int) bool {
 		a, b := out.TopReasons[i], out.TopReasons[j]

@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"math"
 	"reflect"
 	"testing"
@@ -16,8 +17,8 @@ func node(name, zone, cpu, mem string) Node {
 		v1.ResourceCPU: mustQ(cpu), v1.ResourceMemory: mustQ(mem), v1.ResourcePods: mustQ("10")}}
 }
 
-func pod(kind, owner, name, node, cpu, mem string) Pod {
-	return Pod{Namespace: "ns", Name: name, OwnerKind: kind, OwnerName: owner, Node: node,
+func pod(kind, owner, name, node, cpu, mem string) result.Placement {
+	return result.Placement{Namespace: "ns", Name: name, OwnerKind: kind, OwnerName: owner, Node: node,
 		Requests: v1.ResourceList{v1.ResourceCPU: mustQ(cpu), v1.ResourceMemory: mustQ(mem)}}
 }
 
@@ -28,7 +29,7 @@ var cluster = []Node{
 }
 
 func TestSpread(t *testing.T) {
-	pods := []Pod{
+	pods := []result.Placement{
 		// web: a1 a1 a2 b1 → zones a=3 b=1 c=0: zone skew 3; nodes 2,1,1,0: node skew 2.
 		pod("Deployment", "web", "w1", "a1", "100m", "1Mi"), pod("Deployment", "web", "w2", "a1", "100m", "1Mi"),
 		pod("Deployment", "web", "w3", "a2", "100m", "1Mi"), pod("Deployment", "web", "w4", "b1", "100m", "1Mi"),
@@ -39,7 +40,7 @@ func TestSpread(t *testing.T) {
 		pod("", "", "bare", "c1", "100m", "1Mi"),
 	}
 	s := spread(cluster, pods)
-	want := []WorkloadSpread{
+	want := []result.WorkloadSpread{
 		{Workload: "Deployment ns/web", Replicas: 4, Zones: map[string]int{"a": 3, "b": 1, "c": 0}, ZoneSkew: 3, NodeSkew: 2},
 		{Workload: "StatefulSet ns/db", Replicas: 3, Zones: map[string]int{"a": 1, "b": 1, "c": 1}, ZoneSkew: 0, NodeSkew: 1},
 	}
@@ -52,7 +53,7 @@ func TestSpread(t *testing.T) {
 }
 
 func TestAvailability(t *testing.T) {
-	pods := []Pod{
+	pods := []result.Placement{
 		// db1: 3 replicas a1, b1, c1: quorum 2 survives any zone or node.
 		pod("StatefulSet", "db1", "x-0", "a1", "1", "1Gi"), pod("StatefulSet", "db1", "x-1", "b1", "1", "1Gi"),
 		pod("StatefulSet", "db1", "x-2", "c1", "1", "1Gi"),
@@ -72,7 +73,7 @@ func TestAvailability(t *testing.T) {
 	// Zone a: db1 keeps 2, db2 keeps 1 (lost), db3 keeps its 2 on c1.
 	// Zone b: every set keeps 2; web loses both replicas.
 	// Zone c: db3 keeps 0 (lost).
-	wantZones := []Impact{
+	wantZones := []result.Impact{
 		{Domain: "a", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1},
 		{Domain: "b", StatefulSetsWithQuorum: 1, DeploymentsAvailable: 0},
 		{Domain: "c", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1},
@@ -86,7 +87,7 @@ func TestAvailability(t *testing.T) {
 	}
 	// Node c1 holds both bound replicas of db3: its loss costs db3 its
 	// quorum; no other node's loss costs any set its quorum.
-	if a.WorstNode != (Impact{Domain: "c1", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1}) || a.NodesBreakingQuorum != 1 {
+	if a.WorstNode != (result.Impact{Domain: "c1", StatefulSetsWithQuorum: 2.0 / 3, DeploymentsAvailable: 1}) || a.NodesBreakingQuorum != 1 {
 		t.Errorf("worst node %+v, nodes breaking quorum %d", a.WorstNode, a.NodesBreakingQuorum)
 	}
 	// No workloads: nothing to lose.
@@ -96,7 +97,7 @@ func TestAvailability(t *testing.T) {
 }
 
 func TestPacking(t *testing.T) {
-	pods := []Pod{
+	pods := []result.Placement{
 		// a1: 3 cpu, 2Gi of 4 cpu, 8Gi → cpu 0.75, memory 0.25. Free fractions 0.25, 0.75:
 		// m = 0.25, stranded memory (0.75−0.25)·8Gi = 4Gi, no stranded cpu.
 		pod("Deployment", "web", "w1", "a1", "3", "2Gi"),
@@ -113,7 +114,7 @@ func TestPacking(t *testing.T) {
 	// memory fractions 0.25, 0, 0.5, 0: mean 0.1875.
 	memSD := math.Sqrt((0.0625*0.0625 + 0.1875*0.1875 + 0.3125*0.3125 + 0.1875*0.1875) / 4)
 	gi := float64(1 << 30)
-	want := []ResourcePacking{
+	want := []result.ResourcePacking{
 		{Resource: "cpu", RequestedMean: 0.3125, RequestedStdDev: cpuSD},
 		{Resource: "memory", RequestedMean: 0.1875, RequestedStdDev: memSD, Stranded: 4 * gi, StrandedFraction: 4 * gi / (32 * gi)},
 	}
@@ -127,7 +128,7 @@ func TestPacking(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", w.Resource, g, w)
 		}
 	}
-	wantNodes := []NodeUsage{{"a1", "a", 0.75, 0.25}, {"a2", "a", 0, 0}, {"b1", "b", 0.5, 0.5}, {"c1", "c", 0, 0}}
+	wantNodes := []result.NodeUsage{{Name: "a1", Zone: "a", CPU: 0.75, Memory: 0.25}, {Name: "a2", Zone: "a"}, {Name: "b1", Zone: "b", CPU: 0.5, Memory: 0.5}, {Name: "c1", Zone: "c"}}
 	if !reflect.DeepEqual(p.PerNode, wantNodes) {
 		t.Errorf("per node %+v, want %+v", p.PerNode, wantNodes)
 	}
@@ -144,14 +145,14 @@ func TestOutcomesAndReasons(t *testing.T) {
 	if got := Reasons(msg); !reflect.DeepEqual(got, []string{"Insufficient cpu", "node(s) didn't match pod topology spread constraints"}) {
 		t.Errorf("reasons %q", got)
 	}
-	pods := []Pod{
+	pods := []result.Placement{
 		{Name: "a", Unschedulable: true, Reason: msg},
 		{Name: "b", Unschedulable: true, Reason: "0/6 nodes are available: 6 Insufficient cpu."},
 		{Name: "c", Node: "a1"},
 		{Name: "d"}, // not yet tried: neither bound nor unschedulable
 	}
 	o := outcomes(pods)
-	want := Outcomes{Bound: 1, Unschedulable: 2, TopReasons: []ReasonCount{
+	want := result.Outcomes{Bound: 1, Unschedulable: 2, TopReasons: []result.ReasonCount{
 		{Reason: "Insufficient cpu", Pods: 2}, {Reason: "node(s) didn't match pod topology spread constraints", Pods: 1}}}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("outcomes\n got %+v\nwant %+v", o, want)
@@ -168,12 +169,12 @@ func TestGPUPacking(t *testing.T) {
 		return n
 	}
 	nodes := []Node{gpuNode("g8", "8", "8"), gpuNode("g2", "8", "2"), node("c1", "a", "8", "8Gi")}
-	gpuPod := func(name, node, cpu, gpus string) Pod {
+	gpuPod := func(name, node, cpu, gpus string) result.Placement {
 		p := pod("", "", name, node, cpu, "1Gi")
 		p.Requests[gpu] = mustQ(gpus)
 		return p
 	}
-	pods := []Pod{
+	pods := []result.Placement{
 		// g8: 1 GPU taken, but 7.5 of its 8 cpus: no GPU pod (at least 2 cpus) fits its 7 free GPUs.
 		gpuPod("train-0", "g8", "7500m", "1"),
 		// g2: both GPUs taken.
@@ -183,7 +184,7 @@ func TestGPUPacking(t *testing.T) {
 		pod("", "", "web", "c1", "1", "1Gi"),
 	}
 	p := packing(nodes, pods, nil)
-	var got *ResourcePacking
+	var got *result.ResourcePacking
 	for i := range p.Resources {
 		if p.Resources[i].Resource == string(gpu) {
 			got = &p.Resources[i]

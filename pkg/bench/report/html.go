@@ -10,8 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/placer-dev/placer/pkg/bench/quality"
-	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/bench/result"
 )
 
 // PageFile is the self-contained HTML report; the charts are also written
@@ -84,14 +83,14 @@ func Charts(r *Report) []chart {
 		}
 		title := fmt.Sprintf("cpu requested per node, by zone: %s", p.Profile)
 		charts = append(charts, chart{Title: title, File: "heatmap-cpu-" + fileSafe(p.Profile) + ".svg",
-			SVG: template.HTML(heatMap(title, p.Quality.Packing.PerNode, func(n quality.NodeUsage) float64 { return n.CPU }))})
+			SVG: template.HTML(heatMap(title, p.Quality.Packing.PerNode, func(n result.NodeUsage) float64 { return n.CPU }))})
 	}
 	return charts
 }
 
 // pluginTime sums each plugin's sampled execution time (average × count
 // over its extension points) per profile, for the plugins with the most.
-func pluginTime(profiles []*runner.Result) ([]string, [][]float64) {
+func pluginTime(profiles []*result.Result) ([]string, [][]float64) {
 	const top = 15
 	totals := make([]map[string]float64, len(profiles))
 	best := map[string]float64{}
@@ -168,7 +167,7 @@ func WritePage(dir string, r *Report) error {
 		}
 	}
 	var table strings.Builder
-	runner.PrintTable(&table, r.Comparison)
+	result.PrintTable(&table, r.Comparison)
 	return writeWith(filepath.Join(dir, PageFile), func(w io.Writer) error {
 		return page.Execute(w, struct {
 			R      *Report

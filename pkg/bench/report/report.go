@@ -16,7 +16,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 )
 
@@ -42,14 +42,14 @@ type Report struct {
 	Count int        `json:"count"`
 	Order [][]string `json:"order,omitempty"`
 	// Runs holds every run: Runs[i] are profile i's, in the order they ran.
-	Runs [][]*runner.Result `json:"runs"`
+	Runs [][]*result.Result `json:"runs"`
 	// Profiles holds each profile's representative run, the one with the
 	// median average throughput: the charts, dataitems.json and the
 	// placements export come from it.
-	Profiles []*runner.Result `json:"profiles"`
+	Profiles []*result.Result `json:"profiles"`
 	// Comparison is every figure's median and interval per profile and
 	// its ratio to the first profile's: the table.
-	Comparison []runner.Figure `json:"comparison"`
+	Comparison []result.Figure `json:"comparison"`
 }
 
 // Summarize fills Profiles and Comparison from Runs. A report that has
@@ -57,12 +57,12 @@ type Report struct {
 func (r *Report) Summarize() {
 	if len(r.Runs) == 0 {
 		for _, p := range r.Profiles {
-			r.Runs = append(r.Runs, []*runner.Result{p})
+			r.Runs = append(r.Runs, []*result.Result{p})
 		}
 		r.Count = min(len(r.Runs), 1)
 	}
 	r.Profiles = nil
-	var runs [][]*runner.Result
+	var runs [][]*result.Result
 	for _, profileRuns := range r.Runs {
 		if len(profileRuns) == 0 {
 			continue
@@ -70,13 +70,13 @@ func (r *Report) Summarize() {
 		runs = append(runs, profileRuns)
 		r.Profiles = append(r.Profiles, representative(profileRuns))
 	}
-	r.Comparison = runner.Compare(runs)
+	r.Comparison = result.Compare(runs)
 }
 
 // representative is the run of median average throughput (the lower of the
 // middle two for an even count).
-func representative(runs []*runner.Result) *runner.Result {
-	sorted := append([]*runner.Result(nil), runs...)
+func representative(runs []*result.Result) *result.Result {
+	sorted := append([]*result.Result(nil), runs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Throughput.Average < sorted[j].Throughput.Average })
 	return sorted[(len(sorted)-1)/2]
 }
@@ -109,7 +109,7 @@ func Write(dir string, r *Report) error {
 	}
 	for _, p := range r.Profiles {
 		name := filepath.Join(dir, fmt.Sprintf(PlacementsFile, p.Profile))
-		if err := writeWith(name, func(w io.Writer) error { return WritePlacements(w, p.Placements()) }); err != nil {
+		if err := writeWith(name, func(w io.Writer) error { return WritePlacements(w, p.Placements) }); err != nil {
 			return err
 		}
 	}
@@ -217,8 +217,8 @@ func Benchstat(w io.Writer, r *Report) error {
 }
 
 // allRuns lists every run, round by round.
-func (r *Report) allRuns() []*runner.Result {
-	var out []*runner.Result
+func (r *Report) allRuns() []*result.Result {
+	var out []*result.Result
 	for k := 0; ; k++ {
 		found := false
 		for _, profileRuns := range r.Runs {
@@ -234,7 +234,7 @@ func (r *Report) allRuns() []*runner.Result {
 }
 
 // WritePlacements writes one JSON object per line per pod.
-func WritePlacements(w io.Writer, placements []runner.Placement) error {
+func WritePlacements(w io.Writer, placements []result.Placement) error {
 	enc := json.NewEncoder(w)
 	for _, p := range placements {
 		if err := enc.Encode(p); err != nil {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/bench/quality"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -39,7 +39,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := Write(dir, &Report{Workload: "tiny", Backend: "memory", RunID: "r", Profiles: []*runner.Result{res}}); err != nil {
+	if err := Write(dir, &Report{Workload: "tiny", Backend: "memory", RunID: "r", Profiles: []*result.Result{res}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -72,7 +72,7 @@ func TestWrite(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("%d placement lines:\n%s", len(lines), data)
 	}
-	var p runner.Placement
+	var p result.Placement
 	if err := json.Unmarshal([]byte(lines[0]), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +107,12 @@ func readJSON(t *testing.T, path string, v any) {
 func TestPage(t *testing.T) {
 	r := &Report{APIVersion: SchemaVersion, Kind: "Report", Workload: "w", Backend: "memory", RunID: "r"}
 	for i, name := range []string{"default", "placer"} {
-		res := &runner.Result{Profile: name, Pods: 3, Scheduled: 3,
+		res := &result.Result{Profile: name, Pods: 3, Scheduled: 3,
 			ThroughputTimeline: []float64{10, 20 + float64(i), 5},
 			LatencyCDF:         []float64{0.1, 0.2, 0.4},
-			Scheduler: []runner.HistogramSummary{{Metric: "scheduler_plugin_execution_duration_seconds",
+			Scheduler: []result.HistogramSummary{{Metric: "scheduler_plugin_execution_duration_seconds",
 				Labels: map[string]string{"plugin": "NodeResourcesFit", "extension_point": "Score"}, Count: 10, AvgMs: 0.5}}}
-		res.Quality.Packing.PerNode = []quality.NodeUsage{{Name: "n1", Zone: "a", CPU: 0.5}, {Name: "n2", Zone: "b", CPU: 1}}
+		res.Quality.Packing.PerNode = []result.NodeUsage{{Name: "n1", Zone: "a", CPU: 0.5}, {Name: "n2", Zone: "b", CPU: 1}}
 		r.Profiles = append(r.Profiles, res)
 	}
 	dir := t.TempDir()
@@ -172,11 +172,11 @@ func TestPage(t *testing.T) {
 func TestWriteRepeatedRuns(t *testing.T) {
 	r := &Report{Workload: "w", Backend: "memory", RunID: "r", Count: 3}
 	for _, name := range []string{"default", "placer"} {
-		var runs []*runner.Result
+		var runs []*result.Result
 		for k, tput := range []float64{300, 100, 200} {
-			res := &runner.Result{Profile: name, Pods: 1, Scheduled: 1, PID: 1000 + k}
+			res := &result.Result{Profile: name, Pods: 1, Scheduled: 1, PID: 1000 + k}
 			res.Throughput.Average = tput
-			res.SetPlacements([]runner.Placement{{Namespace: "ns", Name: fmt.Sprintf("run-%d", k), Node: "n1"}})
+			res.Placements = []result.Placement{{Namespace: "ns", Name: fmt.Sprintf("run-%d", k), Node: "n1"}}
 			runs = append(runs, res)
 		}
 		r.Runs = append(r.Runs, runs)

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/placer-dev/placer/pkg/bench/quality"
+	"github.com/placer-dev/placer/pkg/bench/result"
 )
 
 // The charts are plain SVG written here, so that the page needs no script
@@ -160,9 +160,9 @@ func barChart(title, unit string, categories []string, profiles []string, values
 
 // heatMap draws one row per zone, one cell per node, coloured by the
 // node's requested fraction of a resource (white empty, dark red full).
-func heatMap(title string, nodes []quality.NodeUsage, value func(quality.NodeUsage) float64) string {
+func heatMap(title string, nodes []result.NodeUsage, value func(result.NodeUsage) float64) string {
 	var zones []string
-	byZone := map[string][]quality.NodeUsage{}
+	byZone := map[string][]result.NodeUsage{}
 	for _, n := range nodes {
 		if _, ok := byZone[n.Zone]; !ok {
 			zones = append(zones, n.Zone)

@@ -17,34 +17,10 @@ import (
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
 	"github.com/placer-dev/placer/pkg/bench/quality"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
-
-// DrillResult is what one failure drill (or recovery) did to the run.
-type DrillResult struct {
-	Op    string `json:"op"`
-	Index int    `json:"index"`
-	// Domain is the zone, or "<n> nodes" for nodeFailure.
-	Domain    string `json:"domain"`
-	Mode      string `json:"mode,omitempty"`
-	NodesLost int    `json:"nodesLost"`
-	// PodsDisplaced were on lost nodes: deleted and, if a controller owns
-	// them, recreated (StatefulSet replicas with their identity and claims).
-	PodsDisplaced int `json:"podsDisplaced"`
-	// PodsLost had no controller to recreate them (bare pods).
-	PodsLost int `json:"podsLost,omitempty"`
-	// Rebound of the recreated pods (for zoneRecovery: of the pods pending
-	// when it began) were bound again; Unplaced were not, by the end of
-	// the op.
-	Rebound  int `json:"rebound"`
-	Unplaced int `json:"unplaced"`
-	// ReboundSeconds: from the failure (or recovery) to each pod's bind.
-	ReboundSeconds stats.Summary `json:"reboundSeconds"`
-	// During the outage, before any pod was replaced: what kept running.
-	DuringOutage *quality.Impact `json:"duringOutage,omitempty"`
-	TimedOut     bool            `json:"timedOut,omitempty"`
-}
 
 // unreachable are the taints the node lifecycle controller puts on a node
 // that stopped reporting: the scheduler keeps new pods off it.
@@ -54,7 +30,7 @@ var unreachable = []v1.Taint{
 }
 
 // zoneOutage loses every node of a zone.
-func (r *run) zoneOutage(ctx context.Context, index int, op workload.Op) (*DrillResult, error) {
+func (r *run) zoneOutage(ctx context.Context, index int, op workload.Op) (*result.DrillResult, error) {
 	var names []string
 	for _, n := range r.liveNodes() {
 		if r.zones[n] == op.Zone {
@@ -66,7 +42,7 @@ func (r *run) zoneOutage(ctx context.Context, index int, op workload.Op) (*Drill
 
 // nodeFailure loses op.Nodes nodes, picked with the seed among the healthy
 // nodes that hold pods of the run (losing an empty node tests nothing).
-func (r *run) nodeFailure(ctx context.Context, index int, op workload.Op) (*DrillResult, error) {
+func (r *run) nodeFailure(ctx context.Context, index int, op workload.Op) (*result.DrillResult, error) {
 	busy := map[string]bool{}
 	for _, rec := range r.tracker.snapshot() {
 		if !rec.deleted && rec.node != "" {
@@ -98,14 +74,14 @@ func (r *run) liveNodes() []string {
 	return out
 }
 
-func (r *run) loseNodes(ctx context.Context, index int, op workload.Op, domain string, names []string) (*DrillResult, error) {
-	res := &DrillResult{Op: op.Op, Index: index, Domain: domain, Mode: op.Mode, NodesLost: len(names)}
+func (r *run) loseNodes(ctx context.Context, index int, op workload.Op, domain string, names []string) (*result.DrillResult, error) {
+	res := &result.DrillResult{Op: op.Op, Index: index, Domain: domain, Mode: op.Mode, NodesLost: len(names)}
 	lost := map[string]bool{}
 	for _, n := range names {
 		lost[n] = true
 	}
 	// What survives the outage, counted before anything is replaced.
-	im := quality.ImpactOf(r.qualityPods(), func(node string) bool { return lost[node] }, domain)
+	im := quality.ImpactOf(r.records().placements(), func(node string) bool { return lost[node] }, domain)
 	res.DuringOutage = &im
 
 	start := time.Now()
@@ -228,7 +204,7 @@ func (r *run) slotOf(pod *v1.Pod) (*generate.Instance, int) {
 // scheduler has settled: retried pods found unschedulable again get the
 // same verdict, which the scheduler does not write again, so settled means
 // its active and backoff queues have stayed empty for a second.
-func (r *run) waitRebound(ctx context.Context, res *DrillResult, start time.Time, uids []types.UID, timeout time.Duration, retried bool) (bool, error) {
+func (r *run) waitRebound(ctx context.Context, res *result.DrillResult, start time.Time, uids []types.UID, timeout time.Duration, retried bool) (bool, error) {
 	deadline := start.Add(timeout)
 	timedOut := false
 	var quietSince time.Time
@@ -281,8 +257,8 @@ func (r *run) waitRebound(ctx context.Context, res *DrillResult, start time.Time
 
 // zoneRecovery brings a lost zone's nodes back, and waits for the pods
 // that were left pending to be bound.
-func (r *run) zoneRecovery(ctx context.Context, index int, op workload.Op) (*DrillResult, error) {
-	res := &DrillResult{Op: op.Op, Index: index, Domain: op.Zone}
+func (r *run) zoneRecovery(ctx context.Context, index int, op workload.Op) (*result.DrillResult, error) {
+	res := &result.DrillResult{Op: op.Op, Index: index, Domain: op.Zone}
 	// The pods waiting now are what the recovery may place; taken before
 	// the nodes return, as the scheduler retries them at once.
 	var pending []types.UID

@@ -5,10 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
 
-func runFile(t *testing.T, text, profileSpec string) *Result {
+func runFile(t *testing.T, text, profileSpec string) *result.Result {
 	t.Helper()
 	f, err := workload.Parse([]byte(text), nil)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/controlplane"
 )
@@ -16,7 +17,7 @@ import (
 // This file exposes the runner's bookkeeping to executors of other file
 // formats (pkg/bench/upstream runs scheduler_perf's configurations), so that
 // every format's figures come from the same pod tracking, histograms and
-// memory sampling, and land in the same Result, table and reports.
+// memory sampling, and land in the same result.Result, table and reports.
 
 // Tracker follows pods through create calls and informer events: when each
 // was created and first seen bound, and the scheduler's last verdict.
@@ -50,12 +51,12 @@ func (t *Tracker) BindTimes(keep func(*v1.Pod) bool) []time.Time {
 }
 
 // Fill sets res's outcome counts, the creation-to-bind latency of the
-// measured pods, and the records behind res.Placements. Throughput is the
-// caller's: what it covers depends on the file format.
-func (t *Tracker) Fill(res *Result, nodeZones map[string]string) {
-	res.records = t.t.snapshot()
-	res.nodeZones = nodeZones
-	_, lat := res.tally()
+// measured pods, and its placements. Throughput is the caller's: what it
+// covers depends on the file format.
+func (t *Tracker) Fill(res *result.Result, nodeZones map[string]string) {
+	recs := podRecords{records: t.t.snapshot(), zones: nodeZones}
+	res.Placements = recs.placements()
+	_, lat := recs.tally(res)
 	res.Latency = stats.Summarize(lat)
 }
 
@@ -72,7 +73,7 @@ func (s *MemorySampler) Finish() (heap, rss uint64) { return s.m.finish() }
 
 // SchedulerHistograms reads the in-process scheduler's histograms for the
 // profile whose pods ask for schedulerName, as Run reports them.
-func SchedulerHistograms(schedulerName string) ([]HistogramSummary, error) {
+func SchedulerHistograms(schedulerName string) ([]result.HistogramSummary, error) {
 	return collectSchedulerHistograms(schedulerName)
 }
 

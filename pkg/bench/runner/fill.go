@@ -4,30 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
-
-// FillResult is what fillToFailure placed before the first pod that did
-// not fit.
-type FillResult struct {
-	Index int `json:"index"`
-	// Placed counts the bound pods of each shape, by shape name.
-	Placed map[string]int `json:"placed"`
-	Total  int            `json:"total"`
-	// FirstFailure names the shape of the pod that did not fit, with the
-	// scheduler's reason; empty when maxPods was reached first.
-	FirstFailure       string `json:"firstFailure,omitempty"`
-	FirstFailureReason string `json:"firstFailureReason,omitempty"`
-	TimedOut           bool   `json:"timedOut,omitempty"`
-}
 
 // fillToFailure adds pods of op.Shapes in turn, one at a time, each waited
 // for until bound or found unschedulable, and stops at the first that is
 // unschedulable: the count that fit is the classic measure of packing. One
 // at a time, because a later, smaller pod fitting after a larger one failed
 // would blur where the cluster was full.
-func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*FillResult, error) {
-	res := &FillResult{Index: index, Placed: map[string]int{}}
+func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*result.FillResult, error) {
+	res := &result.FillResult{Index: index, Placed: map[string]int{}}
 	for _, sh := range op.Shapes {
 		res.Placed[sh.Name] = 0
 	}

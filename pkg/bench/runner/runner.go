@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,11 +24,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics/legacyregistry"
-	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
 	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/bench/quality"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
@@ -47,59 +45,6 @@ type Options struct {
 	Progress func(op string, created, bound, unschedulable int)
 	// Observer, when set, hears of ops and pods as the run goes.
 	Observer Observer
-}
-
-// PhaseResult is one op's wall time.
-type PhaseResult struct {
-	Op       string        `json:"op"`
-	Index    int           `json:"index"`
-	Duration time.Duration `json:"duration"`
-	// TimedOut is set on a barrier that gave up.
-	TimedOut bool `json:"timedOut,omitempty"`
-}
-
-// Result is what one profile's run measured.
-type Result struct {
-	Profile       string `json:"profile"`
-	Backend       string `json:"backend"`
-	Pods          int    `json:"pods"`
-	Scheduled     int    `json:"scheduled"`
-	Unschedulable int    `json:"unschedulable"`
-	// Preempted counts the run's pods the scheduler evicted to make room
-	// for higher-priority pods (marked with the DisruptionTarget condition,
-	// reason PreemptionByScheduler); PreemptionAttempts is how often it tried.
-	Preempted          int           `json:"preempted"`
-	PreemptionAttempts int           `json:"preemptionAttempts"`
-	Throughput         stats.Summary `json:"throughput"`
-	// Latency is creation to bound, in seconds, of the measured pods that
-	// were scheduled. Throughput too covers the measured pods only.
-	Latency stats.Summary `json:"latencySeconds"`
-	// ThroughputTimeline is pods bound in each 1 s window since the first
-	// measured pod was created; LatencyCDF the latency (seconds) at each
-	// percentile 0, 1, ..., 100.
-	ThroughputTimeline []float64     `json:"throughputTimeline,omitempty"`
-	LatencyCDF         []float64     `json:"latencyCDF,omitempty"`
-	Phases             []PhaseResult `json:"phases"`
-	// Scheduler holds the scheduler's own histograms for the run.
-	Scheduler []HistogramSummary `json:"scheduler"`
-	// Quality is what the final placement is worth (docs/quality.md).
-	Quality quality.Report `json:"quality"`
-	// Drills and Fills are the results of failure drills and fillToFailure.
-	Drills   []DrillResult `json:"drills,omitempty"`
-	Fills    []FillResult  `json:"fills,omitempty"`
-	Wall     time.Duration `json:"wall"`
-	PeakHeap uint64        `json:"peakHeapBytes"`
-	PeakRSS  uint64        `json:"peakRSSBytes"`
-	// PID is the process the run was made in: every run has its own, so
-	// that no run's memory or goroutines show in another's figures.
-	PID     int `json:"pid,omitempty"`
-	records []podRecord
-	// placements stand in for records in a Result read back from another
-	// process (SetPlacements).
-	placements []Placement
-	nodeZones  map[string]string
-	// deploymentOf names the Deployment of each ReplicaSet (namespace/name).
-	deploymentOf map[string]string
 }
 
 // run is the state of one profile's run.
@@ -119,8 +64,8 @@ type run struct {
 	nodes map[string]*v1.Node
 	lost  map[string]string
 	// drills and fills are the results of those ops, in order.
-	drills []DrillResult
-	fills  []FillResult
+	drills []result.DrillResult
+	fills  []result.FillResult
 	// measureAll: no op says measure, so every pod is measured.
 	measureAll bool
 	// firstMeasured is when the first measured pod was created: throughput
@@ -130,7 +75,7 @@ type run struct {
 }
 
 // Run runs f with profile on backend. The backend is the caller's to close.
-func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backend, opts Options) (*Result, error) {
+func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backend, opts Options) (*result.Result, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
@@ -145,7 +90,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	}
 	start := time.Now()
 	mem := startMemorySampler(ctx, 250*time.Millisecond)
-	res := &Result{Profile: profile.Name, Backend: backend.Name()}
+	res := &result.Result{Profile: profile.Name, Backend: backend.Name()}
 	defer func() { res.PeakHeap, res.PeakRSS = mem.finish() }()
 
 	// Each profile's scheduler metrics start from zero.
@@ -174,7 +119,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 		}
 		t0 := time.Now()
 		timedOut, err := r.do(ctx, i, op)
-		res.Phases = append(res.Phases, PhaseResult{Op: op.Op, Index: i, Duration: time.Since(t0), TimedOut: timedOut})
+		res.Phases = append(res.Phases, result.PhaseResult{Op: op.Op, Index: i, Duration: time.Since(t0), TimedOut: timedOut})
 		if err != nil {
 			runErr = fmt.Errorf("ops[%d] (%s): %w", i, op.Op, err)
 			break
@@ -194,17 +139,16 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backen
 	return res, runErr
 }
 
-func (r *run) summarize(res *Result) {
-	res.records = r.tracker.snapshot()
-	res.nodeZones = r.zones
-	res.deploymentOf = r.deploymentOf()
+func (r *run) summarize(res *result.Result) {
+	recs := r.records()
+	res.Placements = recs.placements()
 	res.Drills, res.Fills = r.drills, r.fills
 	var reference v1.ResourceList
 	if r.file.Quality != nil {
 		reference = r.file.Quality.ReferencePod
 	}
-	res.Quality = quality.Compute(r.qualityNodes(), res.qualityPods(), reference)
-	binds, lat := res.tally()
+	res.Quality = quality.Compute(r.qualityNodes(), res.Placements, reference)
+	binds, lat := recs.tally(res)
 	last := r.firstMeasured
 	for _, b := range binds {
 		if b.After(last) {
@@ -217,29 +161,6 @@ func (r *run) summarize(res *Result) {
 	}
 	res.Latency = stats.Summarize(lat)
 	res.LatencyCDF = stats.CDF(lat, 100)
-}
-
-// tally counts the outcomes of res.records and returns the bind times and
-// creation-to-bind latencies (seconds) of the measured pods that were bound.
-func (res *Result) tally() (binds []time.Time, lat []float64) {
-	res.Pods, res.Scheduled, res.Unschedulable, res.Preempted = 0, 0, 0, 0
-	for _, rec := range res.records {
-		res.Pods++
-		switch {
-		case !rec.bound.IsZero():
-			res.Scheduled++
-		case rec.unschedulable:
-			res.Unschedulable++
-		}
-		if rec.preempted {
-			res.Preempted++
-		}
-		if rec.measured && !rec.bound.IsZero() {
-			binds = append(binds, rec.bound)
-			lat = append(lat, rec.bound.Sub(rec.created).Seconds())
-		}
-	}
-	return binds, lat
 }
 
 // watchPods follows the run's pods from the moment before any is created.
@@ -277,7 +198,7 @@ func (r *run) watchPods(ctx context.Context) (func(), error) {
 func (r *run) do(ctx context.Context, index int, op workload.Op) (timedOut bool, err error) {
 	switch op.Op {
 	case workload.OpZoneOutage, workload.OpNodeFailure, workload.OpZoneRecovery:
-		drill := map[string]func(context.Context, int, workload.Op) (*DrillResult, error){
+		drill := map[string]func(context.Context, int, workload.Op) (*result.DrillResult, error){
 			workload.OpZoneOutage: r.zoneOutage, workload.OpNodeFailure: r.nodeFailure, workload.OpZoneRecovery: r.zoneRecovery,
 		}[op.Op]
 		res, err := drill(ctx, index, op)
@@ -590,56 +511,4 @@ func (r *run) deleteOwner(ctx context.Context, inst *generate.Instance) error {
 		return nil
 	}
 	return err
-}
-
-// Placement is one pod of the run and where it went, for an export anyone
-// can check independently.
-type Placement struct {
-	Namespace string          `json:"namespace"`
-	Name      string          `json:"name"`
-	OwnerKind string          `json:"ownerKind,omitempty"`
-	OwnerName string          `json:"ownerName,omitempty"`
-	Ordinal   *int            `json:"ordinal,omitempty"`
-	Node      string          `json:"node,omitempty"`
-	Zone      string          `json:"zone,omitempty"`
-	Requests  v1.ResourceList `json:"requests,omitempty"`
-	// Deleted pods (churn, scale-down, preemption, drills) are listed with
-	// where they were; the final placement is the others.
-	Deleted bool `json:"deleted,omitempty"`
-}
-
-// SetPlacements gives a Result decoded from another process's report the
-// placements that process listed.
-func (res *Result) SetPlacements(p []Placement) { res.placements = p }
-
-// Placements lists every pod the run created, sorted by namespace and name,
-// bound or not.
-func (res *Result) Placements() []Placement {
-	if res.records == nil {
-		return res.placements
-	}
-	out := make([]Placement, 0, len(res.records))
-	for _, rec := range res.records {
-		if rec.pod == nil {
-			continue
-		}
-		p := Placement{Namespace: rec.pod.Namespace, Name: rec.pod.Name, Node: rec.node, Zone: res.nodeZones[rec.node], Deleted: rec.deleted}
-		p.OwnerKind, p.OwnerName = res.ownerOf(rec.pod)
-		if v, ok := rec.pod.Labels[appsv1.PodIndexLabel]; ok {
-			if i, err := strconv.Atoi(v); err == nil {
-				p.Ordinal = &i
-			}
-		}
-		if len(rec.pod.Spec.Containers) > 0 {
-			p.Requests = resourcehelper.PodRequests(rec.pod, resourcehelper.PodResourcesOptions{})
-		}
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Namespace != out[j].Namespace {
-			return out[i].Namespace < out[j].Namespace
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
 }

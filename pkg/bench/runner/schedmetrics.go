@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"sort"
 	"strings"
 
@@ -8,19 +9,6 @@ import (
 	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/component-base/metrics/testutil"
 )
-
-// HistogramSummary is one series of one of the scheduler's histograms, in
-// milliseconds, as scheduler_perf reports them (quantiles interpolated
-// within the Prometheus buckets).
-type HistogramSummary struct {
-	Metric string            `json:"metric"`
-	Labels map[string]string `json:"labels,omitempty"`
-	Count  uint64            `json:"count"`
-	AvgMs  float64           `json:"averageMs"`
-	P50Ms  float64           `json:"perc50Ms"`
-	P90Ms  float64           `json:"perc90Ms"`
-	P99Ms  float64           `json:"perc99Ms"`
-}
 
 // schedulerHistograms lists the histograms the harness reports and the
 // labels each is broken down by.
@@ -38,7 +26,7 @@ var schedulerHistograms = []struct {
 // collectSchedulerHistograms reads the in-process scheduler's histograms
 // from the component-base registry (reset at the start of each profile's
 // run) for one profile, grouped by each histogram's labels.
-func collectSchedulerHistograms(profile string) ([]HistogramSummary, error) {
+func collectSchedulerHistograms(profile string) ([]result.HistogramSummary, error) {
 	families, err := legacyregistry.DefaultGatherer.Gather()
 	if err != nil {
 		return nil, err
@@ -47,7 +35,7 @@ func collectSchedulerHistograms(profile string) ([]HistogramSummary, error) {
 	for _, f := range families {
 		byName[f.GetName()] = f
 	}
-	var out []HistogramSummary
+	var out []result.HistogramSummary
 	for _, h := range schedulerHistograms {
 		f, ok := byName[h.name]
 		if !ok {
@@ -84,7 +72,7 @@ func collectSchedulerHistograms(profile string) ([]HistogramSummary, error) {
 				continue
 			}
 			const ms = 1000
-			s := HistogramSummary{Metric: h.name, Count: vec.GetAggregatedSampleCount(), AvgMs: vec.Average() * ms,
+			s := result.HistogramSummary{Metric: h.name, Count: vec.GetAggregatedSampleCount(), AvgMs: vec.Average() * ms,
 				P50Ms: vec.Quantile(0.5) * ms, P90Ms: vec.Quantile(0.9) * ms, P99Ms: vec.Quantile(0.99) * ms}
 			if len(labelsOf[k]) > 0 {
 				s.Labels = labelsOf[k]

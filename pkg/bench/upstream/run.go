@@ -28,6 +28,7 @@ import (
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
@@ -112,13 +113,13 @@ type executor struct {
 // Run runs a planned workload with profile on backend (the caller's to
 // close) and measures it. Throughput covers the collection windows, as
 // scheduler_perf's does; latency covers the pods created inside one.
-func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.Backend, opts Options) (*runner.Result, error) {
+func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.Backend, opts Options) (*result.Result, error) {
 	e := &executor{plan: p, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		memory:  backend.Name() == runner.BackendMemory,
 		tracker: runner.NewTracker(), pending: map[string]int{}, zones: map[string]string{}}
 	start := time.Now()
 	mem := runner.StartMemorySampler(ctx, 250*time.Millisecond)
-	res := &runner.Result{Profile: profile.Name, Backend: backend.Name()}
+	res := &result.Result{Profile: profile.Name, Backend: backend.Name()}
 	defer func() { res.PeakHeap, res.PeakRSS = mem.Finish() }()
 
 	// Each profile's scheduler metrics start from zero, as each
@@ -152,7 +153,7 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.B
 	for _, s := range p.Steps {
 		t0 := time.Now()
 		err := e.do(ctx, s)
-		res.Phases = append(res.Phases, runner.PhaseResult{Op: s.Code, Index: s.Index, Duration: time.Since(t0)})
+		res.Phases = append(res.Phases, result.PhaseResult{Op: s.Code, Index: s.Index, Duration: time.Since(t0)})
 		if err != nil {
 			runErr = fmt.Errorf("%s:%d: op %d (%s): %w", p.File.Path, s.Line, s.Index, s.Code, err)
 			break
@@ -181,7 +182,7 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.B
 // summarize fills res from the tracker; throughput is sampled per window,
 // from the window's start to its end, over the binds of the pods it covers,
 // and the windows' samples pooled.
-func (e *executor) summarize(res *runner.Result) {
+func (e *executor) summarize(res *result.Result) {
 	e.mu.Lock()
 	zones := make(map[string]string, len(e.zones))
 	for k, v := range e.zones {

@@ -1,4 +1,4 @@
-package runner
+package result
 
 import (
 	"fmt"
@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 )
 
@@ -93,7 +92,7 @@ func figureDefs(runs [][]*Result) []figureDef {
 	add("speed", "peak heap (MiB)", "%.0f", func(r *Result) float64 { return mib(r.PeakHeap) })
 	add("speed", "peak RSS (MiB)", "%.0f", func(r *Result) float64 { return mib(r.PeakRSS) })
 
-	q := func(r *Result) *quality.Report { return &r.Quality }
+	q := func(r *Result) *Quality { return &r.Quality }
 	pct := func(f float64) float64 { return 100 * f }
 	add("placement", "worst zone skew", "%.0f", func(r *Result) float64 { return float64(q(r).Spread.WorstZoneSkew) })
 	add("placement", "worst node skew", "%.0f", func(r *Result) float64 { return float64(q(r).Spread.WorstNodeSkew) })
@@ -101,13 +100,13 @@ func figureDefs(runs [][]*Result) []figureDef {
 	add("placement", "quorum kept, worst node lost (%)", "%.1f", func(r *Result) float64 { return pct(q(r).Availability.WorstNode.StatefulSetsWithQuorum) })
 	add("placement", "deployments up, worst zone lost (%)", "%.1f", func(r *Result) float64 { return pct(q(r).Availability.WorstZone.DeploymentsAvailable) })
 	for _, name := range resourceNames(runs) {
-		res := func(r *Result) quality.ResourcePacking {
+		res := func(r *Result) ResourcePacking {
 			for _, rp := range q(r).Packing.Resources {
 				if rp.Resource == name {
 					return rp
 				}
 			}
-			return quality.ResourcePacking{}
+			return ResourcePacking{}
 		}
 		if name == "cpu" || name == "memory" {
 			add("placement", name+" requested, mean (%)", "%.1f", func(r *Result) float64 { return pct(res(r).RequestedMean) })
