@@ -62,8 +62,8 @@ BENCH_COUNT ?= 3
 bench: bench-bin ## run the default workload, profiles default and placer, BENCH_COUNT runs each (default 3), memory backend: table and report
 	$(BIN)/placer-bench run -f examples/bench/default.yaml --profile default --profile placer --backend memory --count $(BENCH_COUNT)
 
-demo: bench-bin ## place a small workload with the placer profile on the embedded control plane, print where
-	$(BIN)/placer-bench demo
+demo: bench-bin ## a small workload on the embedded control plane (in-process etcd and API server), default vs placer
+	$(BIN)/placer-bench run -f examples/bench/demo.yaml --backend embedded --profile default --profile placer
 
 bench-plugins: ## Go benchmarks of the plugins' per-node cost, beside upstream plugins
 	$(GO) test -run '^$$' -bench . -benchtime=2s -count=$(or $(COUNT),1) ./pkg/plugins/...

@@ -13,7 +13,6 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/placer-dev/placer/pkg/bench"
 	"github.com/placer-dev/placer/pkg/bench/report"
 )
 
@@ -22,8 +21,6 @@ const usage = `placer-bench: measure and demonstrate Kubernetes scheduler profil
 Usage:
   placer-bench run -f FILE [flags]  run a workload file with one or more scheduler profiles,
                                     side by side, and print the comparison
-  placer-bench demo [flags]         place a small mixed workload with the placer profile on
-                                    an embedded control plane and print what went where
   placer-bench report DIR           (re)write DIR/report.html and its SVG charts from DIR/report.json
   placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
                                     simulated nodes over zones, volumes, placer-scheduler
@@ -39,8 +36,6 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		os.Exit(runBench(os.Args[2:]))
-	case "demo":
-		os.Exit(demo(os.Args[2:]))
 	case "cluster":
 		os.Exit(cluster(os.Args[2:]))
 	case "report":
@@ -53,39 +48,6 @@ func main() {
 		fmt.Fprintf(os.Stderr, "placer-bench: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
-}
-
-func demo(args []string) int {
-	opts := bench.DefaultDemoOptions()
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.IntVar(&opts.Zones, "zones", opts.Zones, "zones in the demo cluster")
-	fs.IntVar(&opts.CPUNodes, "cpu-nodes", opts.CPUNodes, "cpu nodes per zone (each zone also has one 4-GPU node)")
-	fs.IntVar(&opts.CPUPods, "cpu-pods", opts.CPUPods, "pods requesting 1 cpu")
-	fs.IntVar(&opts.GPUPods, "gpu-pods", opts.GPUPods, "pods requesting 1 GPU")
-	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"),
-		"where the control plane and scheduler logs go (empty: discard)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "placer-bench demo: unexpected arguments %v\n", fs.Args())
-		return 2
-	}
-	ctx, done, ok := commandContext(*logFile)
-	if !ok {
-		return 2
-	}
-	defer done()
-	res, err := bench.RunDemo(ctx, opts)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
-		return 1
-	}
-	bench.PrintDemo(os.Stdout, res)
-	if *logFile != "" {
-		fmt.Printf("logs: %s\n", *logFile)
-	}
-	return 0
 }
 
 // commandContext sends the components' logs to logFile and returns a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,37 +38,45 @@ func benchWorkload(t *testing.T, yaml string) (bin, dir, file string) {
 	return bin, dir, file
 }
 
-// TestBenchDemo runs `placer-bench demo` as make bench does and reads its table.
+// TestBenchDemo runs examples/bench/demo.yaml as make demo does, on the
+// embedded control plane: every pod bound under both profiles, placer packs
+// the GPU training pods onto one node, and the logs stay out of the terminal.
 func TestBenchDemo(t *testing.T) {
 	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	logFile := filepath.Join(t.TempDir(), "bench.log")
-	out, err := exec.Command(bin, "demo", "--zones=2", "--cpu-nodes=1", "--cpu-pods=4", "--gpu-pods=3", "--log-file="+logFile).CombinedOutput()
+	dir := t.TempDir()
+	outDir := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "run", "-f", "examples/bench/demo.yaml", "--backend", "embedded", "--profile", "default", "--profile", "placer",
+		"--set", "trainReplicas=3", "--log-file", filepath.Join(dir, "bench.log"), "--out", outDir)
+	cmd.Dir = schedproc.RepoRoot()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("placer-bench demo: %v\n%s", err, out)
+		t.Fatalf("placer-bench run demo.yaml: %v\n%s", err, out)
 	}
 	text := string(out)
-	if !strings.Contains(text, `7 pods placed by profile "placer"`) {
-		t.Errorf("summary line missing:\n%s", text)
+	if !regexp.MustCompile(`scheduled\s+12\s+12 \(1\.00x\)`).MatchString(text) {
+		t.Errorf("not every pod scheduled:\n%s", text)
 	}
-	// GPUs are packed: one row holds all three training pods and 3 GPUs.
-	var gpuRows []string
-	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, "train-") {
-			gpuRows = append(gpuRows, line)
+	// The three training pods share one GPU node under placer.
+	data, err := os.ReadFile(filepath.Join(outDir, "placements-placer.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpuNodes := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var p struct{ Name, Node string }
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(p.Name, "train-") {
+			gpuNodes[p.Node]++
 		}
 	}
-	if len(gpuRows) != 1 || !strings.Contains(gpuRows[0], "train-0 train-1 train-2") || !strings.HasSuffix(strings.TrimSpace(gpuRows[0]), " 3") {
-		t.Errorf("GPU pods not packed on one node:\n%s", text)
+	if len(gpuNodes) != 1 || slices.Collect(maps.Values(gpuNodes))[0] != 3 {
+		t.Errorf("training pods per node %v, want all 3 on one node", gpuNodes)
 	}
 	// Logs went to the file, not the terminal.
 	if strings.Contains(text, "I1") || strings.Contains(text, "E1") {
 		t.Errorf("klog lines on the terminal:\n%s", text)
-	}
-
-	// Bad flags fail before anything runs, naming the flag and value.
-	out, err = exec.Command(bin, "demo", "--zones=0").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "--zones must be at least 1, got 0") {
-		t.Errorf("demo --zones=0: %v\n%s", err, out)
 	}
 }
 
