@@ -12,9 +12,10 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/placer-dev/placer/pkg/bench/live"
 	"github.com/placer-dev/placer/pkg/bench/result"
-	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
 // childCommand is the hidden subcommand that makes one run of one profile:
@@ -138,7 +139,7 @@ func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 	bar := newProgress(os.Stderr)
 	res, runErr := job.run(ctx, p, backend, spec.RunID, bar)
 	bar.finish()
-	out.UsedNamespaces, out.CreatedNamespaces = runner.RunNamespaces(backend)
+	out.UsedNamespaces, out.CreatedNamespaces = backend.Namespaces()
 	if err := cleanup(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
@@ -159,25 +160,25 @@ func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 // openBackend starts the run's backend; cleanup closes it, or on a real
 // cluster removes what the run created but the namespaces, which the
 // parent deletes once all runs are done.
-func openBackend(ctx context.Context, job *benchJob, o runOptions, runID string) (runner.Backend, func() error, error) {
-	if o.backend == runner.BackendKubeconfig {
-		b, err := runner.NewKubeconfigBackend(ctx, o.kubeconfig, runID)
+func openBackend(ctx context.Context, job *benchJob, o runOptions, runID string) (sim.Backend, func() error, error) {
+	if o.backend == sim.BackendKubeconfig {
+		b, err := sim.NewKubeconfigBackend(ctx, o.kubeconfig, runID)
 		if err != nil {
 			return nil, nil, err
 		}
 		return b, func() error {
-			if err := b.(runner.Resetter).Reset(); err != nil {
+			if err := b.Reset(); err != nil {
 				return fmt.Errorf("clearing the cluster after the run: %w", err)
 			}
 			return nil
 		}, nil
 	}
-	var b runner.Backend
+	var b sim.Backend
 	var err error
 	if job.newBackend != nil {
 		b, err = job.newBackend(ctx, o.backend)
 	} else {
-		b, err = runner.NewBackend(ctx, o.backend, "")
+		b, err = sim.NewBackend(ctx, o.backend, "")
 	}
 	if err != nil {
 		return nil, nil, err

@@ -13,10 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/placer-dev/placer/pkg/bench/live"
 	"github.com/placer-dev/placer/pkg/bench/report"
 	"github.com/placer-dev/placer/pkg/bench/result"
-	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
 // runJob runs every profile --count times, round by round, each run in a
@@ -42,9 +43,9 @@ func runJob(job *benchJob, o runOptions) int {
 	// A real cluster is checked before anything runs. Each run clears what it
 	// made; the namespaces the runs created are deleted once, here, at the
 	// end (a namespace being deleted could not take the next run's objects).
-	var cluster runner.Backend
-	if o.backend == runner.BackendKubeconfig {
-		cluster, err = runner.NewKubeconfigBackend(ctx, o.kubeconfig, runID)
+	var cluster sim.Backend
+	if o.backend == sim.BackendKubeconfig {
+		cluster, err = sim.NewKubeconfigBackend(ctx, o.kubeconfig, runID)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
 			return 2
@@ -100,10 +101,10 @@ rounds:
 			}
 			if outcome != nil && cluster != nil {
 				for _, ns := range outcome.UsedNamespaces {
-					runner.UsedNamespace(cluster, ns, false)
+					cluster.UsedNamespace(ns, false)
 				}
 				for _, ns := range outcome.CreatedNamespaces {
-					runner.UsedNamespace(cluster, ns, true)
+					cluster.UsedNamespace(ns, true)
 				}
 			}
 			if ctx.Err() != nil {

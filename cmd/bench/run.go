@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
@@ -59,7 +61,7 @@ const maxCount = 1000
 func parseRun(args []string) (*benchJob, runOptions, int) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	file := fs.String("f", "", "workload file (see docs and examples/bench), or an upstream scheduler_perf performance-config.yaml (docs/upstream.md)")
-	backend := fs.String("backend", runner.BackendMemory, "where objects live: "+strings.Join(runner.Backends, ", "))
+	backend := fs.String("backend", sim.BackendMemory, "where objects live: "+strings.Join(sim.Backends, ", "))
 	var profiles listFlag
 	fs.Var(&profiles, "profile", "scheduler profile: default, placer, or a KubeSchedulerConfiguration file (repeat to compare; the first is the baseline)")
 	sets := setFlag{}
@@ -104,11 +106,11 @@ func parseRun(args []string) (*benchJob, runOptions, int) {
 		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
 		return nil, runOptions{}, 2
 	}
-	if !slices.Contains(runner.Backends, opts.backend) {
-		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", opts.backend, runner.Backends)
+	if !slices.Contains(sim.Backends, opts.backend) {
+		fmt.Fprintf(os.Stderr, "placer-bench: --backend %q: want one of %v\n", opts.backend, sim.Backends)
 		return nil, runOptions{}, 2
 	}
-	if opts.backend == runner.BackendKubeconfig && opts.kubeconfig == "" {
+	if opts.backend == sim.BackendKubeconfig && opts.kubeconfig == "" {
 		fmt.Fprintln(os.Stderr, "placer-bench: --backend kubeconfig needs --kubeconfig FILE")
 		return nil, runOptions{}, 2
 	}
@@ -134,9 +136,9 @@ type benchJob struct {
 	// seed orders the profiles of each round with --shuffle.
 	seed int64
 	// newBackend starts a fresh in-process backend; nil means
-	// runner.NewBackend.
-	newBackend func(ctx context.Context, name string) (runner.Backend, error)
-	run        func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*result.Result, error)
+	// sim.NewBackend.
+	newBackend func(ctx context.Context, name string) (sim.Backend, error)
+	run        func(ctx context.Context, p *runner.Profile, backend sim.Backend, runID string, bar *progress) (*result.Result, error)
 	// setup runs before the first backend starts; the func it returns, after
 	// the last profile.
 	setup func() (func(), error)
@@ -160,7 +162,7 @@ func workloadJob(file string, sets setFlag, profiles listFlag) (*benchJob, error
 		return nil, err
 	}
 	job := &benchJob{name: f.Name, params: f.Params, profiles: resolved, seed: f.Seed}
-	job.run = func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*result.Result, error) {
+	job.run = func(ctx context.Context, p *runner.Profile, backend sim.Backend, runID string, bar *progress) (*result.Result, error) {
 		return runner.Run(ctx, f, p, backend, runner.Options{RunID: runID, Progress: bar.update, Observer: job.observer})
 	}
 	// A barrier or drill that gave up means the figures cover only part of

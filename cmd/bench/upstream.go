@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/upstream"
@@ -53,14 +55,14 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*bench
 		}
 	}
 	return &benchJob{name: plan.Name(), params: params, profiles: resolved,
-		newBackend: func(ctx context.Context, name string) (runner.Backend, error) {
-			if name != runner.BackendEmbedded {
-				return runner.NewBackend(ctx, name, "")
+		newBackend: func(ctx context.Context, name string) (sim.Backend, error) {
+			if name != sim.BackendEmbedded {
+				return sim.NewBackend(ctx, name, "")
 			}
 			// scheduler_perf's API server and etcd settings.
-			return runner.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
+			return sim.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
 		},
-		run: func(ctx context.Context, p *runner.Profile, backend runner.Backend, runID string, bar *progress) (*result.Result, error) {
+		run: func(ctx context.Context, p *runner.Profile, backend sim.Backend, runID string, bar *progress) (*result.Result, error) {
 			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update})
 		},
 		setup: func() (func(), error) { return upstream.ApplyFeatureGates(plan.FeatureGates) },

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	v1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -233,22 +235,17 @@ func (c *Cluster) createNodes(ctx context.Context, client kubernetes.Interface, 
 				v1.LabelArchStable:        "amd64",
 				"placer.dev/simulated-by": "placer-bench",
 			}}}
-			created, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("creating node %s: %w", name, err))
-				continue
-			}
 			capacity := v1.ResourceList{v1.ResourceCPU: opts.NodeCPU, v1.ResourceMemory: opts.NodeMemory,
 				v1.ResourcePods: *resource.NewQuantity(int64(opts.NodePods), resource.DecimalSI)}
 			now := metav1.Now()
-			created.Status = v1.NodeStatus{Capacity: capacity, Allocatable: capacity, Phase: v1.NodeRunning,
+			node.Status = v1.NodeStatus{Capacity: capacity, Allocatable: capacity, Phase: v1.NodeRunning,
 				Conditions: []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue, Reason: "KubeletReady",
 					Message: "simulated by placer-bench", LastHeartbeatTime: now, LastTransitionTime: now}},
 				Addresses: []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: nodeIP(len(c.Nodes))},
 					{Type: v1.NodeHostName, Address: name}},
 				NodeInfo: v1.NodeSystemInfo{KubeletVersion: "v1.34.7", OperatingSystem: "linux", Architecture: "amd64"}}
-			if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-				errs = append(errs, fmt.Errorf("node %s status: %w", name, err))
+			if _, err := sim.CreateNode(ctx, client, node); err != nil {
+				errs = append(errs, err)
 				continue
 			}
 			c.Nodes = append(c.Nodes, name)

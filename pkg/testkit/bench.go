@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
@@ -87,7 +89,7 @@ func Bench(b *testing.B, workloadFile string, opts BenchOptions) *result.Result 
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		be, err := runner.NewBackend(b.Context(), string(backend), b.TempDir())
+		be, err := sim.NewBackend(b.Context(), string(backend), b.TempDir())
 		if err != nil {
 			b.Fatalf("testkit.Bench: starting the %s backend: %v", backend, err)
 		}

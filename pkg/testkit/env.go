@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -268,13 +270,8 @@ func (e *Env) createNodes(groups []workload.NodeGroup) ([]*v1.Node, error) {
 	}
 	nodes := e.gen.Nodes(names...)
 	for _, n := range nodes {
-		created, err := e.Client.CoreV1().Nodes().Create(e.ctx, n, metav1.CreateOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("creating node %s: %w", n.Name, err)
-		}
-		created.Status = n.Status
-		if _, err := e.Client.CoreV1().Nodes().UpdateStatus(e.ctx, created, metav1.UpdateOptions{}); err != nil {
-			return nil, fmt.Errorf("setting the status of node %s: %w", n.Name, err)
+		if _, err := sim.CreateNode(e.ctx, e.Client, n); err != nil {
+			return nil, err
 		}
 	}
 	return nodes, nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/placer-dev/placer/pkg/bench/runner"
@@ -39,7 +41,7 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, until: Attempted}]
 		t.Fatal(err)
 	}
 	profile, _ := runner.ResolveProfile("default")
-	backend, _ := runner.NewBackend(ctx, runner.BackendMemory, "")
+	backend, _ := sim.NewBackend(ctx, sim.BackendMemory, "")
 	defer backend.Close()
 	m.StartProfile(profile.Name)
 	if _, err := runner.Run(ctx, f, profile, backend, runner.Options{RunID: "live", Observer: m}); err != nil {

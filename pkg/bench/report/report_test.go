@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
@@ -33,7 +35,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	profile, _ := runner.ResolveProfile("default")
-	backend, _ := runner.NewBackend(context.Background(), runner.BackendMemory, "")
+	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 	res, err := runner.Run(context.Background(), f, profile, backend, runner.Options{RunID: "r"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
@@ -19,7 +21,7 @@ func runFile(t *testing.T, text, profileSpec string) *result.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := NewBackend(context.Background(), BackendMemory, "")
+	backend, err := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,16 +2,13 @@ package runner
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
-	"github.com/placer-dev/placer/pkg/controlplane"
 )
 
 // This file exposes the runner's bookkeeping to executors of other file
@@ -80,60 +77,3 @@ func SchedulerHistograms(schedulerName string) ([]result.HistogramSummary, error
 // PreemptionAttempts reads the scheduler's preemption attempts since the
 // component-base registry was last reset.
 func PreemptionAttempts() int { return preemptionAttempts() }
-
-// NewEmbeddedBackend starts an in-process etcd and kube-apiserver with opts,
-// for runs that need API server settings of their own (scheduler_perf's
-// admission plugins, for one).
-func NewEmbeddedBackend(ctx context.Context, opts controlplane.Options) (Backend, error) {
-	cp, err := controlplane.Start(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	c, err := kubernetes.NewForConfig(cp.Config)
-	if err != nil {
-		cp.Stop()
-		return nil, err
-	}
-	return &embeddedBackend{cp: cp, client: c}, nil
-}
-
-// PrepareNode adds to a synthetic node what the backend needs: on a real
-// cluster, the annotation that lets KWOK keep it Ready.
-func PrepareNode(b Backend, n *v1.Node) {
-	if _, real := b.(*kubeconfigBackend); real {
-		markNode(n)
-	}
-}
-
-// UsedNamespace tells a real-cluster backend that the run puts objects in
-// ns, and whether the run created it (then the backend deletes it at the end).
-// Other backends are thrown away whole and ignore it.
-func UsedNamespace(b Backend, ns string, created bool) {
-	if kb, ok := b.(*kubeconfigBackend); ok {
-		kb.usedNamespace(ns, created)
-	}
-}
-
-// RunNamespaces lists, on a real cluster, the namespaces the run put
-// objects in and those it created; nothing on the other backends.
-func RunNamespaces(b Backend) (used, created []string) {
-	kb, ok := b.(*kubeconfigBackend)
-	if !ok {
-		return nil, nil
-	}
-	kb.mu.Lock()
-	defer kb.mu.Unlock()
-	for ns := range kb.used {
-		used = append(used, ns)
-	}
-	sort.Strings(used)
-	return used, append([]string(nil), kb.namespaces...)
-}
-
-// IsShared reports whether the backend outlives the run (a real cluster),
-// so that objects the run made beyond pods, claims, volumes and nodes are
-// the run's to delete.
-func IsShared(b Backend) bool {
-	_, ok := b.(*kubeconfigBackend)
-	return ok
-}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -19,7 +18,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -32,6 +30,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Options tune a run.
@@ -51,7 +50,7 @@ type Options struct {
 type run struct {
 	file    *workload.File
 	profile *Profile
-	backend Backend
+	backend sim.Backend
 	client  kubernetes.Interface
 	gen     *generate.Generator
 	opts    Options
@@ -75,7 +74,7 @@ type run struct {
 }
 
 // Run runs f with profile on backend. The backend is the caller's to close.
-func Run(ctx context.Context, f *workload.File, profile *Profile, backend Backend, opts Options) (*result.Result, error) {
+func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Backend, opts Options) (*result.Result, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
@@ -251,43 +250,18 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 	return r.waitSchedulerSeesNodes(ctx, nodes)
 }
 
-// createNode creates a generated node with its status.
+// createNode creates a generated node with its status, as a kubelet would.
 func (r *run) createNode(ctx context.Context, n *v1.Node) error {
 	n = n.DeepCopy()
-	if _, real := r.backend.(*kubeconfigBackend); real {
-		markNode(n)
-	}
-	created, err := r.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("creating node %s: %w", n.Name, err)
-	}
-	// An API server ignores status on create; set allocatable and Ready.
-	created.Status = n.Status
-	if _, err := r.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("setting the status of node %s: %w", n.Name, err)
-	}
-	return nil
+	r.backend.PrepareNode(n)
+	_, err := sim.CreateNode(ctx, r.client, n)
+	return err
 }
 
 // waitSchedulerSeesNodes waits until the scheduler's own node informer holds
-// the nodes just created, with their status. Nodes reach the scheduler
-// asynchronously; a pod tried before they arrive would be found
-// unschedulable against a partial cluster, which is not what a run measures.
+// the nodes just created, with their status.
 func (r *run) waitSchedulerSeesNodes(ctx context.Context, nodes []*v1.Node) error {
-	lister := r.sched.Informers.Core().V1().Nodes().Lister()
-	return wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
-		for _, n := range nodes {
-			seen, err := lister.Get(n.Name)
-			if err != nil || len(seen.Status.Allocatable) == 0 {
-				return false, nil
-			}
-			// A node back from a drill is usable once its taint is gone.
-			if slices.ContainsFunc(seen.Spec.Taints, func(t v1.Taint) bool { return t.Key == v1.TaintNodeUnreachable }) {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
+	return sim.WaitSchedulerSeesNodes(ctx, r.sched.Informers.Core().V1().Nodes().Lister(), nodes, 10*time.Minute)
 }
 
 // parallel runs fn(0..n-1) on the run's workers, waiting for limiter (if
@@ -337,10 +311,8 @@ func (r *run) ensureNamespace(ctx context.Context, ns string) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	if kb, ok := r.backend.(*kubeconfigBackend); ok {
-		// Ours to delete at the end only if we created it.
-		kb.usedNamespace(ns, err == nil)
-	}
+	// Ours to delete at the end only if we created it.
+	r.backend.UsedNamespace(ns, err == nil)
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/workload"
@@ -55,7 +57,7 @@ func TestRunOnMemoryBackend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			backend, err := NewBackend(context.Background(), BackendMemory, t.TempDir())
+			backend, err := sim.NewBackend(context.Background(), sim.BackendMemory, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +116,7 @@ func TestResolveProfileErrors(t *testing.T) {
 	if _, err := ResolveProfile("/no/such/file.yaml"); err == nil || !strings.Contains(err.Error(), "--profile /no/such/file.yaml") {
 		t.Errorf("got %v", err)
 	}
-	if _, err := NewBackend(context.Background(), "cloud", ""); err == nil || !strings.Contains(err.Error(), `--backend "cloud"`) {
+	if _, err := sim.NewBackend(context.Background(), "cloud", ""); err == nil || !strings.Contains(err.Error(), `--backend "cloud"`) {
 		t.Errorf("got %v", err)
 	}
 }
@@ -127,7 +129,7 @@ func TestOnlyMeasuredPodsCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	profile, _ := ResolveProfile("default")
-	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "m"})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +175,7 @@ ops:
 		t.Fatal(err)
 	}
 	profile, _ := ResolveProfile("default")
-	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "s"})
 	// db was never created: scaling it is a no-op, not an error.
 	if err != nil {
@@ -225,7 +227,7 @@ ops:
 		t.Fatal(err)
 	}
 	profile, _ := ResolveProfile("default")
-	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 	if _, err := Run(context.Background(), f, profile, backend, Options{RunID: "s"}); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +274,7 @@ ops:
 	for _, spec := range []string{"default", "placer"} {
 		t.Run(spec, func(t *testing.T) {
 			profile, _ := ResolveProfile(spec)
-			backend, _ := NewBackend(context.Background(), BackendMemory, "")
+			backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 			res, err := Run(context.Background(), f, profile, backend, Options{RunID: "c"})
 			if err != nil {
 				t.Fatal(err)
@@ -321,7 +323,7 @@ ops:
 		t.Fatal(err)
 	}
 	profile, _ := ResolveProfile("default")
-	backend, _ := NewBackend(context.Background(), BackendMemory, "")
+	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
 	defer backend.Close()
 	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "p"})
 	if err != nil {

@@ -1,9 +1,10 @@
 package runner
 
 import (
-	"github.com/placer-dev/placer/pkg/bench/result"
 	"sort"
 	"strings"
+
+	"github.com/placer-dev/placer/pkg/bench/result"
 
 	dto "github.com/prometheus/client_model/go"
 	"k8s.io/component-base/metrics/legacyregistry"

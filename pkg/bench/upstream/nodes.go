@@ -19,7 +19,6 @@ import (
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
-	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
 // Nodes: scheduler_perf's createNodes op and its node strategies.
@@ -83,7 +82,7 @@ func (e *executor) createNodes(ctx context.Context, s *Step) error {
 			}
 		}
 		e.label(n)
-		runner.PrepareNode(e.backend, n)
+		e.backend.PrepareNode(n)
 		if e.memory {
 			corev1defaults.SetObjectDefaults_Node(n)
 		}

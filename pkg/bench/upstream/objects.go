@@ -15,7 +15,6 @@ import (
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
-	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
 // Objects of templates (createAny, churn) and the volume binding that
@@ -40,7 +39,7 @@ func (e *executor) createObject(ctx context.Context, t *objectTemplate, index, c
 		}
 		setLabel(o, v1.LabelHostname, o.Name)
 		e.label(o)
-		runner.PrepareNode(e.backend, o)
+		e.backend.PrepareNode(o)
 		if e.memory {
 			corev1defaults.SetObjectDefaults_Node(o)
 		}
@@ -86,7 +85,7 @@ func defaultObject(obj runtime.Object) {
 
 // remember records an object for deletion at the end on a shared backend.
 func (e *executor) remember(kind *objectKind, ns, name string) {
-	if !runner.IsShared(e.backend) {
+	if !e.backend.Shared() {
 		return
 	}
 	e.mu.Lock()

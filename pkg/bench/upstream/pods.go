@@ -13,8 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
-
-	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
 // Namespaces and pods: createNamespaces, createPods with its volumes and
@@ -42,7 +40,7 @@ func (e *executor) createNamespace(ctx context.Context, ns *v1.Namespace) error 
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns.Name, err)
 	}
-	runner.UsedNamespace(e.backend, ns.Name, err == nil)
+	e.backend.UsedNamespace(ns.Name, err == nil)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -72,7 +74,7 @@ type createdObject struct {
 type executor struct {
 	plan    *Plan
 	profile *runner.Profile
-	backend runner.Backend
+	backend sim.Backend
 	client  kubernetes.Interface
 	opts    Options
 	memory  bool // the memory backend applies no API defaults
@@ -101,9 +103,9 @@ type executor struct {
 // Run runs a planned workload with profile on backend (the caller's to
 // close) and measures it. Throughput covers the collection windows, as
 // scheduler_perf's does; latency covers the pods created inside one.
-func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.Backend, opts Options) (*result.Result, error) {
+func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
 	e := &executor{plan: p, profile: profile, backend: backend, client: backend.Client(), opts: opts,
-		memory:  backend.Name() == runner.BackendMemory,
+		memory:  backend.Name() == sim.BackendMemory,
 		tracker: runner.NewTracker(), pending: map[string]int{}, zones: map[string]string{}}
 	start := time.Now()
 	mem := runner.StartMemorySampler(ctx, 250*time.Millisecond)
@@ -122,7 +124,7 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend runner.B
 	if err := e.watch(); err != nil {
 		return nil, err
 	}
-	if backend.Name() == runner.BackendEmbedded {
+	if backend.Name() == sim.BackendEmbedded {
 		stopControllers, err := startControllers(ctx, backend.RESTConfig(), e.client, sched.Informers)
 		if err != nil {
 			return nil, err

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/sim"
+
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -159,7 +161,7 @@ spec:
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	backend, err := runner.NewBackend(ctx, runner.BackendMemory, "")
+	backend, err := sim.NewBackend(ctx, sim.BackendMemory, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package runner
+package sim
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -65,12 +66,13 @@ func NewKubeconfigBackend(ctx context.Context, path, runID string) (Backend, err
 }
 
 func (b *kubeconfigBackend) Name() string                 { return BackendKubeconfig }
+func (b *kubeconfigBackend) Shared() bool                 { return true }
 func (b *kubeconfigBackend) Client() kubernetes.Interface { return b.client }
 func (b *kubeconfigBackend) RESTConfig() *rest.Config     { return b.cfg }
 
-// usedNamespace records a namespace the run puts objects in, and whether
+// UsedNamespace records a namespace the run puts objects in, and whether
 // the run created it (then it is the run's to delete at the end).
-func (b *kubeconfigBackend) usedNamespace(ns string, created bool) {
+func (b *kubeconfigBackend) UsedNamespace(ns string, created bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.used == nil {
@@ -186,14 +188,20 @@ func (b *kubeconfigBackend) Close() error {
 	return errors.Join(errs...)
 }
 
-// Resetter is a backend that one run reuses for every profile, clearing
-// it in between; the others are made afresh per profile.
-type Resetter interface {
-	Reset() error
+// Namespaces lists the namespaces the run put objects in, and those it
+// created.
+func (b *kubeconfigBackend) Namespaces() (used, created []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ns := range b.used {
+		used = append(used, ns)
+	}
+	sort.Strings(used)
+	return used, append([]string(nil), b.namespaces...)
 }
 
-// markNode adds what a real cluster needs on a synthetic node.
-func markNode(n *v1.Node) {
+// PrepareNode adds what a real cluster needs on a synthetic node.
+func (b *kubeconfigBackend) PrepareNode(n *v1.Node) {
 	if n.Annotations == nil {
 		n.Annotations = map[string]string{}
 	}
