@@ -1,8 +1,8 @@
-// Package statefulset implements the StatefulSetAware scheduler plugin:
+// Package statefulsetaware implements the StatefulSetAware scheduler plugin:
 // StatefulSet replicas placed so that losing any one zone or node never
 // costs a quorum, each ordinal in a stable zone (or its volume's), and the
 // primary apart from its replicas. README.md has the rules.
-package statefulset
+package statefulsetaware
 
 import (
 	"context"
