@@ -11,7 +11,7 @@ import (
 // next replica's cycle sees it before the informer does.
 func (pl *StatefulSetAware) Reserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) *fwk.Status {
 	if s, ordinal, ok := identity(pod); ok {
-		pl.members.Place(s, pod.UID, member{node: nodeName, ordinal: ordinal, primary: pl.isPrimary(pod, ordinal)})
+		pl.members.Place(s, pod.UID, pl.memberOf(pod, nodeName, ordinal))
 	}
 	return nil
 }

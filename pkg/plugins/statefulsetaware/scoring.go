@@ -33,15 +33,20 @@ func (pl *StatefulSetAware) PreScore(_ context.Context, state fwk.CycleState, _ 
 	return nil
 }
 
-// preferredZone is the zone ordinal i prefers: the i-th in sorted order,
-// round robin. The same zones always give the same answer, so a replica
-// deleted and recreated goes back where it was, and every prefix of
-// ordinals (what a scale-down leaves) is balanced.
+// preferredZone is the zone ordinal start+i prefers: the i-th in sorted
+// order, round robin. The same zones always give the same answer, so a
+// replica deleted and recreated goes back where it was, and every prefix of
+// ordinals (what a scale-down leaves) is balanced. It counts from
+// spec.ordinals.start: a set starting at 5 places 5, 6, 7 as another
+// starting at 0 places 0, 1, 2.
 func (st *cycleState) preferredZone() string {
-	if len(st.zones) == 0 {
+	z := len(st.zones)
+	if z == 0 {
 		return ""
 	}
-	return st.zones[st.ordinal%len(st.zones)]
+	// An ordinal below start (a replica the controller is about to remove
+	// after start moved up) still gets a zone.
+	return st.zones[((st.ordinal-st.start)%z+z)%z]
 }
 
 // anyZoneWithoutReplicas reports whether some zone holds none of the set's
