@@ -151,15 +151,25 @@ func (pl *ZoneSpread) podEvents() cache.ResourceEventHandler {
 
 func (pl *ZoneSpread) podChanged(pod *v1.Pod) {
 	w, ok := pl.resolver.workloadOf(pod)
-	if !ok {
-		return
-	}
-	if topology.Placed(pod) {
+	switch {
+	case !ok:
+		// No longer a replica: its controller reference was removed (a pod
+		// quarantined by relabelling it is released by its ReplicaSet) or
+		// now names a kind ZoneSpread does not spread. A pod adopted by
+		// another workload is moved by Place.
+		pl.pods.Remove(pod.UID)
+	case topology.Placed(pod) && counted(pod):
 		pl.pods.Place(w, pod.UID, pod.Spec.NodeName)
-	} else if pod.Spec.NodeName != "" {
-		pl.pods.Remove(pod.UID) // finished: it no longer holds a place
+	case pod.Spec.NodeName != "":
+		pl.pods.Remove(pod.UID) // finished or terminating: it no longer holds a place
 	}
 }
+
+// counted says whether a placed replica counts toward its workload's spread.
+// A terminating pod does not, as in PodTopologySpread: during a rolling
+// update or a scale-down its place is being given up, and counting it would
+// push its successor away from the zone it is leaving.
+func counted(pod *v1.Pod) bool { return pod.DeletionTimestamp == nil }
 
 // perNode returns how many placed pods of w each node holds.
 func (pl *ZoneSpread) perNode(w workload) map[string]int {
