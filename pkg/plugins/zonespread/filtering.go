@@ -34,7 +34,7 @@ type hardState struct {
 }
 
 type preFilterState struct {
-	workload workload
+	workload workload // whose skew is bounded: the pod's own controller
 	hard     []hardState
 	feas     *topology.Feasibility
 }
@@ -62,8 +62,8 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 		attempts.WithLabelValues(string(d)).Inc()
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
-	s := &preFilterState{workload: w}
-	perNode := pl.perNode(w)
+	s := &preFilterState{workload: pl.bound(pod, w)}
+	perNode := pl.boundPerNode(s.workload, w)
 	for i, c := range pl.constraints {
 		if c.maxSkew == 0 {
 			continue
@@ -72,7 +72,7 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 			s.feas = topology.NewFeasibility(pod)
 		}
 		h := hardState{constraint: i, counts: pl.index.DomainCounts(i, perNode)}
-		pl.evaluate(&h, w, s.feas)
+		pl.evaluate(&h, s.workload, s.feas)
 		s.hard = append(s.hard, h)
 	}
 	if len(s.hard) == 0 {
@@ -134,7 +134,7 @@ func (pl *ZoneSpread) update(cycle fwk.CycleState, pod *v1.Pod, nodeInfo fwk.Nod
 		return fwk.AsStatus(err)
 	}
 	node := nodeInfo.Node()
-	if w, ok := pl.resolver.workloadOf(pod); !ok || w != s.workload || !counted(pod) || node == nil {
+	if own, ok := ownerOf(pod); !ok || own != s.workload || !counted(pod) || node == nil {
 		return nil
 	}
 	for i := range s.hard {
