@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
@@ -329,12 +330,36 @@ func readState(cycle fwk.CycleState) (*cycleState, error) {
 	return state.Read[*cycleState](cycle, stateKey)
 }
 
-// EventsToRegister: replicas placed or removed, nodes and zones changing,
-// and claims getting bound can all change what the guard allows.
+// EventsToRegister: replicas of the set placed or removed, nodes and zones
+// changing, and claims getting bound can all change what the guard allows.
+// The hints requeue a rejected replica only for those: another set's pods,
+// node heartbeats and other namespaces' claims are skipped.
 func (pl *StatefulSetAware) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
+	setOf := func(p *v1.Pod) (set, bool) {
+		s, _, ok := identity(p)
+		return s, ok
+	}
 	return []fwk.ClusterEventWithHint{
-		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}},
-		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}},
-		{Event: fwk.ClusterEvent{Resource: fwk.PersistentVolumeClaim, ActionType: fwk.All}},
+		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}, QueueingHintFn: topology.PodHint(setOf, topology.Placed)},
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}, QueueingHintFn: topology.NodeHint([]string{pl.key})},
+		{Event: fwk.ClusterEvent{Resource: fwk.PersistentVolumeClaim, ActionType: fwk.Add | fwk.Update}, QueueingHintFn: pl.claimHint},
 	}, nil
+}
+
+// claimHint requeues a replica when one of its own claims changes: bound to
+// a volume, its zone may now decide where the replica goes.
+func (pl *StatefulSetAware) claimHint(_ klog.Logger, pod *v1.Pod, _, newObj any) (fwk.QueueingHint, error) {
+	claim, ok := newObj.(*v1.PersistentVolumeClaim)
+	if !ok {
+		return fwk.Queue, fmt.Errorf("%s: claim hint got %T", Name, newObj)
+	}
+	if claim.Namespace != pod.Namespace {
+		return fwk.QueueSkip, nil
+	}
+	for _, vol := range pod.Spec.Volumes {
+		if vol.PersistentVolumeClaim != nil && vol.PersistentVolumeClaim.ClaimName == claim.Name {
+			return fwk.Queue, nil
+		}
+	}
+	return fwk.QueueSkip, nil
 }

@@ -175,12 +175,19 @@ func (pl *ZoneSpread) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod,
 	return nil
 }
 
-// EventsToRegister lists what can let a pod ZoneSpread rejected fit: other
-// replicas placed or removed (counts move), nodes added, changed or removed
+// EventsToRegister lists what can let a pod ZoneSpread rejected fit, each
+// with a hint that requeues the pod only when the event can help: a replica
+// of the workload it is bounded by placed or removed (counts move), a node
+// added, removed, or changed in its labels, cordon, taints or allocatable
 // (domains appear, vanish, or can take the pod or not).
 func (pl *ZoneSpread) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
+	keys := make([]string, len(pl.constraints))
+	for i, c := range pl.constraints {
+		keys[i] = c.key
+	}
+	holds := func(p *v1.Pod) bool { return topology.Placed(p) && counted(p) }
 	return []fwk.ClusterEventWithHint{
-		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}},
-		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}},
+		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}, QueueingHintFn: topology.PodHint(ownerOf, holds)},
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}, QueueingHintFn: topology.NodeHint(keys)},
 	}, nil
 }
