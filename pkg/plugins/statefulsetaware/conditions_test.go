@@ -107,11 +107,18 @@ func (e *env) cordonZone(z string) {
 }
 
 func TestUnusableZoneScheduleAnyway(t *testing.T) {
+	pinned := func(p *v1.Pod) {
+		p.Spec.Affinity = &v1.Affinity{NodeAffinity: &v1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &v1.NodeSelector{
+			NodeSelectorTerms: []v1.NodeSelectorTerm{{MatchExpressions: []v1.NodeSelectorRequirement{
+				{Key: zoneKey, Operator: v1.NodeSelectorOpIn, Values: []string{"z0", "z1"}}}}}}}}
+	}
 	for _, tc := range []struct {
 		name     string
 		unusable func(e *env)
+		pod      func(p *v1.Pod)
 	}{
-		{"cordoned", func(e *env) { e.cordonZone("z2") }},
+		{"cordoned", func(e *env) { e.cordonZone("z2") }, nil},
+		{"excluded by the pod's affinity", func(*env) {}, pinned},
 		{"full", func(e *env) {
 			for name, ni := range e.infos {
 				if zoneOf(name) == "z2" {
@@ -119,7 +126,7 @@ func TestUnusableZoneScheduleAnyway(t *testing.T) {
 						Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("16")}}}}}})
 				}
 			}
-		}},
+		}, nil},
 	} {
 		for _, r := range []int{3, 5} {
 			t.Run(fmt.Sprintf("%s/R=%d", tc.name, r), func(t *testing.T) {
@@ -132,6 +139,9 @@ func TestUnusableZoneScheduleAnyway(t *testing.T) {
 				for i := range r {
 					p := e.pod("db", i)
 					p.Spec.Containers = []v1.Container{{Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("1")}}}}
+					if tc.pod != nil {
+						tc.pod(p)
+					}
 					node, st := e.schedule(t, p)
 					if node == "" {
 						t.Fatalf("db-%d pending under ScheduleAnyway: %v", i, st)
