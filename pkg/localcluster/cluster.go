@@ -51,6 +51,11 @@ type Options struct {
 	SchedulerConfig []byte
 	// TempDir is where the control plane's directory is made.
 	TempDir string
+	// ExternalScheduler leaves scheduling to a scheduler the caller runs
+	// against the cluster's kubeconfig, such as the placer-scheduler binary
+	// (its integration tests do); SchedulerConfig then only names the
+	// profiles.
+	ExternalScheduler bool
 }
 
 // DefaultOptions is 2 nodes of 8 cpus and 32Gi in each of 3 zones.
@@ -170,6 +175,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	c.done = append(c.done, goDone(func() { kubelet.run(runCtx) }))
 	c.done = append(c.done, goDone(func() { provision.Run(runCtx, client) }))
 
+	if opts.ExternalScheduler {
+		return c, nil
+	}
 	c.sched, err = inprocscheduler.Start(runCtx, client, inprocscheduler.Options{Config: schedCfg, RESTConfig: cfg})
 	if err != nil {
 		return nil, err

@@ -30,16 +30,16 @@ import (
 	_ "github.com/placer-dev/placer/pkg/apis/config/scheme"
 
 	"github.com/placer-dev/placer/pkg/plugins/resourceaware"
-	"github.com/placer-dev/placer/pkg/plugins/statefulset"
+	"github.com/placer-dev/placer/pkg/plugins/statefulsetaware"
 	"github.com/placer-dev/placer/pkg/plugins/zonespread"
 )
 
 // Placer returns the registry of Placer's own plugins.
 func Placer() frameworkruntime.Registry {
 	return frameworkruntime.Registry{
-		resourceaware.Name: resourceaware.New,
-		zonespread.Name:    zonespread.New,
-		statefulset.Name:   statefulset.New,
+		resourceaware.Name:    resourceaware.New,
+		zonespread.Name:       zonespread.New,
+		statefulsetaware.Name: statefulsetaware.New,
 	}
 }
 

@@ -118,9 +118,10 @@ type ZoneSpreadArgs struct {
 	// inside it, of the next.
 	Constraints []ZoneSpreadConstraint
 
-	// GroupReplicaSetsByDeployment counts the pods of every ReplicaSet of a
+	// GroupReplicaSetsByDeployment scores the pods of every ReplicaSet of a
 	// Deployment together, so that a rolling update's old and new
-	// ReplicaSets are spread as one workload.
+	// ReplicaSets are spread as one workload; the maxSkew bound always
+	// applies to the pod's own ReplicaSet.
 	GroupReplicaSetsByDeployment bool
 
 	// IgnorePodsWithSpreadConstraints leaves a pod that carries its own
@@ -143,8 +144,8 @@ type ZoneSpreadConstraint struct {
 	MaxSkew *int32
 }
 
-// QuorumPolicy says what StatefulSetAware does when the cluster has too few
-// domains for every replica set to survive the loss of one.
+// QuorumPolicy says what StatefulSetAware does when the domains that can take
+// a replica are too few for its set to survive the loss of one.
 type QuorumPolicy string
 
 const (
@@ -167,9 +168,10 @@ type StatefulSetAwareArgs struct {
 	// TopologyKey is the node label whose domains (zones) must each be
 	// losable without losing a set's quorum.
 	TopologyKey string
-	// WhenQuorumAtRisk applies when there are too few domains for that.
+	// WhenQuorumAtRisk applies when the domains that can take a replica are
+	// too few for that.
 	WhenQuorumAtRisk QuorumPolicy
 	// PrimarySelector picks a set's primary among its pods by label; nil
-	// means the pod with ordinal 0.
+	// means the first ordinal (spec.ordinals.start).
 	PrimarySelector *metav1.LabelSelector
 }

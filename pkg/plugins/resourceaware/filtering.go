@@ -8,8 +8,10 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/component-base/metrics"
+	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/util"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 )
@@ -119,10 +121,74 @@ func quantity(name v1.ResourceName, v int64) string {
 }
 
 // EventsToRegister lists what can make a node pass the guard again: a node
-// added or given more allocatable, or a pod removed or scaled down.
+// added or given more allocatable, or a pod removed or scaled down. The
+// hints requeue a pod only when the event concerns a guarded resource it
+// asks for: more of it on a node, or an assigned pod freeing some.
 func (pl *ResourceAware) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
-		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeAllocatable}},
-		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.Delete | fwk.UpdatePodScaleDown}},
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeAllocatable}, QueueingHintFn: pl.nodeHint},
+		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.Delete | fwk.UpdatePodScaleDown}, QueueingHintFn: pl.podHint},
 	}, nil
+}
+
+// guarded returns the guarded resources pod asks for.
+func (pl *ResourceAware) guarded(pod *v1.Pod) []v1.ResourceName {
+	reqs := pl.requests.podRequests(pod, false)
+	var out []v1.ResourceName
+	for _, c := range pl.ceilings {
+		if amount(reqs, c.name) > 0 {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+// nodeHint: a node added with some of a guarded resource the pod asks for,
+// or given more of it.
+func (pl *ResourceAware) nodeHint(_ klog.Logger, pod *v1.Pod, oldObj, newObj any) (fwk.QueueingHint, error) {
+	oldNode, newNode, err := util.As[*v1.Node](oldObj, newObj)
+	if err != nil {
+		return fwk.Queue, err
+	}
+	for _, name := range pl.guarded(pod) {
+		have := nodeAllocatable(newNode, name)
+		if have > 0 && (oldNode == nil || have > nodeAllocatable(oldNode, name)) {
+			return fwk.Queue, nil
+		}
+	}
+	return fwk.QueueSkip, nil
+}
+
+func nodeAllocatable(n *v1.Node, name v1.ResourceName) int64 {
+	q, ok := n.Status.Allocatable[name]
+	if !ok {
+		return 0
+	}
+	if name == v1.ResourceCPU {
+		return q.MilliValue()
+	}
+	return q.Value()
+}
+
+// podHint: an assigned pod deleted, or scaled down, that frees some of a
+// guarded resource the pod asks for (a pod slot, when it is deleted).
+func (pl *ResourceAware) podHint(_ klog.Logger, pod *v1.Pod, oldObj, newObj any) (fwk.QueueingHint, error) {
+	oldPod, newPod, err := util.As[*v1.Pod](oldObj, newObj)
+	if err != nil {
+		return fwk.Queue, err
+	}
+	if oldPod == nil || oldPod.Spec.NodeName == "" {
+		return fwk.QueueSkip, nil // an unassigned pod held no room
+	}
+	before := pl.requests.podRequests(oldPod, false)
+	var after v1.ResourceList // deleted: it frees all it asked for
+	if newPod != nil {
+		after = pl.requests.podRequests(newPod, false)
+	}
+	for _, name := range pl.guarded(pod) {
+		if amount(after, name) < amount(before, name) || name == v1.ResourcePods && newPod == nil {
+			return fwk.Queue, nil
+		}
+	}
+	return fwk.QueueSkip, nil
 }

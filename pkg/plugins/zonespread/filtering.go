@@ -3,6 +3,7 @@ package zonespread
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -33,11 +34,22 @@ type hardState struct {
 }
 
 type preFilterState struct {
-	workload workload
+	workload workload // whose skew is bounded: the pod's own controller
 	hard     []hardState
+	feas     *topology.Feasibility
 }
 
-func (s *preFilterState) Clone() fwk.StateData { return s }
+// Clone copies the counts, which AddPod and RemovePod change, so that
+// preemption's what-ifs leave the cycle's own state alone.
+func (s *preFilterState) Clone() fwk.StateData {
+	c := *s
+	c.hard = make([]hardState, len(s.hard))
+	for i, h := range s.hard {
+		h.counts = maps.Clone(h.counts)
+		c.hard[i] = h
+	}
+	return &c
+}
 
 // PreFilter turns the workload's per-node counts (kept incrementally) into
 // per-domain counts and finds, for each hard constraint, the smallest count
@@ -50,30 +62,17 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 		attempts.WithLabelValues(string(d)).Inc()
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
-	s := &preFilterState{workload: w}
-	var feas *topology.Feasibility
-	perNode := pl.perNode(w)
+	s := &preFilterState{workload: pl.bound(pod, w)}
+	perNode := pl.boundPerNode(s.workload, w)
 	for i, c := range pl.constraints {
 		if c.maxSkew == 0 {
 			continue
 		}
-		if feas == nil {
-			feas = topology.NewFeasibility(pod)
+		if s.feas == nil {
+			s.feas = topology.NewFeasibility(pod)
 		}
 		h := hardState{constraint: i, counts: pl.index.DomainCounts(i, perNode)}
-		h.min, h.minDomain, h.active = pl.index.EffectiveMin(i, h.counts, pl.nodeInfos, feas)
-		if h.active {
-			h.missingLabel = fmt.Sprintf("node has no %s label, which ZoneSpread spreads %s over", c.key, w)
-			for value, n := range h.counts {
-				if after := n + 1; after-h.min > c.maxSkew {
-					if h.overSkew == nil {
-						h.overSkew = map[string]string{}
-					}
-					h.overSkew[value] = fmt.Sprintf("%s=%s would hold %d replicas of %s against %d in %s (maxSkew %d)",
-						c.key, value, after, w, h.min, h.minDomain, c.maxSkew)
-				}
-			}
-		}
+		pl.evaluate(&h, s.workload, s.feas)
 		s.hard = append(s.hard, h)
 	}
 	if len(s.hard) == 0 {
@@ -92,9 +91,63 @@ func (pl *ZoneSpread) PreFilter(_ context.Context, state fwk.CycleState, pod *v1
 	return nil, nil
 }
 
-// PreFilterExtensions returns nil: preemption removing a pod of the same
-// workload could lower a count, but ZoneSpread does not ask for it.
-func (pl *ZoneSpread) PreFilterExtensions() framework.PreFilterExtensions { return nil }
+// evaluate finds the constraint's effective minimum from its counts and
+// writes Filter's reasons.
+func (pl *ZoneSpread) evaluate(h *hardState, w workload, feas *topology.Feasibility) {
+	c := pl.constraints[h.constraint]
+	h.min, h.minDomain, h.active = pl.index.EffectiveMin(h.constraint, h.counts, pl.nodeInfos, feas)
+	h.overSkew, h.missingLabel = nil, ""
+	if !h.active {
+		return
+	}
+	h.missingLabel = fmt.Sprintf("node has no %s label, which ZoneSpread spreads %s over", c.key, w)
+	for value, n := range h.counts {
+		if after := n + 1; after-h.min > c.maxSkew {
+			if h.overSkew == nil {
+				h.overSkew = map[string]string{}
+			}
+			h.overSkew[value] = fmt.Sprintf("%s=%s would hold %d replicas of %s against %d in %s (maxSkew %d)",
+				c.key, value, after, w, h.min, h.minDomain, c.maxSkew)
+		}
+	}
+}
+
+// PreFilterExtensions lets preemption see what removing a victim of the same
+// workload, or adding a nominated replica, does to the counts.
+func (pl *ZoneSpread) PreFilterExtensions() framework.PreFilterExtensions { return pl }
+
+// AddPod counts podInfoToAdd on nodeInfo when it is a replica of the pod's
+// workload.
+func (pl *ZoneSpread) AddPod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, podInfoToAdd fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
+	return pl.update(cycle, podInfoToAdd.GetPod(), nodeInfo, 1)
+}
+
+// RemovePod takes podInfoToRemove out of the counts when it is a replica of
+// the pod's workload.
+func (pl *ZoneSpread) RemovePod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, podInfoToRemove fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
+	return pl.update(cycle, podInfoToRemove.GetPod(), nodeInfo, -1)
+}
+
+func (pl *ZoneSpread) update(cycle fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo, delta int) *fwk.Status {
+	s, err := state.Read[*preFilterState](cycle, preFilterStateKey)
+	if err != nil {
+		return fwk.AsStatus(err)
+	}
+	node := nodeInfo.Node()
+	if own, ok := ownerOf(pod); !ok || own != s.workload || !counted(pod) || node == nil {
+		return nil
+	}
+	for i := range s.hard {
+		h := &s.hard[i]
+		value, ok := node.Labels[pl.constraints[h.constraint].key]
+		if !ok {
+			continue
+		}
+		h.counts[value] = max(0, h.counts[value]+delta)
+		pl.evaluate(h, s.workload, s.feas)
+	}
+	return nil
+}
 
 // Filter enforces maxSkew: with the pod placed, its domain may hold at most
 // maxSkew more replicas than the emptiest domain that can take the pod.
@@ -122,12 +175,19 @@ func (pl *ZoneSpread) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod,
 	return nil
 }
 
-// EventsToRegister lists what can let a pod ZoneSpread rejected fit: other
-// replicas placed or removed (counts move), nodes added, changed or removed
+// EventsToRegister lists what can let a pod ZoneSpread rejected fit, each
+// with a hint that requeues the pod only when the event can help: a replica
+// of the workload it is bounded by placed or removed (counts move), a node
+// added, removed, or changed in its labels, cordon, taints or allocatable
 // (domains appear, vanish, or can take the pod or not).
 func (pl *ZoneSpread) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
+	keys := make([]string, len(pl.constraints))
+	for i, c := range pl.constraints {
+		keys[i] = c.key
+	}
+	holds := func(p *v1.Pod) bool { return topology.Placed(p) && counted(p) }
 	return []fwk.ClusterEventWithHint{
-		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}},
-		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}},
+		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.All}, QueueingHintFn: topology.PodHint(ownerOf, holds)},
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.All}, QueueingHintFn: topology.NodeHint(keys)},
 	}, nil
 }

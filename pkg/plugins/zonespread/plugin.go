@@ -11,6 +11,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics"
@@ -39,7 +40,10 @@ type ZoneSpread struct {
 	ignorePodsWithSpreadConstraints bool
 	resolver                        *resolver
 	// pods maps each workload's placed pods (by UID) to their node.
-	pods      *topology.Tracker[workload, string]
+	pods *topology.Tracker[workload, string]
+	// owned holds the pods whose workload is a Deployment again, by their
+	// own ReplicaSet: the skew bound applies to the ReplicaSet (see bound).
+	owned     *topology.Tracker[workload, string]
 	index     *topology.NodeIndex
 	nodeInfos framework.NodeInfoLister
 	// Filter's rejection counters, looked up once: Filter runs per node,
@@ -92,6 +96,7 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,
 		resolver:                        &resolver{groupByDeployment: args.GroupReplicaSetsByDeployment},
 		pods:                            topology.NewTracker[workload, string](),
+		owned:                           topology.NewTracker[workload, string](),
 		rejectedMaxSkew:                 filterRejections.WithLabelValues(reasonMaxSkew),
 		rejectedMissingLabel:            filterRejections.WithLabelValues(reasonMissingLabel),
 	}
@@ -144,27 +149,91 @@ func (pl *ZoneSpread) classify(pod *v1.Pod) (workload, decision) {
 	return w, ""
 }
 
-// podEvents keeps the tracker in step with the scheduler's pod informer.
+// podEvents keeps the trackers in step with the scheduler's pod informer.
 func (pl *ZoneSpread) podEvents() cache.ResourceEventHandler {
-	return topology.PodHandler(pl.podChanged, func(pod *v1.Pod) { pl.pods.Remove(pod.UID) })
+	return topology.PodHandler(pl.podChanged, func(pod *v1.Pod) { pl.forget(pod.UID) })
 }
 
 func (pl *ZoneSpread) podChanged(pod *v1.Pod) {
-	w, ok := pl.resolver.workloadOf(pod)
-	if !ok {
-		return
-	}
-	if topology.Placed(pod) {
-		pl.pods.Place(w, pod.UID, pod.Spec.NodeName)
-	} else if pod.Spec.NodeName != "" {
-		pl.pods.Remove(pod.UID) // finished: it no longer holds a place
+	switch {
+	case topology.Placed(pod) && counted(pod):
+		// A pod adopted by another workload moves with Place; one that is
+		// no longer a replica at all (its controller reference removed, as
+		// when a pod quarantined by relabelling is released by its
+		// ReplicaSet, or now of a kind ZoneSpread does not spread) is
+		// forgotten.
+		if !pl.place(pod, pod.Spec.NodeName) {
+			pl.forget(pod.UID)
+		}
+	case pod.Spec.NodeName != "":
+		pl.forget(pod.UID) // finished or terminating: it no longer holds a place
+	default:
+		// Not bound: only what Reserve assumed can be known of it, and that
+		// stays unless it has left its workload.
+		if _, ok := pl.resolver.workloadOf(pod); !ok {
+			pl.forget(pod.UID)
+		}
 	}
 }
 
+// place records a replica on node under its workload and, when that is its
+// Deployment, under its own ReplicaSet too; false for a pod that is not a
+// replica.
+func (pl *ZoneSpread) place(pod *v1.Pod, node string) bool {
+	w, ok := pl.resolver.workloadOf(pod)
+	if !ok {
+		return false
+	}
+	pl.pods.Place(w, pod.UID, node)
+	if own, _ := ownerOf(pod); own != w {
+		pl.owned.Place(own, pod.UID, node)
+	} else {
+		pl.owned.Remove(pod.UID)
+	}
+	return true
+}
+
+func (pl *ZoneSpread) forget(uid types.UID) {
+	pl.pods.Remove(uid)
+	pl.owned.Remove(uid)
+}
+
+// bound is the workload whose skew Filter bounds: the pod's own controller.
+// For a Deployment that is its ReplicaSet, while Score spreads all the
+// Deployment's ReplicaSets as one: in a rolling update the ReplicaSet
+// controller deletes old pods without regard to zones, so a bound on old
+// and new together could leave the new ReplicaSet, all that remains at the
+// end, skewed by two or more; bounding the new ReplicaSet itself cannot.
+func (pl *ZoneSpread) bound(pod *v1.Pod, w workload) workload {
+	if own, ok := ownerOf(pod); ok {
+		return own
+	}
+	return w
+}
+
+// counted says whether a placed replica counts toward its workload's spread.
+// A terminating pod does not, as in PodTopologySpread: during a rolling
+// update or a scale-down its place is being given up, and counting it would
+// push its successor away from the zone it is leaving.
+func counted(pod *v1.Pod) bool { return pod.DeletionTimestamp == nil }
+
 // perNode returns how many placed pods of w each node holds.
 func (pl *ZoneSpread) perNode(w workload) map[string]int {
+	return count(pl.pods.Values(w))
+}
+
+// boundPerNode returns how many placed pods of the bound workload b (a
+// ReplicaSet when w is its Deployment) each node holds.
+func (pl *ZoneSpread) boundPerNode(b, w workload) map[string]int {
+	if b == w {
+		return pl.perNode(w)
+	}
+	return count(pl.owned.Values(b))
+}
+
+func count(nodes []string) map[string]int {
 	out := map[string]int{}
-	for _, node := range pl.pods.Values(w) {
+	for _, node := range nodes {
 		out[node]++
 	}
 	return out

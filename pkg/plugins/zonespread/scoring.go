@@ -88,13 +88,13 @@ func (pl *ZoneSpread) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *v1.
 // Reserve counts the pod where it is about to be bound, so that the next
 // cycle sees it before the informer does.
 func (pl *ZoneSpread) Reserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) *fwk.Status {
-	if w, ok := pl.resolver.workloadOf(pod); ok {
-		pl.pods.Place(w, pod.UID, nodeName)
-	}
+	pl.place(pod, nodeName)
 	return nil
 }
 
 // Unreserve takes back what Reserve counted when binding does not happen.
 func (pl *ZoneSpread) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) {
-	pl.pods.RemoveIf(pod.UID, func(node string) bool { return node == nodeName })
+	at := func(node string) bool { return node == nodeName }
+	pl.pods.RemoveIf(pod.UID, at)
+	pl.owned.RemoveIf(pod.UID, at)
 }

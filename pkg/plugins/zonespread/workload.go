@@ -38,17 +38,23 @@ type resolver struct {
 // workloadOf returns the pod's workload, or false for a pod without a
 // controller of a kind ZoneSpread spreads.
 func (r *resolver) workloadOf(pod *v1.Pod) (workload, bool) {
+	w, ok := ownerOf(pod)
+	if ok && w.Kind == "ReplicaSet" && r.groupByDeployment {
+		if d, ok := r.deploymentOf(pod, w.Name); ok {
+			w.Kind, w.Name = "Deployment", d
+		}
+	}
+	return w, ok
+}
+
+// ownerOf returns the pod's own controller as a workload (a ReplicaSet, not
+// its Deployment), or false as workloadOf does.
+func ownerOf(pod *v1.Pod) (workload, bool) {
 	ref := metav1.GetControllerOf(pod)
 	if ref == nil || !spreadKinds[ref.Kind] {
 		return workload{}, false
 	}
-	w := workload{Namespace: pod.Namespace, Kind: ref.Kind, Name: ref.Name}
-	if ref.Kind == "ReplicaSet" && r.groupByDeployment {
-		if d, ok := r.deploymentOf(pod, ref.Name); ok {
-			w.Kind, w.Name = "Deployment", d
-		}
-	}
-	return w, true
+	return workload{Namespace: pod.Namespace, Kind: ref.Kind, Name: ref.Name}, true
 }
 
 // deploymentOf finds the Deployment owning a ReplicaSet: from the

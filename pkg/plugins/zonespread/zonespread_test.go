@@ -300,16 +300,35 @@ func TestWorkloadResolution(t *testing.T) {
 	}
 }
 
-func TestRollingUpdateCountsBothReplicaSets(t *testing.T) {
+func TestRollingUpdateBoundsTheNewReplicaSet(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
-	old := owned("old", "ReplicaSet", "web-1111")
-	old.Labels = map[string]string{"pod-template-hash": "1111"}
-	c.bind(old, "a1")
-	nu := owned("new", "ReplicaSet", "web-2222")
-	nu.Labels = map[string]string{"pod-template-hash": "2222"}
-	// The old ReplicaSet's pod in a counts for the Deployment: the new pod avoids a.
+	rsPod := func(name, hash string) *v1.Pod {
+		p := owned(name, "ReplicaSet", "web-"+hash)
+		p.Labels = map[string]string{"pod-template-hash": hash}
+		return p
+	}
+	// Old ReplicaSet: b, b, c. New: a. The Deployment holds a:1 b:2 c:1.
+	c.bind(rsPod("old1", "1111"), "b1")
+	c.bind(rsPod("old2", "1111"), "b2")
+	c.bind(rsPod("old3", "1111"), "c1")
+	c.bind(rsPod("new1", "2222"), "a1")
+	// Counted together, a (2 against 1) would pass; but the old pods go
+	// wherever the ReplicaSet controller deletes them, and what is left is
+	// the new ReplicaSet, a:2 against 0. The bound is on the new ReplicaSet.
+	nu := rsPod("new2", "2222")
 	if got, _ := c.feasibleNodes(t, nu); fmt.Sprint(got) != "[b1 b2 c1]" {
 		t.Errorf("feasible = %v, want zones b and c", got)
+	}
+	// Scoring spreads the Deployment as one: c (1) before b (2).
+	ctx := context.Background()
+	state := framework.NewCycleState()
+	if st := c.pl.PreScore(ctx, state, nu, nil); !st.IsSuccess() {
+		t.Fatal(st)
+	}
+	b, _ := c.pl.Score(ctx, state, nu, c.infos["b1"])
+	cc, _ := c.pl.Score(ctx, state, nu, c.infos["c1"])
+	if cc >= b {
+		t.Errorf("load in c %d, in b %d: the old ReplicaSet's pods do not count for the Deployment", cc, b)
 	}
 }
 

@@ -94,9 +94,10 @@ type ZoneSpreadArgs struct {
 	// +listMapKey=topologyKey
 	Constraints []ZoneSpreadConstraint `json:"constraints,omitempty"`
 
-	// GroupReplicaSetsByDeployment counts the pods of every ReplicaSet of a
+	// GroupReplicaSetsByDeployment scores the pods of every ReplicaSet of a
 	// Deployment together (a rolling update's old and new ReplicaSets are
-	// one workload). Defaults to true.
+	// spread as one workload); the maxSkew bound always applies to the pod's
+	// own ReplicaSet. Defaults to true.
 	GroupReplicaSetsByDeployment *bool `json:"groupReplicaSetsByDeployment,omitempty"`
 
 	// IgnorePodsWithSpreadConstraints leaves a pod that carries its own
@@ -125,13 +126,14 @@ type StatefulSetAwareArgs struct {
 	// TopologyKey is the node label whose domains (zones) must each be
 	// losable without losing a set's quorum. Defaults to topology.kubernetes.io/zone.
 	TopologyKey string `json:"topologyKey,omitempty"`
-	// WhenQuorumAtRisk applies when there are too few domains for every
-	// replica set to survive the loss of one: DoNotSchedule, or
-	// ScheduleAnyway (the default) with the fewest replicas per domain and a
-	// warning event on the pod.
+	// WhenQuorumAtRisk applies when the domains that can take a replica
+	// (not cordoned, full, tainted or excluded by its affinity) are too few
+	// for the set to survive the loss of one: DoNotSchedule, or
+	// ScheduleAnyway (the default) with the fewest replicas per domain, one
+	// per node, and a warning event on the pod.
 	WhenQuorumAtRisk QuorumPolicy `json:"whenQuorumAtRisk,omitempty"`
 	// PrimarySelector picks a set's primary among its pods by label (for
 	// example role=primary, kept up to date by the database's operator).
-	// Unset: the pod with ordinal 0 is the primary.
+	// Unset: the first ordinal (spec.ordinals.start, 0 by default) is the primary.
 	PrimarySelector *metav1.LabelSelector `json:"primarySelector,omitempty"`
 }

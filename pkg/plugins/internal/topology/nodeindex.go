@@ -122,20 +122,8 @@ func (ix *NodeIndex) Domains(i int) []string {
 // at the first node that fits: in the usual case, the first node of the
 // first domain tried. ok is false when no domain can take the pod.
 func (ix *NodeIndex) EffectiveMin(i int, counts map[string]int, nodes framework.NodeInfoLister, f *Feasibility) (minCount int, domain string, ok bool) {
-	// Walk the domain's nodes in place: copying a zone's thousand names to
-	// look at the first one or two would make every cycle O(nodes).
-	fits := func(d string) bool {
-		ix.mu.RLock()
-		defer ix.mu.RUnlock()
-		for name := range ix.domains[i][d] {
-			if ni, err := nodes.Get(name); err == nil && f.Fits(ni) {
-				return true
-			}
-		}
-		return false
-	}
 	for _, d := range ix.Domains(i) {
-		if counts[d] == 0 && fits(d) {
+		if counts[d] == 0 && ix.AnyFits(i, d, nodes, f, nil) {
 			return 0, d, true
 		}
 	}
@@ -152,9 +140,42 @@ func (ix *NodeIndex) EffectiveMin(i int, counts map[string]int, nodes framework.
 		return occupied[a] < occupied[b]
 	})
 	for _, d := range occupied {
-		if fits(d) {
+		if ix.AnyFits(i, d, nodes, f, nil) {
 			return counts[d], d, true
 		}
 	}
 	return 0, "", false
+}
+
+// AnyFits reports whether some node of domain d (for key i) that accept
+// allows (nil: any) could take the pod. It stops at the first such node: in
+// the usual case the first one tried.
+func (ix *NodeIndex) AnyFits(i int, d string, nodes framework.NodeInfoLister, f *Feasibility, accept func(node string) bool) bool {
+	// Walk the domain's nodes in place: copying a zone's thousand names to
+	// look at the first one or two would make every cycle O(nodes).
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for name := range ix.domains[i][d] {
+		if accept != nil && !accept(name) {
+			continue
+		}
+		if ni, err := nodes.Get(name); err == nil && f.Fits(ni) {
+			return true
+		}
+	}
+	return false
+}
+
+// UsableDomains returns, sorted, the values of key i that have a node on
+// which the pod could run: the domains that can still take it. A zone that
+// exists but is cordoned, full, tainted or excluded by the pod's affinity is
+// left out.
+func (ix *NodeIndex) UsableDomains(i int, nodes framework.NodeInfoLister, f *Feasibility) []string {
+	var out []string
+	for _, d := range ix.Domains(i) {
+		if ix.AnyFits(i, d, nodes, f, nil) {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package statefulset
+package statefulsetaware
 
 import (
 	"sync"
@@ -31,4 +31,21 @@ func registerMetrics() {
 	registerOnce.Do(func() {
 		legacyregistry.MustRegister(quorumRejections, placements)
 	})
+}
+
+// Filter's rejection reasons, as quorum_guard_rejections_total labels them.
+const (
+	reasonZone          = "zone"
+	reasonNode          = "node"
+	reasonPrimaryApart  = "primary_apart"
+	reasonFewestPerZone = "fewest_per_zone"
+	reasonUnprotectable = "unprotectable"
+)
+
+func rejectionCounters() map[string]metrics.CounterMetric {
+	out := map[string]metrics.CounterMetric{}
+	for _, r := range []string{reasonZone, reasonNode, reasonPrimaryApart, reasonFewestPerZone, reasonUnprotectable} {
+		out[r] = quorumRejections.WithLabelValues(r)
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package statefulset
+package statefulsetaware
 
 import (
 	"context"
@@ -89,8 +89,8 @@ func (e *env) pod(setName string, ordinal int) *v1.Pod {
 	}}
 }
 
-// schedule runs the plugin's cycle for pod over every node and binds it to
-// the best-scoring feasible node (ties: the first by name). It returns the
+// schedule runs the plugin's cycle for pod over every node that the other
+// plugins would pass and binds it to the best-scoring feasible node (ties: the first by name). It returns the
 // node, or "" and the PreFilter status when the pod cannot be placed.
 func (e *env) schedule(t *testing.T, pod *v1.Pod) (string, *fwk.Status) {
 	t.Helper()
@@ -109,7 +109,14 @@ func (e *env) schedule(t *testing.T, pod *v1.Pod) (string, *fwk.Status) {
 	sort.Strings(names)
 	best, bestScore := "", int64(-1)
 	var reasons []string
+	// The other plugins' filters, as far as the node alone decides:
+	// cordons, taints, affinity, resources.
+	others := topology.NewFeasibility(pod)
 	for _, n := range names {
+		if !others.Fits(e.infos[n]) {
+			reasons = append(reasons, "node does not fit")
+			continue
+		}
 		if st := e.pl.Filter(ctx, state, pod, e.infos[n]); !st.IsSuccess() {
 			reasons = append(reasons, st.Message())
 			continue
@@ -134,6 +141,13 @@ func (e *env) schedule(t *testing.T, pod *v1.Pod) (string, *fwk.Status) {
 }
 
 func zoneOf(node string) string { return strings.SplitN(node, "-", 2)[0] }
+
+// protectable says whether zones that can all take pods can hold R
+// replicas with no more than R − q in any one.
+func protectable(replicas, zones int) bool {
+	n := zonesNeeded(replicas)
+	return n > 0 && zones >= n
+}
 
 func TestQuorumArithmetic(t *testing.T) {
 	for r := 1; r <= 7; r++ {
@@ -207,10 +221,8 @@ func TestProtectable(t *testing.T) {
 		if quorum(r) != w[0] || allowedPerDomain(r) != w[1] {
 			t.Errorf("R=%d: quorum %d allowed %d, want %d %d", r, quorum(r), allowedPerDomain(r), w[0], w[1])
 		}
-		for zones := 1; zones <= 6; zones++ {
-			if got, exp := protectable(r, zones), w[2] > 0 && zones >= w[2]; got != exp {
-				t.Errorf("protectable(%d, %d) = %v, want %v", r, zones, got, exp)
-			}
+		if got := zonesNeeded(r); got != max(w[2], 0) {
+			t.Errorf("zonesNeeded(%d) = %d, want %d", r, got, max(w[2], 0))
 		}
 	}
 }
@@ -385,7 +397,8 @@ func TestUnprotectableReasons(t *testing.T) {
 	e := newEnv(t, args, 2, 2)
 	e.setReplicas("db", 3)
 	_, st := e.schedule(t, e.pod("db", 0))
-	want := "StatefulSet ns/db has 3 replicas and needs 3 zones to keep a quorum of 2 through a zone's loss; the cluster has 2 (policy DoNotSchedule)"
+	want := "StatefulSet ns/db has 3 replicas and needs 3 zones to keep a quorum of 2 through a zone's loss (at most 1 per zone); " +
+		"2 of the cluster's 2 zones can take the pod (z0, z1), with room for 2 of the 3 replicas still to place (policy DoNotSchedule)"
 	if st == nil || st.Code() != fwk.UnschedulableAndUnresolvable || st.Message() != want {
 		t.Errorf("got %v, want %q", st, want)
 	}

@@ -1,4 +1,4 @@
-package statefulset
+package statefulsetaware
 
 import (
 	v1 "k8s.io/api/core/v1"

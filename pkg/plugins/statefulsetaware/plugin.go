@@ -1,8 +1,8 @@
-// Package statefulset implements the StatefulSetAware scheduler plugin:
+// Package statefulsetaware implements the StatefulSetAware scheduler plugin:
 // StatefulSet replicas placed so that losing any one zone or node never
 // costs a quorum, each ordinal in a stable zone (or its volume's), and the
 // primary apart from its replicas. README.md has the rules.
-package statefulset
+package statefulsetaware
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/component-base/metrics"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
@@ -33,7 +34,7 @@ const Name = "StatefulSetAware"
 type StatefulSetAware struct {
 	key       string
 	policy    config.QuorumPolicy
-	primary   labels.Selector // nil: ordinal 0 is the primary
+	primary   labels.Selector // nil: the first ordinal is the primary
 	members   *topology.Tracker[set, member]
 	index     *topology.NodeIndex // one key: zones
 	nodeInfos framework.NodeInfoLister
@@ -41,6 +42,9 @@ type StatefulSetAware struct {
 	pvcs      corelisters.PersistentVolumeClaimLister
 	pvs       corelisters.PersistentVolumeLister
 	recorder  events.EventRecorder
+	// Filter's rejection counters by reason, looked up once: Filter runs
+	// per node, and a label lookup per rejected node costs more than the check.
+	rejected map[string]metrics.CounterMetric
 }
 
 var (
@@ -60,11 +64,13 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 	if err != nil {
 		return nil, err
 	}
+	// Registered first: newWithArgs looks up the counters, which read as
+	// no-ops until registered.
+	registerMetrics()
 	pl, err := newWithArgs(args)
 	if err != nil {
 		return nil, err
 	}
-	registerMetrics()
 	inf := h.SharedInformerFactory()
 	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
 	pl.sets = inf.Apps().V1().StatefulSets().Lister()
@@ -82,10 +88,11 @@ func newWithArgs(args *config.StatefulSetAwareArgs) (*StatefulSetAware, error) {
 		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
 	}
 	pl := &StatefulSetAware{
-		key:     args.TopologyKey,
-		policy:  args.WhenQuorumAtRisk,
-		members: topology.NewTracker[set, member](),
-		index:   topology.NewNodeIndex([]string{args.TopologyKey}),
+		key:      args.TopologyKey,
+		policy:   args.WhenQuorumAtRisk,
+		members:  topology.NewTracker[set, member](),
+		index:    topology.NewNodeIndex([]string{args.TopologyKey}),
+		rejected: rejectionCounters(),
 	}
 	if args.PrimarySelector != nil {
 		sel, err := metav1.LabelSelectorAsSelector(args.PrimarySelector)
@@ -109,12 +116,22 @@ func DefaultArgs() (*config.StatefulSetAwareArgs, error) {
 // Name returns the plugin's name.
 func (pl *StatefulSetAware) Name() string { return Name }
 
-// isPrimary says whether a pod is its set's primary.
-func (pl *StatefulSetAware) isPrimary(pod *v1.Pod, ordinal int) bool {
+// labelled says whether a pod matches primarySelector (false without one).
+func (pl *StatefulSetAware) labelled(pod *v1.Pod) bool {
+	return pl.primary != nil && pl.primary.Matches(labels.Set(pod.Labels))
+}
+
+// isPrimary says whether a replica is its set's primary: the one matching
+// primarySelector, or without a selector the first ordinal, start.
+func (pl *StatefulSetAware) isPrimary(ordinal, start int, labelled bool) bool {
 	if pl.primary == nil {
-		return ordinal == 0
+		return ordinal == start
 	}
-	return pl.primary.Matches(labels.Set(pod.Labels))
+	return labelled
+}
+
+func (pl *StatefulSetAware) memberOf(pod *v1.Pod, node string, ordinal int) member {
+	return member{node: node, ordinal: ordinal, labelled: pl.labelled(pod)}
 }
 
 // podEvents keeps the tracker in step with the scheduler's pod informer.
@@ -122,13 +139,20 @@ func (pl *StatefulSetAware) podEvents() cache.ResourceEventHandler {
 	return topology.PodHandler(pl.podChanged, func(pod *v1.Pod) { pl.members.Remove(pod.UID) })
 }
 
+// podChanged records a bound replica, or forgets the pod when it no longer
+// holds a place in a set: finished, or no longer owned by a StatefulSet
+// (its controller reference removed, as when a pod is quarantined by
+// relabelling it, or given to another owner). A pod moved to another set is
+// moved by Place. A terminating replica still counts: it runs until it is
+// gone, and its successor has its ordinal, which never counts against itself.
 func (pl *StatefulSetAware) podChanged(pod *v1.Pod) {
 	s, ordinal, ok := identity(pod)
 	if !ok {
+		pl.members.Remove(pod.UID)
 		return
 	}
 	if topology.Placed(pod) {
-		pl.members.Place(s, pod.UID, member{node: pod.Spec.NodeName, ordinal: ordinal, primary: pl.isPrimary(pod, ordinal)})
+		pl.members.Place(s, pod.UID, pl.memberOf(pod, pod.Spec.NodeName, ordinal))
 	} else if pod.Spec.NodeName != "" {
 		pl.members.Remove(pod.UID)
 	}

@@ -1,4 +1,4 @@
-package statefulset
+package statefulsetaware
 
 import (
 	"strconv"
@@ -14,11 +14,13 @@ type set struct{ Namespace, Name string }
 
 func (s set) String() string { return "StatefulSet " + s.Namespace + "/" + s.Name }
 
-// member is what the plugin remembers of a placed pod of a set.
+// member is what the plugin remembers of a placed pod of a set. Whether it
+// is the primary by ordinal depends on spec.ordinals.start, read at each
+// cycle, so only the label selector's verdict is kept.
 type member struct {
-	node    string
-	ordinal int
-	primary bool
+	node     string
+	ordinal  int
+	labelled bool // matches primarySelector
 }
 
 // identity returns the pod's set and ordinal, and false for a pod that is
@@ -54,9 +56,12 @@ func quorum(replicas int) int { return replicas/2 + 1 }
 // hold so that losing it still leaves a quorum.
 func allowedPerDomain(replicas int) int { return replicas - quorum(replicas) }
 
-// protectable reports whether domains can hold R replicas with no more than
-// R − q in any one. R ≤ 2 never is: two replicas cannot survive one loss.
-func protectable(replicas, domains int) bool {
+// zonesNeeded is how many domains R replicas need so that none holds more
+// than R − q; 0 when no number will do (R ≤ 2).
+func zonesNeeded(replicas int) int {
 	a := allowedPerDomain(replicas)
-	return a > 0 && domains*a >= replicas
+	if a == 0 {
+		return 0
+	}
+	return (replicas + a - 1) / a
 }

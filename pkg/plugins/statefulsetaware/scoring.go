@@ -1,4 +1,4 @@
-package statefulset
+package statefulsetaware
 
 import (
 	"context"
@@ -33,15 +33,20 @@ func (pl *StatefulSetAware) PreScore(_ context.Context, state fwk.CycleState, _ 
 	return nil
 }
 
-// preferredZone is the zone ordinal i prefers: the i-th in sorted order,
-// round robin. The same zones always give the same answer, so a replica
-// deleted and recreated goes back where it was, and every prefix of
-// ordinals (what a scale-down leaves) is balanced.
+// preferredZone is the zone ordinal start+i prefers: the i-th in sorted
+// order, round robin. The same zones always give the same answer, so a
+// replica deleted and recreated goes back where it was, and every prefix of
+// ordinals (what a scale-down leaves) is balanced. It counts from
+// spec.ordinals.start: a set starting at 5 places 5, 6, 7 as another
+// starting at 0 places 0, 1, 2.
 func (st *cycleState) preferredZone() string {
-	if len(st.zones) == 0 {
+	z := len(st.zones)
+	if z == 0 {
 		return ""
 	}
-	return st.zones[st.ordinal%len(st.zones)]
+	// An ordinal below start (a replica the controller is about to remove
+	// after start moved up) still gets a zone.
+	return st.zones[((st.ordinal-st.start)%z+z)%z]
 }
 
 // anyZoneWithoutReplicas reports whether some zone holds none of the set's
@@ -85,44 +90,3 @@ func boolScore(b bool, v int64) int64 {
 
 // ScoreExtensions returns nil: scores are already in [0, MaxNodeScore].
 func (pl *StatefulSetAware) ScoreExtensions() framework.ScoreExtensions { return nil }
-
-// Reserve records the replica where it is about to be bound, so that the
-// next replica's cycle sees it before the informer does.
-func (pl *StatefulSetAware) Reserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) *fwk.Status {
-	if s, ordinal, ok := identity(pod); ok {
-		pl.members.Place(s, pod.UID, member{node: nodeName, ordinal: ordinal, primary: pl.isPrimary(pod, ordinal)})
-	}
-	return nil
-}
-
-// Unreserve takes back what Reserve recorded when binding does not happen.
-func (pl *StatefulSetAware) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) {
-	pl.members.RemoveIf(pod.UID, func(m member) bool { return m.node == nodeName })
-}
-
-// PostBind counts the placement by the rule that decided it and, when the
-// quorum could not be protected, tells the pod so in a warning event.
-func (pl *StatefulSetAware) PostBind(_ context.Context, state fwk.CycleState, pod *v1.Pod, nodeName string) {
-	st, err := readState(state)
-	if err != nil {
-		return
-	}
-	zone, _ := pl.index.DomainOf(0, nodeName)
-	rule := ruleOther
-	switch {
-	case st.volumeZone != "" && zone == st.volumeZone:
-		rule = ruleVolumeZone
-	case !st.protected:
-		rule = ruleFewestPerZone
-	case st.primary && st.anyZoneWithoutReplicas() && st.zoneCounts[zone] == 0:
-		rule = rulePrimaryIsolated
-	case zone != "" && zone == st.preferredZone():
-		rule = ruleOrdinalZone
-	}
-	placements.WithLabelValues(rule).Inc()
-	if !st.protected && pl.recorder != nil {
-		// The note goes through a format string: pass it as an argument.
-		pl.recorder.Eventf(pod, nil, v1.EventTypeWarning, "QuorumAtRisk", "Scheduling", "%s",
-			unprotectableReason(st, pl.policy)+": placed where the set has the fewest replicas")
-	}
-}
