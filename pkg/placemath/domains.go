@@ -10,12 +10,15 @@ func Quorum(replicas int) int { return replicas/2 + 1 }
 // (a zone or a node) may hold so that losing it still leaves a quorum.
 func AllowedPerDomain(replicas int) int { return replicas - Quorum(replicas) }
 
-// Protectable reports whether domains can hold R replicas with no more than
-// AllowedPerDomain(R) in any one. R ≤ 2 never is: two replicas cannot
-// survive one loss.
-func Protectable(replicas, domains int) bool {
+// DomainsNeeded is how many domains R replicas need so that none holds
+// more than AllowedPerDomain(R); 0 when no number will do (R ≤ 2: two
+// replicas cannot survive one loss).
+func DomainsNeeded(replicas int) int {
 	a := AllowedPerDomain(replicas)
-	return a > 0 && domains*a >= replicas
+	if a == 0 {
+		return 0
+	}
+	return (replicas + a - 1) / a
 }
 
 // Skew is the largest count minus the smallest over domains domains, of

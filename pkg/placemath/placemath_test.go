@@ -71,17 +71,10 @@ func TestSkewAndQuorum(t *testing.T) {
 			t.Errorf("Skew(%v, %d) = %d, want %d", tc.counts, tc.domains, got, tc.want)
 		}
 	}
-	for r, want := range map[int][3]int{1: {1, 0, 0}, 2: {2, 0, 0}, 3: {2, 1, 1}, 5: {3, 2, 1}, 7: {4, 3, 1}} {
-		protect := 0
-		if Protectable(r, 3) {
-			protect = 1
-		}
-		if got := [3]int{Quorum(r), AllowedPerDomain(r), protect}; got != want {
-			t.Errorf("R=%d: quorum, allowed per domain, protectable over 3 = %v, want %v", r, got, want)
-		}
-	}
 	// Five replicas need three zones: two zones can hold at most 2+2.
-	if Protectable(5, 2) || !Protectable(4, 4) {
-		t.Errorf("Protectable(5, 2) or Protectable(4, 4) wrong")
+	for r, want := range map[int][3]int{1: {1, 0, 0}, 2: {2, 0, 0}, 3: {2, 1, 3}, 4: {3, 1, 4}, 5: {3, 2, 3}, 7: {4, 3, 3}} {
+		if got := [3]int{Quorum(r), AllowedPerDomain(r), DomainsNeeded(r)}; got != want {
+			t.Errorf("R=%d: quorum, allowed per domain, domains needed = %v, want %v", r, got, want)
+		}
 	}
 }

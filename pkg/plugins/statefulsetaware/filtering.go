@@ -6,6 +6,8 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/placer-dev/placer/pkg/placemath"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -114,7 +116,7 @@ func (pl *StatefulSetAware) prepare(pod *v1.Pod) (*cycleState, bool) {
 	replicas = max(replicas, ordinal-start+1)
 	st := &cycleState{
 		set: s, ordinal: ordinal, start: start, primary: pl.isPrimary(ordinal, start, pl.labelled(pod)),
-		replicas: replicas, allowed: allowedPerDomain(replicas),
+		replicas: replicas, allowed: placemath.AllowedPerDomain(replicas),
 		zones:      pl.index.Domains(0),
 		zoneCounts: map[string]int{},
 		nodeCounts: map[string]int{},
@@ -201,7 +203,7 @@ func (st *cycleState) roomLeft() int {
 }
 
 func (pl *StatefulSetAware) writeReasons(st *cycleState) {
-	q := quorum(st.replicas)
+	q := placemath.Quorum(st.replicas)
 	r := reasons{
 		primaryApart: fmt.Sprintf("node runs a replica of %s; its primary keeps a node of its own", st.set),
 		nearPrimary:  fmt.Sprintf("node runs the primary of %s; replicas keep off its node", st.set),
@@ -231,12 +233,12 @@ func (pl *StatefulSetAware) writeReasons(st *cycleState) {
 }
 
 func unprotectableReason(st *cycleState, policy config.QuorumPolicy) string {
-	q := quorum(st.replicas)
+	q := placemath.Quorum(st.replicas)
 	if st.allowed == 0 {
 		return fmt.Sprintf("%s has %d replicas: losing any one zone or node loses its quorum of %d (policy %s)",
 			st.set, st.replicas, q, policy)
 	}
-	need := zonesNeeded(st.replicas)
+	need := placemath.DomainsNeeded(st.replicas)
 	usable := "none"
 	if len(st.usable) > 0 {
 		usable = strings.Join(st.usable, ", ")

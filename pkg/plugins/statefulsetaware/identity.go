@@ -48,20 +48,3 @@ func identity(pod *v1.Pod) (set, int, bool) {
 	}
 	return s, i, true
 }
-
-// quorum is ⌊R/2⌋+1, the replicas that must survive for the set to work.
-func quorum(replicas int) int { return replicas/2 + 1 }
-
-// allowedPerDomain is R − q: the most replicas one domain (zone or node) may
-// hold so that losing it still leaves a quorum.
-func allowedPerDomain(replicas int) int { return replicas - quorum(replicas) }
-
-// zonesNeeded is how many domains R replicas need so that none holds more
-// than R − q; 0 when no number will do (R ≤ 2).
-func zonesNeeded(replicas int) int {
-	a := allowedPerDomain(replicas)
-	if a == 0 {
-		return 0
-	}
-	return (replicas + a - 1) / a
-}

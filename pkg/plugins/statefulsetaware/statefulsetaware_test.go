@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/placemath"
+
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -145,7 +147,7 @@ func zoneOf(node string) string { return strings.SplitN(node, "-", 2)[0] }
 // protectable says whether zones that can all take pods can hold R
 // replicas with no more than R − q in any one.
 func protectable(replicas, zones int) bool {
-	n := zonesNeeded(replicas)
+	n := placemath.DomainsNeeded(replicas)
 	return n > 0 && zones >= n
 }
 
@@ -175,7 +177,7 @@ func TestQuorumArithmetic(t *testing.T) {
 						perZone[zoneOf(node)]++
 						perNode[node]++
 					}
-					q, allowed := quorum(r), allowedPerDomain(r)
+					q, allowed := placemath.Quorum(r), placemath.AllowedPerDomain(r)
 					switch {
 					case protectable(r, zones):
 						if placed != r {
@@ -218,11 +220,11 @@ func TestProtectable(t *testing.T) {
 	// R: q, allowed per zone, zones needed.
 	want := map[int][3]int{1: {1, 0, -1}, 2: {2, 0, -1}, 3: {2, 1, 3}, 4: {3, 1, 4}, 5: {3, 2, 3}, 6: {4, 2, 3}, 7: {4, 3, 3}}
 	for r, w := range want {
-		if quorum(r) != w[0] || allowedPerDomain(r) != w[1] {
-			t.Errorf("R=%d: quorum %d allowed %d, want %d %d", r, quorum(r), allowedPerDomain(r), w[0], w[1])
+		if placemath.Quorum(r) != w[0] || placemath.AllowedPerDomain(r) != w[1] {
+			t.Errorf("R=%d: quorum %d allowed %d, want %d %d", r, placemath.Quorum(r), placemath.AllowedPerDomain(r), w[0], w[1])
 		}
-		if got := zonesNeeded(r); got != max(w[2], 0) {
-			t.Errorf("zonesNeeded(%d) = %d, want %d", r, got, max(w[2], 0))
+		if got := placemath.DomainsNeeded(r); got != max(w[2], 0) {
+			t.Errorf("placemath.DomainsNeeded(%d) = %d, want %d", r, got, max(w[2], 0))
 		}
 	}
 }
