@@ -145,7 +145,7 @@ func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 	}
 	if res != nil {
 		res.PID = os.Getpid()
-		out.Result, out.Placements = res, res.Placements
+		out.Result, out.Placements = res, res.Placements()
 	}
 	switch {
 	case ctx.Err() != nil:

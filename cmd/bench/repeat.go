@@ -258,7 +258,7 @@ func readOutcome(path string) (*childOutcome, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if out.Result != nil {
-		out.Result.Placements = out.Placements
+		out.Result.SetPlacements(out.Placements)
 	}
 	return &out, nil
 }

@@ -109,7 +109,7 @@ func Write(dir string, r *Report) error {
 	}
 	for _, p := range r.Profiles {
 		name := filepath.Join(dir, fmt.Sprintf(PlacementsFile, p.Profile))
-		if err := writeWith(name, func(w io.Writer) error { return WritePlacements(w, p.Placements) }); err != nil {
+		if err := writeWith(name, func(w io.Writer) error { return WritePlacements(w, p.Placements()) }); err != nil {
 			return err
 		}
 	}

@@ -178,7 +178,7 @@ func TestWriteRepeatedRuns(t *testing.T) {
 		for k, tput := range []float64{300, 100, 200} {
 			res := &result.Result{Profile: name, Pods: 1, Scheduled: 1, PID: 1000 + k}
 			res.Throughput.Average = tput
-			res.Placements = []result.Placement{{Namespace: "ns", Name: fmt.Sprintf("run-%d", k), Node: "n1"}}
+			res.SetPlacements([]result.Placement{{Namespace: "ns", Name: fmt.Sprintf("run-%d", k), Node: "n1"}})
 			runs = append(runs, res)
 		}
 		r.Runs = append(r.Runs, runs)

@@ -57,11 +57,19 @@ type Result struct {
 	// PID is the process the run was made in: every run has its own, so
 	// that no run's memory or goroutines show in another's figures.
 	PID int `json:"pid,omitempty"`
-	// Placements is every pod the run created and where it went, sorted by
+	// placements: every pod the run created and where it went, sorted by
 	// namespace and name; placements-<profile>.jsonl, not report.json,
 	// carries them.
-	Placements []Placement `json:"-"`
+	placements []Placement
 }
+
+// Placements lists every pod the run created and where it went, sorted by
+// namespace and name, deleted pods included (marked).
+func (res *Result) Placements() []Placement { return res.placements }
+
+// SetPlacements records the run's placements (the runner does, and a parent
+// process for a Result it decoded from a run's own process).
+func (res *Result) SetPlacements(p []Placement) { res.placements = p }
 
 // Placement is one pod of the run and where it went, for an export anyone
 // can check independently. OwnerKind is Deployment, StatefulSet or Job (a

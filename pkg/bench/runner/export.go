@@ -52,7 +52,7 @@ func (t *Tracker) BindTimes(keep func(*v1.Pod) bool) []time.Time {
 // covers depends on the file format.
 func (t *Tracker) Fill(res *result.Result, nodeZones map[string]string) {
 	recs := podRecords{records: t.t.snapshot(), zones: nodeZones}
-	res.Placements = recs.placements()
+	res.SetPlacements(recs.placements())
 	_, lat := recs.tally(res)
 	res.Latency = stats.Summarize(lat)
 }

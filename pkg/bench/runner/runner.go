@@ -140,13 +140,13 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 
 func (r *run) summarize(res *result.Result) {
 	recs := r.records()
-	res.Placements = recs.placements()
+	res.SetPlacements(recs.placements())
 	res.Drills, res.Fills = r.drills, r.fills
 	var reference v1.ResourceList
 	if r.file.Quality != nil {
 		reference = r.file.Quality.ReferencePod
 	}
-	res.Quality = quality.Compute(r.qualityNodes(), res.Placements, reference)
+	res.Quality = quality.Compute(r.qualityNodes(), res.Placements(), reference)
 	binds, lat := recs.tally(res)
 	last := r.firstMeasured
 	for _, b := range binds {

@@ -105,8 +105,8 @@ func TestRunOnMemoryBackend(t *testing.T) {
 					t.Fatalf("pod %s asks for %q", pod.Name, pod.Spec.SchedulerName)
 				}
 			}
-			if len(res.Placements) != 28 {
-				t.Errorf("%d placements, want every pod the run created, 28", len(res.Placements))
+			if len(res.Placements()) != 28 {
+				t.Errorf("%d placements, want every pod the run created, 28", len(res.Placements()))
 			}
 		})
 	}
@@ -284,7 +284,7 @@ ops:
 			}
 			ctx := context.Background()
 			c := backend.Client()
-			for _, p := range res.Placements {
+			for _, p := range res.Placements() {
 				claim, err := c.CoreV1().PersistentVolumeClaims("bench").Get(ctx, "data-"+p.Name, metav1.GetOptions{})
 				if err != nil || claim.Spec.VolumeName == "" {
 					t.Fatalf("claim of %s: %v %+v", p.Name, err, claim)

@@ -227,7 +227,7 @@ spec:
 		}
 	}
 	ordinals := 0
-	for _, pl := range res.Placements {
+	for _, pl := range res.Placements() {
 		if pl.OwnerKind == "StatefulSet" && pl.OwnerName == "db" && pl.Ordinal != nil {
 			ordinals++
 		}
