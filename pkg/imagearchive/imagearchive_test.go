@@ -348,3 +348,24 @@ func TestBuildRefuses(t *testing.T) {
 		t.Error("ParseBinary accepted a binary with no path")
 	}
 }
+
+// TestNames: the names the archives carry, for a short tag and a registry's.
+func TestNames(t *testing.T) {
+	for ref, want := range map[string][2]string{
+		"placer-scheduler:dev":                                {"docker.io/library/placer-scheduler:dev", "dev"},
+		"registry.example.com/placer/placer-scheduler:v0.1.0": {"registry.example.com/placer/placer-scheduler:v0.1.0", "v0.1.0"},
+		"localhost:5000/placer-scheduler:v1":                  {"localhost:5000/placer-scheduler:v1", "v1"},
+	} {
+		tag, err := Tag(ref)
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		a := refAnnotations(tag)
+		if a[annotationImageName] != want[0] || a[annotationRefName] != want[1] {
+			t.Errorf("%s: annotations %v, want %v", ref, a, want)
+		}
+	}
+	if _, err := Tag("Not A Name"); err == nil {
+		t.Error("Tag accepted an invalid reference")
+	}
+}

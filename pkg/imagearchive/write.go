@@ -27,7 +27,7 @@ const (
 
 // Tag parses an image reference with a tag, e.g. placer-scheduler:dev.
 func Tag(ref string) (name.Tag, error) {
-	return name.NewTag(ref, name.StrictValidation)
+	return name.NewTag(ref)
 }
 
 // fullName is ref as containerd spells it: docker.io/library/placer-scheduler:dev.
