@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-integration test-examples lint verify-codegen codegen clean image
+.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-integration test-examples lint verify-codegen codegen clean image image-archive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,8 +32,11 @@ KUBE_VERSION := v1.34.7
 kubectl: ## build bin/kubectl from the pinned k8s.io/kubernetes module
 	$(GO) build -ldflags '-X k8s.io/client-go/pkg/version.gitVersion=$(KUBE_VERSION) -X $(VERSION_PKG).gitVersion=$(KUBE_VERSION)' -o $(BIN)/kubectl k8s.io/kubernetes/cmd/kubectl
 
-scheduler: ## build bin/placer-scheduler
-	$(GO) build -ldflags '$(LDFLAGS) -X $(VERSION_PKG)/verflag.programName=placer-scheduler' -o $(BIN)/placer-scheduler ./cmd/scheduler
+# Static (no cgo), as kube-scheduler's release builds are: the binary the
+# tests run is the one make image-archive puts in an image with no libc.
+SCHEDULER_LDFLAGS := $(LDFLAGS) -X $(VERSION_PKG)/verflag.programName=placer-scheduler
+scheduler: ## build bin/placer-scheduler (static)
+	CGO_ENABLED=0 $(GO) build -ldflags '$(SCHEDULER_LDFLAGS)' -o $(BIN)/placer-scheduler ./cmd/scheduler
 
 # The placer-scheduler container image (Dockerfile): `make scheduler` inside
 # a golang builder of go.mod's Go, on distroless/static:nonroot. The version
@@ -50,6 +53,27 @@ image: ## build the placer-scheduler container image IMAGE (default placer-sched
 	  --build-arg COMMIT=$(COMMIT) \
 	  --build-arg BUILD_DATE=$(BUILD_DATE) \
 	  .
+
+# The same image without a container engine (hack/image-archive, in Go):
+# the static binary for each of IMAGE_PLATFORMS, cross-compiled into
+# bin/OS_ARCH/, in one layer on an empty base, user 65532:65532, with the
+# OCI labels version, revision and source. It writes IMAGE_OUT/oci (an OCI
+# layout of all platforms: crane push) and IMAGE_OUT/placer-scheduler-OS-ARCH.tar
+# (docker load, podman load, kind load image-archive, crane push). The
+# image's time is the commit's, so the same binaries give the same digests.
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_OUT       ?= _output/image
+IMAGE_SOURCE    ?= https://github.com/placer-dev/placer
+IMAGE_CREATED   := $(shell git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
+image-archive: ## build IMAGE for IMAGE_PLATFORMS (default linux/amd64 linux/arm64) with no container engine, into IMAGE_OUT
+	@set -e; for p in $(IMAGE_PLATFORMS); do \
+	  echo "building $(BIN)/$${p%/*}_$${p#*/}/placer-scheduler"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -ldflags '$(SCHEDULER_LDFLAGS)' \
+	    -o $(BIN)/$${p%/*}_$${p#*/}/placer-scheduler ./cmd/scheduler; \
+	done
+	$(GO) run ./hack/image-archive --image $(IMAGE) --out $(IMAGE_OUT) \
+	  --version $(VERSION) --revision $(COMMIT) --source $(IMAGE_SOURCE) --created $(IMAGE_CREATED) \
+	  $(foreach p,$(IMAGE_PLATFORMS),--binary $(p)=$(BIN)/$(subst /,_,$(p))/placer-scheduler)
 
 bench-bin: ## build bin/placer-bench
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/placer-bench ./cmd/bench

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/placer-dev/placer/internal/schedproc"
@@ -248,4 +251,122 @@ func placerMetricsDefined(t *testing.T) map[string]bool {
 		})
 	}
 	return out
+}
+
+// readmeLine returns the README's line that starts with prefix.
+func readmeLine(t *testing.T, readme, prefix string) string {
+	t.Helper()
+	for _, l := range strings.Split(readme, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	t.Fatalf("README.md has no line starting with %q", prefix)
+	return ""
+}
+
+// TestReadmeInstallImageAndHelm takes README.md's "Install on a cluster"
+// commands as written: make image-archive writes what crane push and kind
+// load are given (make -n shows the command's --out and --image), and the
+// helm install line, rendered with Helm's library and its flags, runs the
+// image the README pushes in the namespace it names, as the same release
+// helm uninstall removes.
+func TestReadmeInstallImageAndHelm(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(schedproc.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	const want = "registry.example.com/placer/placer-scheduler:v0.1.0"
+
+	// The image.
+	archiveLine := strings.Fields(readmeLine(t, readme, "make image-archive IMAGE="))
+	if archiveLine[2] != "IMAGE="+want {
+		t.Errorf("README builds %s, want %s", archiveLine[2], want)
+	}
+	makeN := func(vars ...string) string {
+		cmd := exec.Command("make", append([]string{"-n", "image-archive"}, vars...)...)
+		cmd.Dir = schedproc.RepoRoot()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n image-archive: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := makeN(archiveLine[2]); !strings.Contains(out, "--image "+want+" --out _output/image ") ||
+		!strings.Contains(out, "--binary linux/amd64=") || !strings.Contains(out, "--binary linux/arm64=") {
+		t.Errorf("make image-archive %s does not build both platforms of %s into _output/image:\n%s", archiveLine[2], want, out)
+	}
+	if got := readmeLine(t, readme, "crane push "); got != "crane push _output/image/oci "+want {
+		t.Errorf("README pushes with %q, want crane push _output/image/oci %s", got, want)
+	}
+	kindArchive := strings.Fields(readmeLine(t, readme, "make image-archive IMAGE_PLATFORMS="))[2]
+	if out := makeN(kindArchive); !strings.Contains(out, "--image placer-scheduler:dev --out _output/image ") ||
+		!strings.Contains(out, "--binary linux/amd64=") || strings.Contains(out, "linux/arm64") {
+		t.Errorf("make image-archive %s does not build linux/amd64 alone of placer-scheduler:dev into _output/image:\n%s", kindArchive, out)
+	}
+	// The archive's name is checked in TestImageArchive.
+	if got := readmeLine(t, readme, "kind load image-archive "); got != "kind load image-archive _output/image/placer-scheduler-linux-amd64.tar" {
+		t.Errorf("README loads %q into kind", got)
+	}
+
+	// Helm.
+	args := strings.Fields(readmeLine(t, readme, "helm install "))
+	if len(args) < 4 || args[3] != "charts/placer-scheduler" {
+		t.Fatalf("README's helm install does not install charts/placer-scheduler: %v", args)
+	}
+	in := helmInstall{release: args[2], kubeVersion: "v1.34.7"}
+	for i := 4; i < len(args); i++ {
+		switch args[i] {
+		case "--namespace", "-n":
+			i++
+			in.namespace = args[i]
+		case "--set":
+			i++
+			in.sets = append(in.sets, args[i])
+		case "--create-namespace":
+		default:
+			t.Fatalf("README's helm install has %q, which this test does not know", args[i])
+		}
+	}
+	if in.namespace != placerNamespace {
+		t.Errorf("README installs into namespace %q, want %s", in.namespace, placerNamespace)
+	}
+	manifest, err := renderChart(t, in)
+	if err != nil {
+		t.Fatalf("README's helm install: %v", err)
+	}
+	var images []string
+	for _, o := range decodeObjects(t, manifest) {
+		if o.GetKind() == "Deployment" {
+			var d appsv1.Deployment
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &d); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range d.Spec.Template.Spec.Containers {
+				images = append(images, c.Image)
+			}
+		}
+	}
+	if len(images) != 1 || images[0] != want {
+		t.Errorf("README's helm install runs %v, want [%s]", images, want)
+	}
+	if uninstall := "`helm uninstall " + in.release + " --namespace " + in.namespace + "`"; !strings.Contains(readme, uninstall) {
+		t.Errorf("README does not say %s", uninstall)
+	}
+
+	// The label README adds is the one manifests/namespace.yaml enforces.
+	nsData, err := os.ReadFile(filepath.Join(manifestsDir(), "namespace.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns v1.Namespace
+	if err := yaml.Unmarshal(nsData, &ns); err != nil {
+		t.Fatal(err)
+	}
+	label := strings.Fields(readmeLine(t, readme, "kubectl label namespace "))
+	k, v, _ := strings.Cut(label[len(label)-1], "=")
+	if label[3] != placerNamespace || ns.Labels[k] != v {
+		t.Errorf("README labels %v; manifests/namespace.yaml has %s=%q", label, k, ns.Labels[k])
+	}
 }
