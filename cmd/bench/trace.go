@@ -182,7 +182,7 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 	job.warnings = func(results []*result.Result) []string {
 		for _, r := range results {
 			if r.Trace != nil && r.Trace.SharingPods > 0 {
-				return []string{fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as a whole nvidia.com/gpu each (gpuSharing: %q): no profile can share a GPU yet, so unallocated GPU counts each such GPU as allocated", r.Trace.GPUSharing)}
+				return []string{fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as a whole nvidia.com/gpu each (gpuSharing: %q): no profile can share a GPU yet; the rest of each such GPU is idle and counts as unallocated", r.Trace.GPUSharing)}
 			}
 		}
 		return nil

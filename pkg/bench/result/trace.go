@@ -100,7 +100,16 @@ func traceFigures(runs [][]*Result, add func(section, name, format string, value
 	}
 	add("trace", "pods offered", "%.0f", func(r *Result) float64 { return float64(tr(r).PodsOffered) })
 	add("trace", fmt.Sprintf("GPU-sharing pods (offered: %s GPU)", base.GPUSharing), "%.0f", func(r *Result) float64 { return float64(tr(r).SharingPods) })
-	for _, shape := range sortedKeys(mergeKeys(base.Placed, base.Failed)) {
+	// Shapes of any run: a seed may draw a shape another did not.
+	shapes := map[string]int{}
+	for _, profileRuns := range runs {
+		for _, r := range profileRuns {
+			for shape := range mergeKeys(tr(r).Placed, tr(r).Failed) {
+				shapes[shape] = 0
+			}
+		}
+	}
+	for _, shape := range sortedKeys(shapes) {
 		add("trace", "  placed, "+shape, "%.0f", func(r *Result) float64 { return float64(tr(r).Placed[shape]) })
 		add("trace", "  failed, "+shape, "%.0f", func(r *Result) float64 { return float64(tr(r).Failed[shape]) })
 	}
