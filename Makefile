@@ -19,7 +19,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-integration test-examples lint verify-codegen codegen clean image
+.PHONY: help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-fuzz test-integration test-examples lint verify-codegen codegen clean image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -113,10 +113,17 @@ perf-upstream-smoke: etcd ## scheduler_perf on test/perf's smallest workloads: e
 perf-upstream-cases: etcd ## scheduler_perf on upstream's own cases (PERF_TOPIC=misc, PERF_BENCH='SchedulingBasic/5000Nodes_10000Pods$$')
 	$(call perf_run,k8s.io/kubernetes/test/integration/scheduler_perf/$(PERF_TOPIC))
 
-test: lint test-unit test-integration test-examples ## everything CI runs: lint, unit tests (race), integration tests, the test kit example
+test: lint test-unit test-fuzz test-integration test-examples ## everything CI runs: lint, unit tests (race), fuzzing of the trace readers, integration tests, the test kit example
 
 test-unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+# The trace readers take files from users; a few seconds of fuzzing each
+# is cheap, since pkg/bench/trace links nothing of Kubernetes.
+FUZZ_TIME ?= 3s
+test-fuzz: ## fuzz the trace readers for FUZZ_TIME each (default 3s)
+	for f in FuzzOpenBNodes FuzzOpenBPods FuzzJSONL; do \
+	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZ_TIME) ./pkg/bench/trace || exit 1; done
 
 test-integration: build kubectl ## integration tests through the built binaries on the embedded control plane
 	PLACER_SCHEDULER_BIN=$(CURDIR)/$(BIN)/placer-scheduler \
