@@ -73,7 +73,10 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 	if err := fs.Parse(rest); err != nil {
 		return nil, runOptions{}, 2
 	}
-	if fs.NArg() > 0 {
+	// The file may also follow the flags.
+	if format == "file" && file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if fs.NArg() > 0 {
 		return fail("unexpected arguments %v", fs.Args())
 	}
 	set := map[string]bool{}

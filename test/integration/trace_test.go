@@ -289,7 +289,8 @@ func TestBenchTraceFile(t *testing.T) {
 	// Times divided by 100: the 12 pods arrive over 1.1 s, most departing
 	// within a second of arriving.
 	timeline := filepath.Join(dir, "timeline")
-	text := runBench(t, bin, "trace", "file", neutral, "--protocol", "timeline", "--speed", "100", "--profile", "default", "--log-file", "", "--out", timeline)
+	// The file may also follow the flags.
+	text := runBench(t, bin, "trace", "file", "--protocol", "timeline", "--speed", "100", "--profile", "default", "--log-file", "", "--out", timeline, neutral)
 	tr := readTraceReport(t, timeline).Runs[0][0].Trace
 	if tr.Protocol != "timeline" || tr.PodsOffered != 12 || len(tr.ArrivedPercent) != 12 {
 		t.Fatalf("timeline replay: %+v\n%s", tr, text)

@@ -98,7 +98,7 @@ type Event struct {
 // Timeline lists the trace's arrivals and departures in time order, times
 // divided by speed and counted from the first arrival. At equal times a
 // departure comes first, so that capacity a pod frees is there for the
-// one arriving then.
+// one arriving then; a pod that leaves as it arrives leaves after.
 func Timeline(t *Trace, speed float64) ([]Event, error) {
 	if !t.HasTimes {
 		return nil, fmt.Errorf("trace %s: the pods have no creation times; the timeline protocol needs them (use --protocol fgd)", t.Name)
@@ -117,11 +117,23 @@ func Timeline(t *Trace, speed float64) ([]Event, error) {
 			out = append(out, Event{At: (*p.Departure - start) / speed, Pod: i})
 		}
 	}
+	// rank orders events at one instant: departures of pods already there,
+	// then arrivals, then departures of pods that arrive at that instant
+	// (a pod must exist before it can leave).
+	rank := func(e Event) int {
+		switch {
+		case e.Arrive:
+			return 1
+		case t.Pods[e.Pod].Arrival == *t.Pods[e.Pod].Departure:
+			return 2
+		}
+		return 0
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].At != out[j].At {
 			return out[i].At < out[j].At
 		}
-		return !out[i].Arrive && out[j].Arrive
+		return rank(out[i]) < rank(out[j])
 	})
 	return out, nil
 }

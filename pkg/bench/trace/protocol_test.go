@@ -84,6 +84,12 @@ func TestTimeline(t *testing.T) {
 	if events[len(events)-1].At != 10 {
 		t.Errorf("last event at %g s, want 100/10", events[len(events)-1].At)
 	}
+	// A pod leaving the instant it arrives is created, then deleted.
+	zero := 0.0
+	instant := &Trace{Name: "i", HasTimes: true, Pods: []Pod{{Name: "a", Departure: &zero}}}
+	if ev, _ := Timeline(instant, 1); len(ev) != 2 || !ev[0].Arrive || ev[1].Arrive {
+		t.Errorf("events %+v: want the arrival first", ev)
+	}
 	if _, err := Timeline(tr, 0); err == nil {
 		t.Error("speed 0 accepted")
 	}
