@@ -183,12 +183,24 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 		return replay.Run(ctx, t, p, b, o)
 	}
 	job.warnings = func(results []*result.Result) []string {
+		var out []string
 		for _, r := range results {
-			if r.Trace != nil && r.Trace.SharingPods > 0 {
-				return []string{fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as a whole nvidia.com/gpu each (gpuSharing: %q): no profile can share a GPU yet; the rest of each such GPU is idle and counts as unallocated", r.Trace.GPUSharing)}
+			n := 0
+			if r.Trace != nil {
+				for _, v := range r.Trace.NoVerdict {
+					n += v
+				}
+			}
+			if n > 0 {
+				out = append(out, fmt.Sprintf("profile %s: %d pods left before the scheduler decided on them: --speed %g outpaces it; lower --speed", r.Profile, n, *speed))
 			}
 		}
-		return nil
+		for _, r := range results {
+			if r.Trace != nil && r.Trace.SharingPods > 0 {
+				return append(out, fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as a whole nvidia.com/gpu each (gpuSharing: %q): no profile can share a GPU yet; the rest of each such GPU is idle and counts as unallocated", r.Trace.GPUSharing))
+			}
+		}
+		return out
 	}
 	return job, ro, 0
 }

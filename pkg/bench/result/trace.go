@@ -3,6 +3,7 @@ package result
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -30,6 +31,10 @@ type TraceResult struct {
 	// timeline: still pending at the end).
 	Placed map[string]int `json:"placed"`
 	Failed map[string]int `json:"failed"`
+	// NoVerdict (timeline) counts pods that departed, or were still
+	// waiting at the end, before the scheduler decided on them: the replay
+	// outpaced the scheduler (lower --speed).
+	NoVerdict map[string]int `json:"noVerdict,omitempty"`
 	// The curve, one point after each pod: ArrivedPercent is the GPU all
 	// pods so far asked for, UnallocatedPercent 100 minus the GPU the bound
 	// pods asked for, both as % of capacity in milli-GPU (the paper's
@@ -100,6 +105,19 @@ func traceFigures(runs [][]*Result, add func(section, name, format string, value
 	}
 	add("trace", "pods offered", "%.0f", func(r *Result) float64 { return float64(tr(r).PodsOffered) })
 	add("trace", fmt.Sprintf("GPU-sharing pods (offered: %s GPU)", base.GPUSharing), "%.0f", func(r *Result) float64 { return float64(tr(r).SharingPods) })
+	noVerdict := func(r *Result) float64 {
+		n := 0
+		for _, v := range tr(r).NoVerdict {
+			n += v
+		}
+		return float64(n)
+	}
+	for _, profileRuns := range runs {
+		if slices.ContainsFunc(profileRuns, func(r *Result) bool { return noVerdict(r) > 0 }) {
+			add("trace", "pods gone before a verdict", "%.0f", noVerdict)
+			break
+		}
+	}
 	// Shapes of any run: a seed may draw a shape another did not.
 	shapes := map[string]int{}
 	for _, profileRuns := range runs {

@@ -44,3 +44,25 @@ func TestTraceFigures(t *testing.T) {
 		t.Errorf("failed sharing pods %+v", f.Profiles[0].Runs)
 	}
 }
+
+// A timeline replay whose pods left before a verdict says so in a row of
+// its own; one without has no such row.
+func TestTraceFiguresNoVerdict(t *testing.T) {
+	fast := replayResult("default", []float64{100}, []float64{90}, map[string]int{"gpu-1": 1}, nil)
+	fast.Trace.NoVerdict = map[string]int{"gpu-1": 4, "share": 2}
+	calm := replayResult("placer", []float64{100}, []float64{90}, map[string]int{"gpu-1": 1}, nil)
+	var got []float64
+	for _, f := range Compare([][]*Result{{fast}, {calm}}) {
+		if f.Name == "pods gone before a verdict" {
+			got = []float64{f.Profiles[0].Runs[0], f.Profiles[1].Runs[0]}
+		}
+	}
+	if len(got) != 2 || got[0] != 6 || got[1] != 0 {
+		t.Errorf("pods gone before a verdict: %v, want [6 0]", got)
+	}
+	for _, f := range Compare([][]*Result{{calm}}) {
+		if f.Name == "pods gone before a verdict" {
+			t.Error("a row for a replay where every pod had a verdict")
+		}
+	}
+}

@@ -114,12 +114,15 @@ const settleTimeout = time.Minute
 // arrival and deleted at its departure, whatever became of it; the
 // scheduler works as it would on a live cluster, retrying pods that did
 // not fit when capacity frees. A point of the curve follows each arrival,
-// with the GPU bound pods hold at that moment.
+// with the GPU bound pods hold at that moment. A pod that departs before
+// the scheduler decided on it counts as neither placed nor failed: the
+// speed outpaced the scheduler.
 func (r *replay) offerTimeline(ctx context.Context, events []trace.Event) error {
 	start := time.Now()
 	var arrived int64
 	live := map[string]bool{}
-	everBound := map[string]bool{}
+	// outcome: each pod's fate, judged as it departs or at the end.
+	outcome := map[string]string{}
 	for _, e := range events {
 		if wait := time.Until(start.Add(time.Duration(e.At * float64(time.Second)))); wait > 0 {
 			select {
@@ -130,11 +133,7 @@ func (r *replay) offerTimeline(ctx context.Context, events []trace.Event) error 
 		}
 		p := &r.t.Pods[e.Pod]
 		if !e.Arrive {
-			r.st.mu.Lock()
-			if r.st.bound[p.Name] {
-				everBound[p.Name] = true
-			}
-			r.st.mu.Unlock()
+			outcome[p.Name] = r.st.outcome(p.Name)
 			delete(live, p.Name)
 			if err := r.delete(ctx, p.Name); err != nil {
 				return err
@@ -156,23 +155,42 @@ func (r *replay) offerTimeline(ctx context.Context, events []trace.Event) error 
 		r.progress(false)
 	}
 	r.settle(ctx, live)
-	r.st.mu.Lock()
 	for name := range live {
-		if r.st.bound[name] {
-			everBound[name] = true
-		}
+		outcome[name] = r.st.outcome(name)
 	}
-	r.st.mu.Unlock()
+	r.tr.NoVerdict = map[string]int{}
 	for i := range r.t.Pods {
 		p := &r.t.Pods[i]
-		if everBound[p.Name] {
+		switch outcome[p.Name] {
+		case outcomeBound:
 			r.tr.Placed[p.Shape()]++
-		} else {
+		case outcomeUnschedulable:
 			r.tr.Failed[p.Shape()]++
+		default:
+			r.tr.NoVerdict[p.Shape()]++
 		}
 	}
 	r.progress(true)
 	return ctx.Err()
+}
+
+const (
+	outcomeBound         = "bound"
+	outcomeUnschedulable = "unschedulable"
+)
+
+// outcome is a pod's fate so far: bound (at any time), found
+// unschedulable, or "" when the scheduler has not decided yet.
+func (s *state) outcome(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.everBound[name]:
+		return outcomeBound
+	case s.unschedSeen[name]:
+		return outcomeUnschedulable
+	}
+	return ""
 }
 
 // settle waits until every pod still there is bound or found

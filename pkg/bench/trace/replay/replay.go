@@ -65,6 +65,10 @@ type state struct {
 	// that device is idle and counts as unallocated.
 	allocated int64
 	waiters   map[string]chan struct{}
+	// everBound and unschedSeen outlive a pod's deletion: the timeline
+	// judges a pod as it departs.
+	everBound   map[string]bool
+	unschedSeen map[string]bool
 }
 
 type replay struct {
@@ -84,7 +88,7 @@ type replay struct {
 // Run replays t with profile on backend (the caller's to close).
 func Run(ctx context.Context, t *trace.Trace, profile *runner.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
 	r := &replay{t: t, profile: profile, backend: backend, client: backend.Client(), opts: opts, tracker: runner.NewTracker(),
-		st: &state{milli: map[string]int64{}, bound: map[string]bool{}, unsched: map[string]string{}, waiters: map[string]chan struct{}{}},
+		st: &state{milli: map[string]int64{}, everBound: map[string]bool{}, unschedSeen: map[string]bool{}, bound: map[string]bool{}, unsched: map[string]string{}, waiters: map[string]chan struct{}{}},
 		tr: &result.TraceResult{Trace: t.Name, Protocol: opts.Protocol, GPUSharing: GPUSharingWhole, Nodes: len(t.Nodes),
 			GPUCapacityMilli: t.GPUCapacityMilli(), Placed: map[string]int{}, Failed: map[string]int{}}}
 	if r.tr.GPUCapacityMilli == 0 {
@@ -217,13 +221,13 @@ func (s *state) observe(pod *v1.Pod) {
 	decided := false
 	if pod.Spec.NodeName != "" {
 		if !s.bound[pod.Name] {
-			s.bound[pod.Name] = true
+			s.bound[pod.Name], s.everBound[pod.Name] = true, true
 			s.allocated += s.milli[pod.Name]
 			delete(s.unsched, pod.Name)
 		}
 		decided = true
 	} else if ok, reason := unschedulable(pod); ok {
-		s.unsched[pod.Name] = reason
+		s.unsched[pod.Name], s.unschedSeen[pod.Name] = reason, true
 		decided = true
 	}
 	if ch := s.waiters[pod.Name]; decided && ch != nil {
