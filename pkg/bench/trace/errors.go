@@ -26,7 +26,9 @@ func (e *InputError) Error() string {
 	if e.Column != "" {
 		msg += ": column " + e.Column
 	}
-	if e.Value != "" || e.Column != "" {
+	// A missing column or a short row has no value to show; an empty cell
+	// says so in Problem.
+	if e.Value != "" {
 		msg += fmt.Sprintf(": value %q", clip(e.Value))
 	}
 	return msg + ": " + e.Problem
