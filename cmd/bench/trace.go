@@ -23,7 +23,7 @@ const traceUsage = `Usage:
                                                                         write it in the neutral format and stop
 
 Each seed (--protocol fgd) or each of --count runs (timeline) is one run of each profile in a process
-of its own; the table gives medians and intervals over them. Flags:
+of its own; the table gives medians and intervals over them (docs/traces.md).
 `
 
 // traceCommand is `placer-bench trace`; its runs come back to parseTrace
@@ -45,7 +45,7 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 		return nil, runOptions{}, 2
 	}
 	if len(args) == 0 || (args[0] != "openb" && args[0] != "file") {
-		fmt.Fprint(os.Stderr, traceUsage)
+		fmt.Fprint(os.Stderr, traceUsage+"Run 'placer-bench trace openb -h' for the flags.\n")
 		return nil, runOptions{}, 2
 	}
 	format, rest := args[0], args[1:]
@@ -54,7 +54,7 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 		file, rest = rest[0], rest[1:]
 	}
 	fs := flag.NewFlagSet("trace "+format, flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, traceUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(os.Stderr, traceUsage+"\nFlags:\n"); fs.PrintDefaults() }
 	nodesFile := fs.String("nodes", "", "openb: the node list (openb_node_list_*.csv)")
 	podsFile := fs.String("pods", "", "openb: the pod list (openb_pod_list_*.csv)")
 	convert := fs.String("convert", "", "write the trace in the neutral format (JSON Lines) to this file and stop")
