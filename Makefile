@@ -25,7 +25,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-integration test-examples lint verify-codegen codegen clean image image-archive
+.PHONY: help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-fuzz test-integration test-examples lint verify-codegen codegen clean image image-archive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -92,6 +92,19 @@ BENCH_COUNT ?= 5
 bench: bench-bin ## run the default workload, profiles default and placer, BENCH_COUNT runs each (default 5), memory backend: table and report
 	$(BIN)/placer-bench run -f examples/bench/default.yaml --profile default --profile placer --backend memory --count $(BENCH_COUNT)
 
+# The FGD paper's experiment on Alibaba's OpenB GPU trace (docs/traces.md):
+# each seed of TRACE_SEEDS is one replay of each profile in its own process.
+# The trace is not in the repository; README says where to get it.
+TRACE_DIR   ?= $(if $(wildcard ../shared/traces/openb),../shared/traces/openb,)
+TRACE_NODES ?= openb_node_list_gpu_node.csv
+TRACE_PODS  ?= openb_pod_list_default.csv
+TRACE_SEEDS ?= 42-44
+bench-trace: bench-bin ## replay the OpenB default trace (TRACE_DIR) with the FGD protocol, seeds TRACE_SEEDS (default 42-44), profiles default, MostAllocated and placer
+	@test -n "$(TRACE_DIR)" || { echo "make bench-trace: set TRACE_DIR to the folder holding the OpenB csv files (README: Trace replay)"; exit 2; }
+	$(BIN)/placer-bench trace openb --nodes $(TRACE_DIR)/$(TRACE_NODES) --pods $(TRACE_DIR)/$(TRACE_PODS) \
+	  --protocol fgd --seed $(TRACE_SEEDS) --target 130 --backend memory \
+	  --profile default --profile examples/bench/profiles/mostallocated-gpu.yaml --profile placer $(TRACE_FLAGS)
+
 demo: bench-bin ## a small workload on the embedded control plane (in-process etcd and API server), default vs placer
 	$(BIN)/placer-bench run -f examples/bench/demo.yaml --backend embedded --profile default --profile placer
 
@@ -130,10 +143,17 @@ perf-upstream-smoke: etcd ## scheduler_perf on test/perf's smallest workloads: e
 perf-upstream-cases: etcd ## scheduler_perf on upstream's own cases (PERF_TOPIC=misc, PERF_BENCH='SchedulingBasic/5000Nodes_10000Pods$$')
 	$(call perf_run,k8s.io/kubernetes/test/integration/scheduler_perf/$(PERF_TOPIC))
 
-test: lint test-unit test-integration test-examples ## everything CI runs: lint, unit tests (race), integration tests, the test kit example
+test: lint test-unit test-fuzz test-integration test-examples ## everything CI runs: lint, unit tests (race), fuzzing of the trace readers, integration tests, the test kit example
 
 test-unit: ## unit tests with the race detector
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(UNIT_PKGS)
+
+# The trace readers take files from users; a few seconds of fuzzing each
+# is cheap, since pkg/bench/trace links nothing of Kubernetes.
+FUZZ_TIME ?= 3s
+test-fuzz: ## fuzz the trace readers for FUZZ_TIME each (default 3s)
+	for f in FuzzOpenBNodes FuzzOpenBPods FuzzJSONL; do \
+	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZ_TIME) ./pkg/bench/trace || exit 1; done
 
 test-integration: build kubectl ## integration tests through the built binaries on the embedded control plane
 	PLACER_SCHEDULER_BIN=$(CURDIR)/$(BIN)/placer-scheduler \

@@ -25,6 +25,8 @@ const childCommand = "run-profile"
 // childSpec tells a run's process what to run. It parses the same
 // arguments as its parent, so both see the same job.
 type childSpec struct {
+	// Command is the subcommand whose parser reads Args ("run" when empty).
+	Command string   `json:"command,omitempty"`
 	Args    []string `json:"args"`
 	Profile int      `json:"profile"`
 	Run     int      `json:"run"`
@@ -64,7 +66,11 @@ func runProfileCommand(args []string) int {
 		fmt.Fprintf(os.Stderr, "placer-bench %s: %s: %v\n", childCommand, *specFile, err)
 		return 2
 	}
-	job, o, code := parseRun(spec.Args)
+	parse := parseRun
+	if spec.Command == "trace" {
+		parse = parseTrace
+	}
+	job, o, code := parse(spec.Args)
 	if job == nil {
 		return code
 	}
@@ -131,6 +137,7 @@ func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 		}()
 	}
 	p := job.profiles[spec.Profile]
+	job.round = spec.Run
 	backend, cleanup, err := openBackend(ctx, job, o, spec.RunID)
 	if err != nil {
 		out.Error = err.Error()

@@ -21,6 +21,8 @@ const usage = `placer-bench: measure and demonstrate Kubernetes scheduler profil
 Usage:
   placer-bench run -f FILE [flags]  run a workload file with one or more scheduler profiles,
                                     side by side, and print the comparison
+  placer-bench trace openb|file ... replay a workload trace (Alibaba OpenB, or the neutral format of
+                                    docs/traces.md) with one or more profiles: the FGD paper's metric
   placer-bench report DIR           (re)write DIR/report.html and its SVG charts from DIR/report.json
   placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
                                     simulated nodes over zones, volumes, placer-scheduler
@@ -36,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		os.Exit(runBench(os.Args[2:]))
+	case "trace":
+		os.Exit(traceCommand(os.Args[2:]))
 	case "cluster":
 		os.Exit(cluster(os.Args[2:]))
 	case "report":

@@ -90,7 +90,7 @@ rounds:
 			if liveMetrics != nil {
 				liveMetrics.StartProfile(p.Name)
 			}
-			spec := childSpec{Args: o.args, Profile: i, Run: round + 1, RunID: runID, Relay: liveMetrics != nil,
+			spec := childSpec{Command: o.command, Args: o.args, Profile: i, Run: round + 1, RunID: runID, Relay: liveMetrics != nil,
 				Result: filepath.Join(specDir, fmt.Sprintf("result-%d-%d.json", i, round+1))}
 			if o.cpuProfile {
 				spec.CPUProfile = filepath.Join(o.out, cpuProfileName(p.Name, round+1, o.count))

@@ -119,7 +119,9 @@ func parseRun(args []string) (*benchJob, runOptions, int) {
 
 // runOptions are the flags every file format shares.
 type runOptions struct {
-	// args are the arguments as given, for each run's own process.
+	// command is the subcommand whose parser each run's process uses
+	// again ("run" when empty, "trace"); args are its arguments as given.
+	command                                              string
 	args                                                 []string
 	file, backend, kubeconfig, logFile, out, metricsAddr string
 	cpuProfile, shuffle                                  bool
@@ -146,6 +148,9 @@ type benchJob struct {
 	warnings func(results []*result.Result) []string
 	// observer, set with --metrics-addr, follows each profile's run.
 	observer runner.Observer
+	// round is the run this process makes, from 1 (a trace replay's seed
+	// follows from it); set in each run's own process.
+	round int
 }
 
 // workloadJob reads a placer-bench workload file.

@@ -72,6 +72,9 @@ func Charts(r *Report) []chart {
 		{Title: "Latency CDF", File: "latency-cdf.svg",
 			SVG: template.HTML(lineChart("Creation to bound latency, CDF", "seconds", "percent of measured pods", cdf))},
 	}
+	if c, ok := traceChart(r); ok {
+		charts = append([]chart{c}, charts...)
+	}
 	plugins, values := pluginTime(r.Profiles)
 	if len(plugins) > 0 {
 		charts = append(charts, chart{Title: "Time per plugin", File: "plugins.svg",

@@ -49,8 +49,10 @@ type Result struct {
 	// Quality is what the final placement is worth (docs/quality.md).
 	Quality Quality `json:"quality"`
 	// Drills and Fills are the results of failure drills and fillToFailure.
-	Drills   []DrillResult `json:"drills,omitempty"`
-	Fills    []FillResult  `json:"fills,omitempty"`
+	Drills []DrillResult `json:"drills,omitempty"`
+	Fills  []FillResult  `json:"fills,omitempty"`
+	// Trace is set on a trace replay (placer-bench trace).
+	Trace    *TraceResult  `json:"trace,omitempty"`
 	Wall     time.Duration `json:"wall"`
 	PeakHeap uint64        `json:"peakHeapBytes"`
 	PeakRSS  uint64        `json:"peakRSSBytes"`

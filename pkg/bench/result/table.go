@@ -123,6 +123,9 @@ func figureDefs(runs [][]*Result) []figureDef {
 	add("placement", "reference pods that still fit", "%.0f", func(r *Result) float64 { return float64(q(r).Packing.ReferencePodsFit) })
 
 	base := runs[0][0]
+	if base.Trace != nil {
+		traceFigures(runs, add)
+	}
 	for i, d := range base.Drills {
 		label := fmt.Sprintf("%s %s", d.Op, d.Domain)
 		drill := func(r *Result) DrillResult {
@@ -178,8 +181,8 @@ func PrintTable(w io.Writer, figures []Figure) {
 	for _, f := range figures {
 		if f.Section != section {
 			section = f.Section
-			if section == "placement" {
-				fmt.Fprintln(tw, "placement\t")
+			if section == "placement" || section == "trace" {
+				fmt.Fprintln(tw, section+"\t")
 			}
 		}
 		line := f.Name + "\t"
