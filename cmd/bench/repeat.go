@@ -36,7 +36,7 @@ func runJob(job *benchJob, o runOptions) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	runID := fmt.Sprintf("%s-%d", runName(job.name), started.Unix())
+	runID := newRunID(job.name, started)
 	if o.out == "" {
 		o.out = filepath.Join("_output", "bench", runID)
 	}

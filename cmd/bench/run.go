@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -210,12 +212,22 @@ func resolveProfiles(specs []string) ([]*runner.Profile, error) {
 // value) cannot carry: upstream names are "<case>/<workload>".
 var runNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
-// runName makes a workload's name fit in a run ID: a label value of at most
-// 63 characters, the Unix time appended.
+// newRunID names a run: the workload's name, the Unix time and 6 random hex
+// digits, so that two runs started in the same second (two terminals, two CI
+// jobs on one cluster) never share the label their clean-up selects by.
+// It fits a label value (63 characters at most) and a directory name.
+func newRunID(name string, started time.Time) string {
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:]) // crypto/rand.Read does not fail on Linux
+	return fmt.Sprintf("%s-%d-%s", runName(name), started.Unix(), hex.EncodeToString(suffix[:]))
+}
+
+// runName makes a workload's name fit in a run ID: at most 40 characters, so
+// that with the Unix time and the random suffix the ID stays a valid label.
 func runName(name string) string {
 	name = runNameUnsafe.ReplaceAllString(name, "-")
-	if len(name) > 50 {
-		name = strings.TrimRight(name[:50], "-_.")
+	if len(name) > 40 {
+		name = strings.TrimRight(name[:40], "-_.")
 	}
 	return name
 }
