@@ -36,6 +36,9 @@ type childSpec struct {
 	CPUProfile string `json:"cpuProfile,omitempty"`
 	// Relay: live events go to file descriptor 3, for --metrics-addr.
 	Relay bool `json:"relay,omitempty"`
+	// LogFile is where the parent sends the logs (the default resolved to
+	// the run's directory); the run appends to it.
+	LogFile string `json:"logFile"`
 }
 
 // childOutcome is what a run's process hands back.
@@ -103,6 +106,7 @@ func errorText(msg string, code int) string {
 func runOnce(job *benchJob, o runOptions, spec childSpec) (*childOutcome, int) {
 	out := &childOutcome{}
 	// After what the parent and the runs before this one wrote.
+	o.logFile = spec.LogFile
 	closeLog, err := logTo(o.logFile, os.O_APPEND)
 	if err != nil {
 		out.Error = fmt.Sprintf("--log-file=%s: %v", o.logFile, err)

@@ -26,6 +26,20 @@ import (
 // cache of one run can show in another's figures. This process only orders
 // the runs, relays live metrics, passes Ctrl-C on, and reports.
 func runJob(job *benchJob, o runOptions) int {
+	started := time.Now()
+	runID := newRunID(job.name, started)
+	if o.out == "" {
+		o.out = filepath.Join("_output", "bench", runID)
+	}
+	// By default the logs are the run's own: a new file beside its report,
+	// readable by its owner only (a fixed name in a shared /tmp is neither).
+	if o.logFile == defaultLogFile {
+		o.logFile = filepath.Join(o.out, "placer-bench.log")
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench: --out %s: %v\n", o.out, err)
+			return 2
+		}
+	}
 	closeLog, err := quietLogs(o.logFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", o.logFile, err)
@@ -35,11 +49,6 @@ func runJob(job *benchJob, o runOptions) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	started := time.Now()
-	runID := newRunID(job.name, started)
-	if o.out == "" {
-		o.out = filepath.Join("_output", "bench", runID)
-	}
 	// A real cluster is checked before anything runs. Each run clears what it
 	// made; the namespaces the runs created are deleted once, here, at the
 	// end (a namespace being deleted could not take the next run's objects).

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -52,6 +51,10 @@ func runBench(args []string) int {
 	return runJob(job, opts)
 }
 
+// defaultLogFile stands for the run's own log file, placer-bench.log in its
+// output directory, which is known only once the run has an ID.
+const defaultLogFile = "<out>/placer-bench.log"
+
 // maxCount bounds --count: a thousand runs of each profile is far past
 // what any interval needs.
 const maxCount = 1000
@@ -69,7 +72,7 @@ func parseRun(args []string) (*benchJob, runOptions, int) {
 	sets := setFlag{}
 	fs.Var(sets, "set", "override a workload param: name=value (repeatable)")
 	caseName := fs.String("case", "", "with an upstream scheduler_perf file: the workload to run, NAME/WORKLOAD (the file's only one by default)")
-	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler and API server logs go (empty: discard)")
+	logFile := fs.String("log-file", defaultLogFile, "where scheduler and API server logs go, a file made 0600 (empty: discard)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file for --backend kubeconfig (a real cluster; run KWOK there for runs longer than the node grace period)")
 	out := fs.String("out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
 	metricsAddr := fs.String("metrics-addr", "", "serve the run's live figures on http://ADDR/metrics for Prometheus, e.g. :9091 (empty: off)")

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/placer-dev/placer/pkg/sim"
@@ -65,7 +64,7 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 	backend := fs.String("backend", sim.BackendMemory, "where objects live: memory or embedded")
 	var profiles listFlag
 	fs.Var(&profiles, "profile", "scheduler profile: default, placer, or a KubeSchedulerConfiguration file (repeat to compare; the first is the baseline)")
-	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-bench.log"), "where scheduler logs go (empty: discard)")
+	logFile := fs.String("log-file", defaultLogFile, "where scheduler and API server logs go, a file made 0600 (empty: discard)")
 	out := fs.String("out", "", "directory for report.json, bench.txt, placements and report.html (default _output/bench/<run>)")
 	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof")
 	count := fs.Int("count", 1, "fgd: replays of each seed per profile; timeline: replays per profile")

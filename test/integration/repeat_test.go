@@ -191,10 +191,17 @@ ops:
   shapes: [{name: big, requests: {cpu: "2", memory: 4Gi}}]
 `)
 	outDir := filepath.Join(dir, "out")
-	out, err := exec.Command(bin, "run", "-f", file, "--count", "2",
-		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir).CombinedOutput()
+	// Without --log-file the logs of every run go to the run's own directory,
+	// readable by its owner only.
+	out, err := exec.Command(bin, "run", "-f", file, "--count", "2", "--out", outDir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("placer-bench run: %v\n%s", err, out)
+	}
+	logFile := filepath.Join(outDir, "placer-bench.log")
+	if fi, err := os.Stat(logFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the run's log %s: %v, want a file of mode 0600", logFile, err)
+	} else if !strings.Contains(string(out), "logs: "+logFile) {
+		t.Errorf("the output does not say where the logs are:\n%s", out)
 	}
 	rep := readRepeatedReport(t, outDir)
 	sections := map[string]int{}
