@@ -87,10 +87,11 @@ func runJob(job *benchJob, o runOptions) int {
 	code := 0
 rounds:
 	for round, order := range runOrder(len(job.profiles), o.count, o.shuffle, job.seed) {
-		var names []string
+		// The round's row of rep.Order, filled as its runs start.
+		rep.Order = append(rep.Order, nil)
 		for _, i := range order {
 			p := job.profiles[i]
-			names = append(names, p.Name)
+			rep.Order[round] = append(rep.Order[round], p.Name)
 			which := ""
 			if o.count > 1 {
 				which = fmt.Sprintf(", run %d of %d", round+1, o.count)
@@ -100,7 +101,7 @@ rounds:
 				liveMetrics.StartProfile(p.Name)
 			}
 			spec := childSpec{Command: o.command, Args: o.args, Profile: i, Run: round + 1, RunID: runID, Relay: liveMetrics != nil,
-				Result: filepath.Join(specDir, fmt.Sprintf("result-%d-%d.json", i, round+1))}
+				LogFile: o.logFile, Result: filepath.Join(specDir, fmt.Sprintf("result-%d-%d.json", i, round+1))}
 			if o.cpuProfile {
 				spec.CPUProfile = filepath.Join(o.out, cpuProfileName(p.Name, round+1, o.count))
 			}
@@ -122,17 +123,14 @@ rounds:
 				// clean-ups remove the rest.
 				fmt.Fprintf(os.Stderr, "placer-bench: interrupted during profile %s; reporting what was measured\n", p.Name)
 				code = 130
-				rep.Order = append(rep.Order, names)
 				break rounds
 			}
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "placer-bench: profile %s: %v\n", p.Name, err)
 				code = 1
-				rep.Order = append(rep.Order, names)
 				break rounds
 			}
 		}
-		rep.Order = append(rep.Order, names)
 	}
 	// A profile that never finished a run has no column.
 	var runs [][]*result.Result

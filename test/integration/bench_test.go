@@ -130,6 +130,13 @@ ops:
 					t.Errorf("run directory lacks %s: %v", name, err)
 				}
 			}
+			// The runs' own processes log to --log-file: the embedded API
+			// server always says something.
+			if backend == "embedded" {
+				if fi, err := os.Stat(filepath.Join(dir, backend+".log")); err != nil || fi.Size() == 0 {
+					t.Errorf("--log-file is empty or missing (%v): the runs' logs were lost", err)
+				}
+			}
 		})
 	}
 
