@@ -164,26 +164,34 @@ func (r *run) summarize(res *result.Result) {
 
 // watchPods follows the run's pods from the moment before any is created.
 func (r *run) watchPods(ctx context.Context) (func(), error) {
-	factory := informers.NewSharedInformerFactoryWithOptions(r.client, 0,
+	return WatchRunPods(ctx, r.client, r.opts.RunID, "", func(pod *v1.Pod) { r.tracker.observe(pod, time.Now()) },
+		func(pod *v1.Pod) { r.tracker.forget(pod.UID) })
+}
+
+// WatchRunPods calls observe with every added or updated pod carrying the
+// run's label (in namespace; empty: all), and forget with every deleted one,
+// until the returned func stops it. It returns once the informer has synced.
+func WatchRunPods(ctx context.Context, client kubernetes.Interface, runID, namespace string, observe, forget func(*v1.Pod)) (func(), error) {
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = generate.RunLabel + "=" + r.opts.RunID
+			o.LabelSelector = generate.RunLabel + "=" + runID
 		}))
 	inf := factory.Core().V1().Pods().Informer()
-	observe := func(obj any) {
+	onPod := func(obj any) {
 		if pod, ok := obj.(*v1.Pod); ok {
-			r.tracker.observe(pod, time.Now())
+			observe(pod)
 		}
 	}
-	forget := func(obj any) {
+	onDelete := func(obj any) {
 		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = tomb.Obj
 		}
 		if pod, ok := obj.(*v1.Pod); ok {
-			r.tracker.forget(pod.UID)
+			forget(pod)
 		}
 	}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) }, DeleteFunc: forget,
+		AddFunc: onPod, UpdateFunc: func(_, obj any) { onPod(obj) }, DeleteFunc: onDelete,
 	}); err != nil {
 		return nil, err
 	}

@@ -13,12 +13,9 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics/legacyregistry"
 
-	"github.com/placer-dev/placer/pkg/bench/generate"
 	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
@@ -183,36 +180,9 @@ func (r *replay) createNodes(ctx context.Context, sched *inprocscheduler.Schedul
 // watch follows the replay's pods: the tracker's records, the GPUs bound
 // pods hold, and a signal to whoever waits for a pod's verdict.
 func (r *replay) watch(ctx context.Context) (func(), error) {
-	factory := informers.NewSharedInformerFactoryWithOptions(r.client, 0, informers.WithNamespace(Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = generate.RunLabel + "=" + r.opts.RunID
-		}))
-	inf := factory.Core().V1().Pods().Informer()
-	observe := func(obj any) {
-		pod, ok := obj.(*v1.Pod)
-		if !ok {
-			return
-		}
-		r.tracker.Observe(pod, time.Now())
-		r.st.observe(pod)
-	}
-	forget := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if pod, ok := obj.(*v1.Pod); ok {
-			r.st.forget(pod.Name)
-		}
-	}
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) }, DeleteFunc: forget,
-	}); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	factory.Start(ctx.Done())
-	factory.WaitForCacheSync(ctx.Done())
-	return func() { cancel(); factory.Shutdown() }, nil
+	return runner.WatchRunPods(ctx, r.client, r.opts.RunID, Namespace,
+		func(pod *v1.Pod) { r.tracker.Observe(pod, time.Now()); r.st.observe(pod) },
+		func(pod *v1.Pod) { r.st.forget(pod.Name) })
 }
 
 func (s *state) observe(pod *v1.Pod) {
