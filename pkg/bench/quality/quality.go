@@ -124,9 +124,16 @@ func spread(nodes []Node, pods []result.Placement) result.Spread {
 	return out
 }
 
-// ImpactOf is what keeps running when the nodes lost says are lost.
+// ImpactOf is what keeps running when the nodes lost says are lost; deleted
+// pods are left out.
 func ImpactOf(pods []result.Placement, lost func(node string) bool, domain string) result.Impact {
-	groups, keys := byOwner(alive(pods))
+	return impactOf(alive(pods), lost, domain)
+}
+
+// impactOf is ImpactOf of pods already without the deleted ones (availability
+// calls it once per zone and node).
+func impactOf(pods []result.Placement, lost func(node string) bool, domain string) result.Impact {
+	groups, keys := byOwner(pods)
 	im := result.Impact{Domain: domain, StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
 	var sets, setsOK, deps, depsOK int
 	for _, o := range keys {
@@ -164,7 +171,7 @@ func availability(nodes []Node, pods []result.Placement) result.Availability {
 			out.Deployments++
 		}
 	}
-	impact := func(domain string, lost func(node string) bool) result.Impact { return ImpactOf(pods, lost, domain) }
+	impact := func(domain string, lost func(node string) bool) result.Impact { return impactOf(pods, lost, domain) }
 	worse := func(a, b result.Impact) bool {
 		if a.StatefulSetsWithQuorum != b.StatefulSetsWithQuorum {
 			return a.StatefulSetsWithQuorum < b.StatefulSetsWithQuorum
