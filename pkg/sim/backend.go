@@ -107,9 +107,19 @@ func NewEmbeddedBackend(ctx context.Context, opts controlplane.Options) (Backend
 	if err != nil {
 		return nil, err
 	}
-	c, err := kubernetes.NewForConfig(cp.Config)
+	b, err := OnControlPlane(cp)
 	if err != nil {
 		cp.Stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// OnControlPlane is the embedded backend on a control plane the caller
+// started (a test's, say); Close stops it.
+func OnControlPlane(cp *controlplane.ControlPlane) (Backend, error) {
+	c, err := kubernetes.NewForConfig(cp.Config)
+	if err != nil {
 		return nil, err
 	}
 	return &embeddedBackend{cp: cp, client: c}, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // unreachable are the taints the node lifecycle controller puts on a node
@@ -128,7 +129,7 @@ func (r *run) loseNodes(ctx context.Context, index int, op workload.Op, domain s
 func (r *run) failNode(ctx context.Context, name, mode string) error {
 	nodes := r.client.CoreV1().Nodes()
 	if mode == workload.OutageRemove {
-		if err := nodes.Delete(ctx, name, removeNow); err != nil && !apierrors.IsNotFound(err) {
+		if err := nodes.Delete(ctx, name, sim.RemoveNow); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("removing node %s: %w", name, err)
 		}
 		return nil
@@ -168,20 +169,12 @@ func setReady(n *v1.Node, status v1.ConditionStatus, reason, message string) {
 // its replacement as that controller would; it returns the replacement's
 // UID, or "" for a pod nothing recreates.
 func (r *run) replace(ctx context.Context, pod *v1.Pod) (types.UID, error) {
-	if err := r.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, removeNow); err != nil && !apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("removing %s/%s: %w", pod.Namespace, pod.Name, err)
-	}
 	inst, i := r.slotOf(pod)
 	if inst == nil || inst.Owner == nil {
-		return "", nil
+		return "", r.workloads.DeletePod(ctx, pod.Namespace, pod.Name)
 	}
-	next, claims := r.gen.ReplacementPod(inst, i)
-	uid, err := r.createPodUID(ctx, next, claims, false)
-	if err != nil {
-		return "", err
-	}
-	inst.Pods[i] = next
-	return uid, nil
+	_, uid, err := r.workloads.Replace(ctx, inst, i, false)
+	return uid, err
 }
 
 // slotOf finds the instance and index of a pod the run created.
