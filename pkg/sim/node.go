@@ -84,3 +84,64 @@ func WaitSchedulerSeesNodes(ctx context.Context, lister corelisters.NodeLister, 
 		return true, nil
 	})
 }
+
+// unreachable are the taints the node lifecycle controller puts on a node
+// that stopped reporting: the scheduler keeps new pods off it.
+var unreachable = []v1.Taint{
+	{Key: v1.TaintNodeUnreachable, Effect: v1.TaintEffectNoSchedule},
+	{Key: v1.TaintNodeUnreachable, Effect: v1.TaintEffectNoExecute},
+}
+
+// LoseNode takes a node away as a failure would: removed, or (remove
+// false) NotReady and tainted unreachable, as the node lifecycle controller
+// marks a node whose kubelet stopped reporting.
+func LoseNode(ctx context.Context, c kubernetes.Interface, name string, remove bool) error {
+	if remove {
+		if err := c.CoreV1().Nodes().Delete(ctx, name, RemoveNow); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("removing node %s: %w", name, err)
+		}
+		return nil
+	}
+	return setReachable(ctx, c, name, false)
+}
+
+// RestoreNode undoes LoseNode: a removed node registers again (n as it was
+// first created), a tainted one loses the taints and is Ready again.
+func RestoreNode(ctx context.Context, c kubernetes.Interface, n *v1.Node, removed bool) error {
+	if removed {
+		_, err := CreateNode(ctx, c, n.DeepCopy())
+		return err
+	}
+	return setReachable(ctx, c, n.Name, true)
+}
+
+// setReachable changes a node's unreachable taints, then its Ready
+// condition through the status subresource.
+func setReachable(ctx context.Context, c kubernetes.Interface, name string, reachable bool) error {
+	nodes := c.CoreV1().Nodes()
+	n, err := nodes.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	status, reason, message, change := v1.ConditionTrue, "KubeletReady", "failure drill: the node is back", "untainting"
+	n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t v1.Taint) bool { return t.Key == v1.TaintNodeUnreachable })
+	if !reachable {
+		n.Spec.Taints = append(n.Spec.Taints, unreachable...)
+		status, reason, message, change = v1.ConditionUnknown, "NodeStatusUnknown", "failure drill: the node stopped reporting", "tainting"
+	}
+	if n, err = nodes.Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("%s node %s: %w", change, name, err)
+	}
+	ready := v1.NodeCondition{Type: v1.NodeReady, Status: status, Reason: reason, Message: message,
+		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}
+	i := slices.IndexFunc(n.Status.Conditions, func(c v1.NodeCondition) bool { return c.Type == v1.NodeReady })
+	if i < 0 {
+		n.Status.Conditions = append(n.Status.Conditions, ready)
+	} else {
+		n.Status.Conditions[i] = ready
+	}
+	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("node %s status: %w", name, err)
+	}
+	return nil
+}
