@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/placer-dev/placer/pkg/bench/report"
-	"github.com/placer-dev/placer/pkg/bench/session"
 )
 
 // newReportCommand is `placer-bench report DIR`.
@@ -28,18 +26,5 @@ func newReportCommand() *command {
 		}
 		fmt.Println(filepath.Join(args[0], report.PageFile))
 		return 0
-	}}
-}
-
-// newRunProfileCommand is the hidden `placer-bench run-profile --spec FILE`
-// that a session starts for each of its runs.
-func newRunProfileCommand() *command {
-	fs := flag.NewFlagSet(session.ChildCommand, flag.ContinueOnError)
-	specFile := fs.String("spec", "", "the run to make (written by placer-bench run)")
-	return &command{name: session.ChildCommand, run: func(ctx context.Context, args []string) int {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		return exitStatus("placer-bench "+session.ChildCommand, session.ChildMain(ctx, *specFile))
 	}}
 }

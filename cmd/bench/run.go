@@ -96,3 +96,16 @@ func (f *runFlags) runE(ctx context.Context, rest []string) int {
 	}
 	return exitStatus("placer-bench", session.Compare(ctx, job, f.opts, os.Stdout, os.Stderr))
 }
+
+// newRunProfileCommand is the hidden `placer-bench run-profile --spec FILE`
+// that a session starts for each of its runs.
+func newRunProfileCommand() *command {
+	fs := flag.NewFlagSet(session.ChildCommand, flag.ContinueOnError)
+	specFile := fs.String("spec", "", "the run to make (written by placer-bench run)")
+	return &command{name: session.ChildCommand, run: func(ctx context.Context, args []string) int {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		return exitStatus("placer-bench "+session.ChildCommand, session.ChildMain(ctx, *specFile))
+	}}
+}

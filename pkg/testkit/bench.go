@@ -38,8 +38,9 @@ type BenchOptions struct {
 }
 
 // Bench runs a harness workload file (docs/workloads.md) b.N times, each on
-// a fresh backend with a scheduler built from opts, the way placer-bench run
-// does, and reports per run, for benchstat to compare between commits:
+// a fresh backend with a scheduler built from opts, through placer-bench
+// run's own loop (pkg/bench/session) with its runs in this process, and
+// reports per run, for benchstat to compare between commits:
 // pods/s (scheduling throughput, sampled each second as scheduler_perf
 // does), p50-latency-s and p99-latency-s (pod creation to bind), scheduled
 // and unschedulable (pods), and peak-heap-B. pods/s is left out when a run
