@@ -25,6 +25,9 @@ Usage:
   placer-bench report DIR           (re)write DIR/report.html and its SVG charts from DIR/report.json
   placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
                                     simulated nodes over zones, volumes, placer-scheduler
+  placer-bench snapshot --kubeconfig FILE -o FILE
+                                    read a live cluster (never writes to it) into a file that a
+                                    workload file can start from: what would each profile do there?
 
 Run 'placer-bench <command> -h' for its flags.
 `
@@ -39,7 +42,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{newRunCommand(), newTraceCommand(), newReportCommand(), newClusterCommand(), newRunProfileCommand()}
+	return []*command{newRunCommand(), newTraceCommand(), newReportCommand(), newClusterCommand(), newSnapshotCommand(), newRunProfileCommand()}
 }
 
 func main() {

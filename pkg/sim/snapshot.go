@@ -24,16 +24,18 @@ type Loaded struct {
 	// not the run's (they carry no run label, so no measurement counts
 	// them), but they take their nodes' capacity.
 	Bound []*v1.Pod
-	// Pending are the pods the snapshot's cluster had not placed: created
-	// again, unbound, for the run's scheduler, as the run's own pods.
+	// Pending are the pods the snapshot's cluster had not placed, made
+	// ready to be created again (CreatePod) unbound, for the run's
+	// scheduler, as the run's own pods: the caller creates them once its
+	// scheduler has seen the nodes.
 	Pending []*v1.Pod
 }
 
 // LoadSnapshot creates a snapshot's cluster on the backend, owners before
 // what they own: namespaces, priority and storage classes, nodes, claims and
-// volumes bound to each other, workload controllers, the pods that were on
-// nodes (as they are), then the pods that were pending, for schedulerName
-// and labelled with the run (measured, through OnPodCreated). Owner
+// volumes bound to each other, workload controllers, and the pods that were
+// on nodes (as they are); the pods that were pending it returns, for
+// schedulerName and labelled with the run, for the caller to create. Owner
 // references and claim references follow the UIDs the backend assigns.
 // Finished pods (Succeeded, Failed) hold nothing and are left out.
 func (w *Workloads) LoadSnapshot(ctx context.Context, s *snapshot.Snapshot, schedulerName string) (*Loaded, error) {
@@ -85,16 +87,13 @@ func (w *Workloads) LoadSnapshot(ctx context.Context, s *snapshot.Snapshot, sche
 			out.Bound = append(out.Bound, bound)
 			continue
 		}
+		if err := w.EnsureNamespace(ctx, pod.Namespace); err != nil {
+			return nil, err
+		}
 		p := fresh(w, pod)
 		p.Spec.SchedulerName = schedulerName
 		p.Status = v1.PodStatus{}
 		metav1.SetMetaDataLabel(&p.ObjectMeta, generate.RunLabel, w.runID)
-		if err := w.EnsureNamespace(ctx, p.Namespace); err != nil {
-			return nil, err
-		}
-		if _, err := w.CreatePod(ctx, p, nil, true); err != nil {
-			return nil, err
-		}
 		out.Pending = append(out.Pending, p)
 	}
 	return out, nil

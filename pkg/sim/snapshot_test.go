@@ -62,6 +62,12 @@ func TestLoadSnapshot(t *testing.T) {
 	if len(loaded.Nodes) != 1 || len(loaded.Bound) != 1 || len(loaded.Pending) != 1 {
 		t.Fatalf("loaded %d nodes, %d bound, %d pending; want 1 each (the finished pod left out)", len(loaded.Nodes), len(loaded.Bound), len(loaded.Pending))
 	}
+	if len(measured) != 0 {
+		t.Fatalf("pods created before the caller asked: %v", measured)
+	}
+	if _, err := w.CreatePod(ctx, loaded.Pending[0], nil, true); err != nil {
+		t.Fatal(err)
+	}
 	c := b.Client()
 	rs, _ := c.AppsV1().ReplicaSets("app").Get(ctx, "web-abc", metav1.GetOptions{})
 	d, _ := c.AppsV1().Deployments("app").Get(ctx, "web", metav1.GetOptions{})

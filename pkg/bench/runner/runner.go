@@ -59,6 +59,9 @@ type run struct {
 	// and how (workload.OutageNotReady or OutageRemove).
 	nodes map[string]*v1.Node
 	lost  map[string]string
+	// occupied is what pods that are not the run's (a snapshot's) take on
+	// each node.
+	occupied map[string]occupancy
 	// drills and fills are the results of those ops, in order.
 	drills []result.DrillResult
 	fills  []result.FillResult
@@ -78,7 +81,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		gen: generate.New(f, opts.RunID), tracker: &podTracker{pods: map[types.UID]*podRecord{}, obs: opts.Observer},
 		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
-		nodes: map[string]*v1.Node{}, lost: map[string]string{}}
+		nodes: map[string]*v1.Node{}, lost: map[string]string{}, occupied: map[string]occupancy{}}
 	r.workloads = sim.NewWorkloads(backend, r.gen, opts.RunID)
 	r.workloads.OnPodCreated = r.tracker.created
 	for _, op := range f.Ops {
@@ -110,6 +113,11 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	defer stopProv()
 	go sim.RunProvisioner(provCtx, r.client)
 
+	if f.Cluster.Snapshot != "" {
+		if err := r.loadSnapshot(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var runErr error
 	for i, op := range f.Ops {
 		if opts.Observer != nil {

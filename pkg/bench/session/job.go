@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/placer-dev/placer/pkg/bench/snapshot"
+
 	"github.com/placer-dev/placer/pkg/sim"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
@@ -97,6 +99,12 @@ func NewJob(in Input) (*Job, error) {
 		var f *workload.File
 		if f, err = workload.Load(in.File, in.Sets); err != nil {
 			return nil, err
+		}
+		// Each run loads the snapshot again; a bad one is found before any.
+		if f.Cluster.Snapshot != "" {
+			if _, err := snapshot.Load(f.Cluster.Snapshot); err != nil {
+				return nil, fmt.Errorf("%s: cluster.snapshot: %w", in.File, err)
+			}
 		}
 		var profiles []*runner.Profile
 		if profiles, err = resolveProfiles(in.Profiles, "default", "placer"); err != nil {

@@ -3,9 +3,11 @@ package snapshot
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -18,7 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
 
@@ -221,4 +225,44 @@ func scrubPodSpec(spec *v1.PodSpec) {
 	for i := range spec.EphemeralContainers {
 		spec.EphemeralContainers[i].Env, spec.EphemeralContainers[i].EnvFrom = nil, nil
 	}
+}
+
+// Take reads the cluster a kubeconfig file points at and writes its
+// snapshot to out, a new file readable by its owner only (a snapshot
+// describes a whole cluster); an existing file is never overwritten. It
+// returns what it wrote.
+func Take(ctx context.Context, kubeconfig, out string) (*Snapshot, error) {
+	if kubeconfig == "" {
+		return nil, errors.New("--kubeconfig FILE is required: the cluster to read")
+	}
+	if out == "" {
+		return nil, errors.New("-o FILE is required: where to write the snapshot")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
+	}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
+	}
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("-o %s: the file exists; a snapshot never overwrites one", out)
+		}
+		return nil, fmt.Errorf("-o %s: %w", out, err)
+	}
+	s, err := Read(ctx, c)
+	if err == nil {
+		err = Write(f, s)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return nil, fmt.Errorf("reading the cluster at %s: %w", cfg.Host, err)
+	}
+	return s, nil
 }

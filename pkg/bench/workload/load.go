@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -26,6 +27,9 @@ func Load(path string, overrides map[string]int) (*File, error) {
 	f, err := Parse(data, overrides)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if snap := f.Cluster.Snapshot; snap != "" && !filepath.IsAbs(snap) {
+		f.Cluster.Snapshot = filepath.Join(filepath.Dir(path), snap)
 	}
 	return f, nil
 }
