@@ -56,8 +56,12 @@ func newWorkloads(t *testing.T) (*Workloads, *generate.Generator, *[]types.UID) 
 	return w, gen, &created
 }
 
-func createAll(t *testing.T, w *Workloads, inst *generate.Instance) {
+// created is the first instance of the named workload, created with its
+// pods, and the pods Workloads reports created.
+func created(t *testing.T, name string) (*Workloads, *generate.Instance, *[]types.UID) {
 	t.Helper()
+	w, gen, uids := newWorkloads(t)
+	inst := gen.Workloads("default-scheduler", name)[0]
 	ctx := context.Background()
 	if err := w.CreateOwners(ctx, inst); err != nil {
 		t.Fatal(err)
@@ -67,17 +71,16 @@ func createAll(t *testing.T, w *Workloads, inst *generate.Instance) {
 			t.Fatal(err)
 		}
 	}
+	return w, inst, uids
 }
 
 // A Deployment's pods point at its ReplicaSet as stored (an API server
 // assigns UIDs of its own; the memory backend keeps the generated ones);
 // scaling sets spec.replicas first and removes the newest pods.
 func TestWorkloadsDeploymentOwnersAndScale(t *testing.T) {
-	w, gen, created := newWorkloads(t)
+	w, inst, created := created(t, "web")
 	ctx := context.Background()
 	c := w.client
-	inst := gen.Workloads("default-scheduler", "web")[0]
-	createAll(t, w, inst)
 	if len(*created) != 2 {
 		t.Fatalf("OnPodCreated heard %d pods, want 2", len(*created))
 	}
@@ -128,11 +131,9 @@ func TestWorkloadsDeploymentOwnersAndScale(t *testing.T) {
 // A StatefulSet replica comes back under its own name with its own claim,
 // as the controller recreates it; its storage class is made for the run.
 func TestWorkloadsStatefulSetReplace(t *testing.T) {
-	w, gen, created := newWorkloads(t)
+	w, inst, created := created(t, "db")
 	ctx := context.Background()
 	c := w.client
-	inst := gen.Workloads("default-scheduler", "db")[0]
-	createAll(t, w, inst)
 	if _, err := c.StorageV1().StorageClasses().Get(ctx, "zonal-ssd", metav1.GetOptions{}); err != nil {
 		t.Fatalf("storage class: %v", err)
 	}

@@ -49,31 +49,16 @@ func writeSnapshot(t *testing.T) string {
 // A run from a snapshot schedules the pods that were pending, around the
 // capacity the bound pods take, and measures only its own pods.
 func TestRunFromSnapshot(t *testing.T) {
-	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+	file := `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: what-if
-cluster: {snapshot: `+writeSnapshot(t)+`}
+cluster: {snapshot: ` + writeSnapshot(t) + `}
 ops:
 - op: barrier
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+`
 	for _, spec := range []string{"default", "placer"} {
 		t.Run(spec, func(t *testing.T) {
-			profile, err := ResolveProfile(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			backend, err := sim.NewBackend(context.Background(), sim.BackendMemory, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer backend.Close()
-			res, err := Run(context.Background(), f, profile, backend, Options{RunID: "what-if"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runFile(t, file, spec)
 			if res.Pods != 2 || res.Scheduled != 2 {
 				t.Fatalf("pods %d scheduled %d, want the 2 pending pods scheduled", res.Pods, res.Scheduled)
 			}

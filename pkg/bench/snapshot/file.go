@@ -190,20 +190,8 @@ func (s *Snapshot) addObject(data []byte) error {
 // containers' environment, kubectl's last-applied annotation, managed
 // fields.
 func (s *Snapshot) scrub() {
-	for i := range s.Pods {
-		scrubPodSpec(&s.Pods[i].Spec)
-	}
-	for i := range s.Deployments {
-		scrubPodSpec(&s.Deployments[i].Spec.Template.Spec)
-	}
-	for i := range s.ReplicaSets {
-		scrubPodSpec(&s.ReplicaSets[i].Spec.Template.Spec)
-	}
-	for i := range s.StatefulSets {
-		scrubPodSpec(&s.StatefulSets[i].Spec.Template.Spec)
-	}
-	for i := range s.Jobs {
-		scrubPodSpec(&s.Jobs[i].Spec.Template.Spec)
+	for _, spec := range s.podSpecs() {
+		scrubPodSpec(spec)
 	}
 	for _, g := range s.groups() {
 		for _, o := range g.objects {
@@ -214,6 +202,27 @@ func (s *Snapshot) scrub() {
 			}
 		}
 	}
+}
+
+// podSpecs are the pods' specs and the controllers' pod templates'.
+func (s *Snapshot) podSpecs() []*v1.PodSpec {
+	var out []*v1.PodSpec
+	for i := range s.Pods {
+		out = append(out, &s.Pods[i].Spec)
+	}
+	for i := range s.Deployments {
+		out = append(out, &s.Deployments[i].Spec.Template.Spec)
+	}
+	for i := range s.ReplicaSets {
+		out = append(out, &s.ReplicaSets[i].Spec.Template.Spec)
+	}
+	for i := range s.StatefulSets {
+		out = append(out, &s.StatefulSets[i].Spec.Template.Spec)
+	}
+	for i := range s.Jobs {
+		out = append(out, &s.Jobs[i].Spec.Template.Spec)
+	}
+	return out
 }
 
 func scrubPodSpec(spec *v1.PodSpec) {
