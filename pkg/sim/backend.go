@@ -29,8 +29,14 @@ type Backend interface {
 	// away whole.
 	Shared() bool
 	// PrepareNode adds to a synthetic node what the backend needs: on a
-	// real cluster, the annotation that lets KWOK keep it Ready.
+	// real cluster, the annotation that lets KWOK keep it Ready and the
+	// taint that keeps the cluster's own pods off it.
 	PrepareNode(n *v1.Node)
+	// PreparePod adds to the spec of a pod (or a pod template) the run
+	// makes what the backend needs: on a real cluster, what keeps the pod
+	// on the run's own nodes and from preempting anyone. It may be applied
+	// more than once.
+	PreparePod(spec *v1.PodSpec)
 	// UsedNamespace records that the run puts objects in ns, and whether
 	// the run created it (then it is the run's to delete).
 	UsedNamespace(ns string, created bool)
@@ -74,6 +80,7 @@ type private struct{}
 
 func (private) Shared() bool                         { return false }
 func (private) PrepareNode(*v1.Node)                 {}
+func (private) PreparePod(*v1.PodSpec)               {}
 func (private) UsedNamespace(string, bool)           {}
 func (private) Namespaces() (used, created []string) { return nil, nil }
 func (private) Reset() error                         { return nil }

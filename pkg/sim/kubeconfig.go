@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
 )
@@ -200,10 +202,59 @@ func (b *kubeconfigBackend) Namespaces() (used, created []string) {
 	return used, append([]string(nil), b.namespaces...)
 }
 
-// PrepareNode adds what a real cluster needs on a synthetic node.
+// PrepareNode adds what a real cluster needs on a synthetic node: KWOK's
+// annotation, and the run's taint, so that none of the cluster's own pods
+// is scheduled there (only DaemonSets that tolerate every taint are).
 func (b *kubeconfigBackend) PrepareNode(n *v1.Node) {
-	if n.Annotations == nil {
-		n.Annotations = map[string]string{}
+	metav1.SetMetaDataAnnotation(&n.ObjectMeta, KWOKAnnotation, "fake")
+	metav1.SetMetaDataLabel(&n.ObjectMeta, generate.RunLabel, b.runID)
+	taint := b.taint()
+	if !slices.ContainsFunc(n.Spec.Taints, func(t v1.Taint) bool { return t.MatchTaint(&taint) }) {
+		n.Spec.Taints = append(n.Spec.Taints, taint)
 	}
-	n.Annotations[KWOKAnnotation] = "fake"
+}
+
+// taint is on each of the run's nodes on a real cluster.
+func (b *kubeconfigBackend) taint() v1.Taint {
+	return v1.Taint{Key: generate.RunLabel, Value: b.runID, Effect: v1.TaintEffectNoSchedule}
+}
+
+// PreparePod keeps a pod of the run on a real cluster to the run's own
+// nodes — it tolerates their taint and requires their run label, so the
+// in-process scheduler, which sees every node, never binds it to a real
+// one — and from preempting: PreemptionPolicy Never, so that whatever its
+// priority it can never evict a pod the run did not create (the run's
+// nodes may hold DaemonSet pods that tolerate every taint). Priorities
+// still order the scheduling queue.
+func (b *kubeconfigBackend) PreparePod(spec *v1.PodSpec) {
+	taint := b.taint()
+	if !slices.ContainsFunc(spec.Tolerations, func(t v1.Toleration) bool { return t.ToleratesTaint(&taint) }) {
+		spec.Tolerations = append(spec.Tolerations, v1.Toleration{Key: taint.Key, Operator: v1.TolerationOpEqual,
+			Value: taint.Value, Effect: taint.Effect})
+	}
+	ours := v1.NodeSelectorRequirement{Key: generate.RunLabel, Operator: v1.NodeSelectorOpIn, Values: []string{b.runID}}
+	if spec.Affinity == nil {
+		spec.Affinity = &v1.Affinity{}
+	}
+	if spec.Affinity.NodeAffinity == nil {
+		spec.Affinity.NodeAffinity = &v1.NodeAffinity{}
+	}
+	na := spec.Affinity.NodeAffinity
+	if na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		na.RequiredDuringSchedulingIgnoredDuringExecution = &v1.NodeSelector{}
+	}
+	required := na.RequiredDuringSchedulingIgnoredDuringExecution
+	if len(required.NodeSelectorTerms) == 0 {
+		required.NodeSelectorTerms = []v1.NodeSelectorTerm{{}}
+	}
+	// Terms are ORed: each must require the run's nodes.
+	for i := range required.NodeSelectorTerms {
+		term := &required.NodeSelectorTerms[i]
+		if !slices.ContainsFunc(term.MatchExpressions, func(r v1.NodeSelectorRequirement) bool {
+			return r.Key == ours.Key && slices.Equal(r.Values, ours.Values)
+		}) {
+			term.MatchExpressions = append(term.MatchExpressions, ours)
+		}
+	}
+	spec.PreemptionPolicy = ptr.To(v1.PreemptNever)
 }

@@ -119,7 +119,9 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 			PersistentVolumeReclaimPolicy: v1.PersistentVolumeReclaimDelete,
 			ClaimRef: &v1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1",
 				Namespace: pvc.Namespace, Name: pvc.Name, UID: pvc.UID},
-			PersistentVolumeSource: v1.PersistentVolumeSource{HostPath: &v1.HostPathVolumeSource{Path: "/bench/" + string(pvc.UID)}},
+			// A CSI volume of a driver no node runs: no kubelet can mount it,
+			// so on a real cluster it never reaches a real disk.
+			PersistentVolumeSource: v1.PersistentVolumeSource{CSI: &v1.CSIPersistentVolumeSource{Driver: Provisioner, VolumeHandle: string(pvc.UID)}},
 			NodeAffinity: &v1.VolumeNodeAffinity{Required: &v1.NodeSelector{NodeSelectorTerms: []v1.NodeSelectorTerm{{
 				MatchExpressions: []v1.NodeSelectorRequirement{{Key: generate.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{zone}}},
 			}}}},

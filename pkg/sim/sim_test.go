@@ -63,3 +63,49 @@ func TestBackendCapabilities(t *testing.T) {
 		t.Errorf("unknown backend: %v", err)
 	}
 }
+
+// On a real cluster the run's nodes are tainted for the run, and its pods
+// tolerate that taint, require the run's nodes in every term of their node
+// affinity, and never preempt; preparing twice changes nothing more. The
+// in-process backends leave pods as they are.
+func TestPrepareForASharedCluster(t *testing.T) {
+	mem, _ := NewBackend(context.Background(), BackendMemory, "")
+	plain := v1.PodSpec{SchedulerName: "placer"}
+	mem.PreparePod(&plain)
+	if plain.Affinity != nil || plain.Tolerations != nil || plain.PreemptionPolicy != nil {
+		t.Errorf("memory backend changed a pod: %+v", plain)
+	}
+
+	kb := &kubeconfigBackend{runID: "r1"}
+	n := &v1.Node{}
+	kb.PrepareNode(n)
+	kb.PrepareNode(n)
+	if len(n.Spec.Taints) != 1 || n.Spec.Taints[0] != (v1.Taint{Key: "bench.placer.dev/run", Value: "r1", Effect: v1.TaintEffectNoSchedule}) ||
+		n.Labels["bench.placer.dev/run"] != "r1" {
+		t.Errorf("node taints %v, labels %v", n.Spec.Taints, n.Labels)
+	}
+	spec := v1.PodSpec{Affinity: &v1.Affinity{NodeAffinity: &v1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &v1.NodeSelector{
+		NodeSelectorTerms: []v1.NodeSelectorTerm{
+			{MatchExpressions: []v1.NodeSelectorRequirement{{Key: "gpu", Operator: v1.NodeSelectorOpExists}}},
+			{MatchExpressions: []v1.NodeSelectorRequirement{{Key: "cpu-only", Operator: v1.NodeSelectorOpExists}}},
+		}}}}}
+	kb.PreparePod(&spec)
+	kb.PreparePod(&spec)
+	if len(spec.Tolerations) != 1 || !spec.Tolerations[0].ToleratesTaint(&n.Spec.Taints[0]) {
+		t.Errorf("tolerations %v", spec.Tolerations)
+	}
+	for i, term := range spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		if len(term.MatchExpressions) != 2 || term.MatchExpressions[1].Key != "bench.placer.dev/run" || term.MatchExpressions[1].Values[0] != "r1" {
+			t.Errorf("term %d: %v, want the user's requirement and the run's", i, term.MatchExpressions)
+		}
+	}
+	if spec.PreemptionPolicy == nil || *spec.PreemptionPolicy != v1.PreemptNever {
+		t.Errorf("preemption policy %v, want Never", spec.PreemptionPolicy)
+	}
+	bare := v1.PodSpec{}
+	kb.PreparePod(&bare)
+	terms := bare.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) != 1 || len(terms[0].MatchExpressions) != 1 {
+		t.Errorf("a pod without affinity gets %v", terms)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -87,11 +88,32 @@ func (w *Workloads) CreateOwners(ctx context.Context, inst *generate.Instance) e
 	return nil
 }
 
+// PrepareTemplate applies the backend's PreparePod to the pod template of a
+// controller object (Deployment, ReplicaSet, StatefulSet, Job), so that
+// the pods a real controller makes from it are prepared as the run's own.
+func PrepareTemplate(b Backend, obj runtime.Object) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		b.PreparePod(&o.Spec.Template.Spec)
+	case *appsv1.ReplicaSet:
+		b.PreparePod(&o.Spec.Template.Spec)
+	case *appsv1.StatefulSet:
+		b.PreparePod(&o.Spec.Template.Spec)
+	case *batchv1.Job:
+		b.PreparePod(&o.Spec.Template.Spec)
+	}
+}
+
 // createController creates the instance's controller objects (a
 // Deployment's with its ReplicaSet) and remembers the UIDs they got.
 func (w *Workloads) createController(ctx context.Context, inst *generate.Instance) error {
 	apps := w.client.AppsV1()
-	switch o := inst.Owner.(type) {
+	if inst.Owner == nil {
+		return nil
+	}
+	owner := inst.Owner.DeepCopyObject()
+	PrepareTemplate(w.backend, owner)
+	switch o := owner.(type) {
 	case *appsv1.Deployment:
 		d, err := apps.Deployments(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		if err != nil {
@@ -100,6 +122,7 @@ func (w *Workloads) createController(ctx context.Context, inst *generate.Instanc
 		w.uids.Store(o.UID, d.UID)
 		rs := inst.ReplicaSet.DeepCopy()
 		rs.OwnerReferences = w.ownerUIDs(rs.OwnerReferences)
+		PrepareTemplate(w.backend, rs)
 		created, err := apps.ReplicaSets(rs.Namespace).Create(ctx, rs, metav1.CreateOptions{})
 		if err != nil {
 			return err
@@ -143,6 +166,7 @@ func (w *Workloads) CreatePod(ctx context.Context, pod *v1.Pod, claims []*v1.Per
 	}
 	p := pod.DeepCopy()
 	p.OwnerReferences = w.ownerUIDs(p.OwnerReferences)
+	w.backend.PreparePod(&p.Spec)
 	at := time.Now()
 	var created *v1.Pod
 	err := WithGeneratedName(p, func() (err error) {

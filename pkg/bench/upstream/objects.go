@@ -41,6 +41,7 @@ func (e *executor) createObject(ctx context.Context, t *objectTemplate, index, c
 		}
 	default:
 		e.label(m)
+		sim.PrepareTemplate(e.backend, obj)
 		if e.memory {
 			defaultObject(obj)
 		}
