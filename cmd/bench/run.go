@@ -57,6 +57,8 @@ func newRunCommand() *command {
 	fs.StringVar(&f.caseName, "case", "", "with an upstream scheduler_perf file: the workload to run, NAME/WORKLOAD (the file's only one by default)")
 	fs.StringVar(&f.opts.LogFile, "log-file", session.DefaultLogFile, "where scheduler and API server logs go, a file made 0600 (empty: discard)")
 	fs.StringVar(&f.opts.Kubeconfig, "kubeconfig", "", "kubeconfig file for --backend kubeconfig (a real cluster; run KWOK there for runs longer than the node grace period)")
+	fs.StringVar(&f.opts.Controllers, "controllers", sim.ControllersAuto, "with --backend kubeconfig, who makes the pods of Deployments, StatefulSets and Jobs: "+
+		"cluster (its kube-controller-manager), harness (the run, as on the other backends), or auto (cluster when kube-controller-manager's Lease in kube-system is held)")
 	fs.StringVar(&f.opts.Out, "out", "", "directory for report.json, dataitems.json, bench.txt and placements (default _output/bench/<run>)")
 	fs.StringVar(&f.opts.MetricsAddr, "metrics-addr", "", "serve the run's live figures on http://ADDR/metrics for Prometheus, e.g. :9091 (empty: off)")
 	fs.BoolVar(&f.opts.CPUProfile, "cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof (go tool pprof reads it)")
@@ -93,6 +95,8 @@ func (f *runFlags) runE(ctx context.Context, rest []string) int {
 		return bad("placer-bench: --backend %q: want one of %v", f.opts.Backend, sim.Backends)
 	case f.opts.Backend == sim.BackendKubeconfig && f.opts.Kubeconfig == "":
 		return bad("placer-bench: --backend kubeconfig needs --kubeconfig FILE")
+	case !slices.Contains([]string{sim.ControllersAuto, sim.ControllersCluster, sim.ControllersHarness}, f.opts.Controllers):
+		return bad("placer-bench: --controllers %q: want %s, %s or %s", f.opts.Controllers, sim.ControllersAuto, sim.ControllersCluster, sim.ControllersHarness)
 	}
 	return exitStatus("placer-bench", session.Compare(ctx, job, f.opts, os.Stdout, os.Stderr))
 }

@@ -28,6 +28,10 @@ type Backend interface {
 	// the run removes what it made, and only that. The others are thrown
 	// away whole.
 	Shared() bool
+	// RunsControllers reports a cluster whose own Deployment, ReplicaSet,
+	// StatefulSet and Job controllers make the pods of the run's controller
+	// objects; elsewhere the run makes them, as those controllers would.
+	RunsControllers() bool
 	// PrepareNode adds to a synthetic node what the backend needs: on a
 	// real cluster, the annotation that lets KWOK keep it Ready and the
 	// taint that keeps the cluster's own pods off it.
@@ -79,6 +83,7 @@ func NewBackend(ctx context.Context, name, tempDir string) (Backend, error) {
 type private struct{}
 
 func (private) Shared() bool                         { return false }
+func (private) RunsControllers() bool                { return false }
 func (private) PrepareNode(*v1.Node)                 {}
 func (private) PreparePod(*v1.PodSpec)               {}
 func (private) UsedNamespace(string, bool)           {}

@@ -6,15 +6,20 @@ import (
 	"sync"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/controller/deployment"
 	"k8s.io/kubernetes/pkg/controller/job"
 	"k8s.io/kubernetes/pkg/controller/namespace"
 	"k8s.io/kubernetes/pkg/controller/replicaset"
 	"k8s.io/kubernetes/pkg/controller/statefulset"
+	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/internal/gc"
 )
@@ -125,4 +130,68 @@ func workloadControllers(ctx context.Context, client kubernetes.Interface, facto
 		func() { statefulSets.Run(ctx, workers) },
 		func() { jobs.Run(ctx, workers) },
 	}, nil
+}
+
+// The Lease kube-controller-manager holds while it leads: its presence,
+// recently renewed, says a cluster's Deployment, ReplicaSet, StatefulSet
+// and Job controllers run.
+const (
+	controllerLeaseNamespace = "kube-system"
+	controllerLeaseName      = "kube-controller-manager"
+	controllerLeaseSeconds   = 15
+)
+
+// ClusterRunsControllers reports whether kube-controller-manager (or a
+// stand-in holding its Lease, as the local cluster does) leads in the
+// cluster: its Lease was renewed within its duration.
+func ClusterRunsControllers(ctx context.Context, c kubernetes.Interface) (bool, error) {
+	lease, err := c.CoordinationV1().Leases(controllerLeaseNamespace).Get(ctx, controllerLeaseName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading Lease %s/%s, which says whether the cluster runs its controllers: %w",
+			controllerLeaseNamespace, controllerLeaseName, err)
+	}
+	s := lease.Spec
+	if s.HolderIdentity == nil || *s.HolderIdentity == "" || s.RenewTime == nil {
+		return false, nil
+	}
+	duration := time.Duration(ptr.Deref(s.LeaseDurationSeconds, controllerLeaseSeconds)) * time.Second
+	return time.Since(s.RenewTime.Time) < 2*duration, nil
+}
+
+// HoldControllerLease holds kube-controller-manager's Lease for identity
+// until ctx ends, renewing it as kube-controller-manager does, so that
+// ClusterRunsControllers (and anyone else who asks) sees that controllers
+// run. For a cluster that runs them in-process.
+func HoldControllerLease(ctx context.Context, c kubernetes.Interface, identity string) {
+	leases := c.CoordinationV1().Leases(controllerLeaseNamespace)
+	renew := func() error {
+		now := metav1.NewMicroTime(time.Now())
+		lease, err := leases.Get(ctx, controllerLeaseName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			_, err = leases.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: controllerLeaseName},
+				Spec: coordinationv1.LeaseSpec{HolderIdentity: &identity, LeaseDurationSeconds: ptr.To[int32](controllerLeaseSeconds),
+					AcquireTime: &now, RenewTime: &now}}, metav1.CreateOptions{})
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		lease.Spec.HolderIdentity, lease.Spec.RenewTime = &identity, &now
+		lease.Spec.LeaseDurationSeconds = ptr.To[int32](controllerLeaseSeconds)
+		_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+		return err
+	}
+	for {
+		if err := renew(); err != nil && ctx.Err() == nil {
+			klog.FromContext(ctx).Error(err, "renewing the controllers' Lease")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(controllerLeaseSeconds * time.Second / 3):
+		}
+	}
 }

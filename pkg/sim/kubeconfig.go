@@ -37,17 +37,39 @@ type kubeconfigBackend struct {
 	cfg    *rest.Config
 	client kubernetes.Interface
 	runID  string
+	// controllers: the cluster's controllers make the pods of the run's
+	// controller objects.
+	controllers bool
 
 	mu         sync.Mutex
 	namespaces []string        // created by this run
 	used       map[string]bool // every namespace the run put objects in
 }
 
+// Who makes the pods of the run's controller objects on a real cluster,
+// for --controllers.
+const (
+	// ControllersAuto asks the cluster: its controllers make them when
+	// kube-controller-manager's Lease is held (ClusterRunsControllers).
+	ControllersAuto = "auto"
+	// ControllersCluster: the cluster's controllers make them.
+	ControllersCluster = "cluster"
+	// ControllersHarness: the harness makes them, as it does on the
+	// in-process backends (for a cluster without controllers).
+	ControllersHarness = "harness"
+)
+
 // NewKubeconfigBackend connects with a kubeconfig file and checks the server
-// answers before anything runs.
-func NewKubeconfigBackend(ctx context.Context, path, runID string) (Backend, error) {
+// answers before anything runs; controllers (ControllersAuto when empty)
+// says who makes the pods of controller objects there.
+func NewKubeconfigBackend(ctx context.Context, path, runID, controllers string) (Backend, error) {
 	if path == "" {
 		return nil, errors.New("--backend kubeconfig needs --kubeconfig FILE")
+	}
+	switch controllers {
+	case "", ControllersAuto, ControllersCluster, ControllersHarness:
+	default:
+		return nil, fmt.Errorf("--controllers %q: want %s, %s or %s", controllers, ControllersAuto, ControllersCluster, ControllersHarness)
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", path)
 	if err != nil {
@@ -64,11 +86,19 @@ func NewKubeconfigBackend(ctx context.Context, path, runID string) (Backend, err
 	if _, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		return nil, fmt.Errorf("--kubeconfig %s: the cluster at %s does not answer: %w", path, cfg.Host, err)
 	}
-	return &kubeconfigBackend{cfg: cfg, client: c, runID: runID}, nil
+	b := &kubeconfigBackend{cfg: cfg, client: c, runID: runID, controllers: controllers == ControllersCluster}
+	if controllers == "" || controllers == ControllersAuto {
+		if b.controllers, err = ClusterRunsControllers(ctx, c); err != nil {
+			return nil, fmt.Errorf("--kubeconfig %s: %w; say who makes the pods with --controllers %s or %s",
+				path, err, ControllersCluster, ControllersHarness)
+		}
+	}
+	return b, nil
 }
 
 func (b *kubeconfigBackend) Name() string                 { return BackendKubeconfig }
 func (b *kubeconfigBackend) Shared() bool                 { return true }
+func (b *kubeconfigBackend) RunsControllers() bool        { return b.controllers }
 func (b *kubeconfigBackend) Client() kubernetes.Interface { return b.client }
 func (b *kubeconfigBackend) RESTConfig() *rest.Config     { return b.cfg }
 

@@ -29,6 +29,8 @@ type childSpec struct {
 	Input      Input  `json:"input"`
 	Backend    string `json:"backend"`
 	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// Controllers is Options.Controllers.
+	Controllers string `json:"controllers,omitempty"`
 	Profile    int    `json:"profile"`
 	Run        int    `json:"run"`
 	RunID      string `json:"runID"`
@@ -69,7 +71,7 @@ func (c *childProcess) Execute(ctx context.Context, s *Session, r Run) (*Outcome
 	if c.live != nil {
 		c.live.StartProfile(p.Name)
 	}
-	spec := childSpec{Input: *s.Job.Input, Backend: s.Options.Backend, Kubeconfig: s.Options.Kubeconfig,
+	spec := childSpec{Input: *s.Job.Input, Backend: s.Options.Backend, Kubeconfig: s.Options.Kubeconfig, Controllers: s.Options.Controllers,
 		Profile: r.Profile, Run: r.Round, RunID: s.RunID, Relay: c.live != nil, LogFile: s.Options.LogFile,
 		Result: filepath.Join(c.dir, fmt.Sprintf("result-%d-%d.json", r.Profile, r.Round))}
 	if s.Options.CPUProfile {
@@ -241,7 +243,7 @@ func runChild(ctx context.Context, job *Job, spec childSpec) (*childOutcome, int
 			}
 		}()
 	}
-	s := &Session{Job: job, Options: Options{Backend: spec.Backend, Kubeconfig: spec.Kubeconfig, Count: 1}, RunID: spec.RunID, Exec: exec}
+	s := &Session{Job: job, Options: Options{Backend: spec.Backend, Kubeconfig: spec.Kubeconfig, Controllers: spec.Controllers, Count: 1}, RunID: spec.RunID, Exec: exec}
 	res, runErr := exec.Execute(ctx, s, Run{Profile: spec.Profile, Round: spec.Run})
 	if res != nil {
 		out.UsedNamespaces, out.CreatedNamespaces = res.UsedNamespaces, res.CreatedNamespaces

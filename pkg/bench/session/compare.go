@@ -77,7 +77,7 @@ func Compare(ctx context.Context, job *Job, o Options, stdout, stderr io.Writer)
 	// the end (a namespace being deleted could not take the next run's
 	// objects).
 	if o.Backend == sim.BackendKubeconfig {
-		if exec.cluster, err = sim.NewKubeconfigBackend(ctx, o.Kubeconfig, s.RunID); err != nil {
+		if exec.cluster, err = sim.NewKubeconfigBackend(ctx, o.Kubeconfig, s.RunID, o.Controllers); err != nil {
 			return &ExitError{Code: 2, Err: err}
 		}
 		defer func() {

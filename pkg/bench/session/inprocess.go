@@ -91,7 +91,7 @@ func (e *InProcess) stopTimer() {
 // session deletes once all runs are done.
 func openBackend(ctx context.Context, job *Job, o Options, runID, dir string) (sim.Backend, func() error, error) {
 	if o.Backend == sim.BackendKubeconfig {
-		b, err := sim.NewKubeconfigBackend(ctx, o.Kubeconfig, runID)
+		b, err := sim.NewKubeconfigBackend(ctx, o.Kubeconfig, runID, o.Controllers)
 		if err != nil {
 			return nil, nil, err
 		}

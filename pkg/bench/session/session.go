@@ -22,6 +22,9 @@ type Options struct {
 	// Backend is where objects live (sim.Backends); Kubeconfig, the
 	// cluster's file for sim.BackendKubeconfig.
 	Backend, Kubeconfig string
+	// Controllers says who makes the pods of controller objects on a real
+	// cluster: sim.ControllersAuto, ControllersCluster or ControllersHarness.
+	Controllers string
 	// Count is how many times each profile runs (1 to MaxCount).
 	Count int
 	// Shuffle runs the profiles of each round in an order drawn from the
