@@ -40,7 +40,7 @@ type Backend interface {
 	// makes what the backend needs: on a real cluster, what keeps the pod
 	// on the run's own nodes and from preempting anyone. It may be applied
 	// more than once.
-	PreparePod(spec *v1.PodSpec)
+	PreparePod(ctx context.Context, spec *v1.PodSpec) error
 	// UsedNamespace records that the run puts objects in ns, and whether
 	// the run created it (then it is the run's to delete).
 	UsedNamespace(ns string, created bool)
@@ -82,13 +82,13 @@ func NewBackend(ctx context.Context, name, tempDir string) (Backend, error) {
 // whole, so they need not track or prepare anything.
 type private struct{}
 
-func (private) Shared() bool                         { return false }
-func (private) RunsControllers() bool                { return false }
-func (private) PrepareNode(*v1.Node)                 {}
-func (private) PreparePod(*v1.PodSpec)               {}
-func (private) UsedNamespace(string, bool)           {}
-func (private) Namespaces() (used, created []string) { return nil, nil }
-func (private) Reset() error                         { return nil }
+func (private) Shared() bool                                  { return false }
+func (private) RunsControllers() bool                         { return false }
+func (private) PrepareNode(*v1.Node)                          {}
+func (private) PreparePod(context.Context, *v1.PodSpec) error { return nil }
+func (private) UsedNamespace(string, bool)                    {}
+func (private) Namespaces() (used, created []string)          { return nil, nil }
+func (private) Reset() error                                  { return nil }
 
 type memoryBackend struct {
 	private

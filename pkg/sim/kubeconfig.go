@@ -10,6 +10,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -40,6 +41,9 @@ type kubeconfigBackend struct {
 	// controllers: the cluster's controllers make the pods of the run's
 	// controller objects.
 	controllers bool
+	// classes are the run's never-preempting PriorityClasses, by what the
+	// pods asked for (a class name, or "=<value>").
+	classes map[string]string
 
 	mu         sync.Mutex
 	namespaces []string        // created by this run
@@ -118,7 +122,8 @@ func (b *kubeconfigBackend) UsedNamespace(ns string, created bool) {
 
 // Reset removes everything labelled with the run, so that the next profile
 // starts from the same cluster: pods at once (there may be no kubelet to
-// confirm), controllers, claims, volumes, storage classes, nodes.
+// confirm), controllers (first, so that a cluster's own controllers do not
+// make their pods again), claims, volumes, storage classes, nodes.
 // Namespaces stay: one being deleted cannot take new objects until the
 // namespace controller has emptied it.
 func (b *kubeconfigBackend) Reset() error {
@@ -141,15 +146,20 @@ func (b *kubeconfigBackend) Reset() error {
 	}
 	b.mu.Unlock()
 	for _, ns := range namespaces {
-		keep(c.CoreV1().Pods(ns).DeleteCollection(ctx, now, sel))
 		keep(c.AppsV1().Deployments(ns).DeleteCollection(ctx, now, sel))
 		keep(c.AppsV1().ReplicaSets(ns).DeleteCollection(ctx, now, sel))
 		keep(c.AppsV1().StatefulSets(ns).DeleteCollection(ctx, now, sel))
+		keep(c.AppsV1().ControllerRevisions(ns).DeleteCollection(ctx, now, sel))
 		keep(c.BatchV1().Jobs(ns).DeleteCollection(ctx, now, sel))
+		keep(c.CoreV1().Pods(ns).DeleteCollection(ctx, now, sel))
 		keep(c.CoreV1().PersistentVolumeClaims(ns).DeleteCollection(ctx, now, sel))
 	}
 	keep(c.CoreV1().PersistentVolumes().DeleteCollection(ctx, now, sel))
 	keep(c.StorageV1().StorageClasses().DeleteCollection(ctx, now, sel))
+	keep(c.SchedulingV1().PriorityClasses().DeleteCollection(ctx, now, sel))
+	b.mu.Lock()
+	b.classes = nil
+	b.mu.Unlock()
 	keep(c.CoreV1().Nodes().DeleteCollection(ctx, now, sel))
 	// Claims and volumes carry protection finalizers that a controller lifts
 	// once no pod uses them. These are the run's own, with no pods left: the
@@ -252,11 +262,14 @@ func (b *kubeconfigBackend) taint() v1.Taint {
 // PreparePod keeps a pod of the run on a real cluster to the run's own
 // nodes — it tolerates their taint and requires their run label, so the
 // in-process scheduler, which sees every node, never binds it to a real
-// one — and from preempting: PreemptionPolicy Never, so that whatever its
-// priority it can never evict a pod the run did not create (the run's
-// nodes may hold DaemonSet pods that tolerate every taint). Priorities
-// still order the scheduling queue.
-func (b *kubeconfigBackend) PreparePod(spec *v1.PodSpec) {
+// one — and from preempting: it gets a PriorityClass of the run's own with
+// the priority it asked for (its class's, its own, or the cluster's
+// default) and PreemptionPolicy Never, so that whatever its priority it can
+// never evict a pod the run did not create (the run's nodes may hold
+// DaemonSet pods that tolerate every taint). Priorities still order the
+// scheduling queue. The API server's priority admission requires the
+// policy to come from the class.
+func (b *kubeconfigBackend) PreparePod(ctx context.Context, spec *v1.PodSpec) error {
 	taint := b.taint()
 	if !slices.ContainsFunc(spec.Tolerations, func(t v1.Toleration) bool { return t.ToleratesTaint(&taint) }) {
 		spec.Tolerations = append(spec.Tolerations, v1.Toleration{Key: taint.Key, Operator: v1.TolerationOpEqual,
@@ -286,5 +299,58 @@ func (b *kubeconfigBackend) PreparePod(spec *v1.PodSpec) {
 			term.MatchExpressions = append(term.MatchExpressions, ours)
 		}
 	}
-	spec.PreemptionPolicy = ptr.To(v1.PreemptNever)
+	class, err := b.neverPreempting(ctx, spec.PriorityClassName, spec.Priority)
+	if err != nil {
+		return err
+	}
+	spec.PriorityClassName, spec.Priority, spec.PreemptionPolicy = class, nil, nil
+	return nil
+}
+
+// neverPreempting returns the run's PriorityClass of the priority a pod
+// asks for (by class name, by value, or neither: the cluster's global
+// default, else 0) that never preempts, creating it the first time.
+func (b *kubeconfigBackend) neverPreempting(ctx context.Context, className string, priority *int32) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.classes == nil {
+		b.classes = map[string]string{}
+	}
+	key := className
+	if priority != nil {
+		key = fmt.Sprintf("=%d", *priority)
+	}
+	if name, ok := b.classes[key]; ok {
+		return name, nil
+	}
+	var value int32
+	switch {
+	case priority != nil:
+		value = *priority
+	case className != "":
+		pc, err := b.client.SchedulingV1().PriorityClasses().Get(ctx, className, metav1.GetOptions{})
+		if err != nil {
+			return "", fmt.Errorf("priorityClassName %s: %w", className, err)
+		}
+		value = pc.Value
+	default:
+		classes, err := b.client.SchedulingV1().PriorityClasses().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return "", fmt.Errorf("listing priority classes for the cluster's default: %w", err)
+		}
+		for _, pc := range classes.Items {
+			if pc.GlobalDefault {
+				value = pc.Value
+			}
+		}
+	}
+	name := fmt.Sprintf("%s-%d", b.runID, value)
+	pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{generate.RunLabel: b.runID}},
+		Value: value, PreemptionPolicy: ptr.To(v1.PreemptNever),
+		Description: "placer-bench run " + b.runID + ": its pods' priority, without preemption"}
+	if _, err := b.client.SchedulingV1().PriorityClasses().Create(ctx, pc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("creating priority class %s: %w", name, err)
+	}
+	b.classes[key] = name
+	return name, nil
 }

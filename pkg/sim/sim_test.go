@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 // A node is registered with its status, as a kubelet would: an API server
@@ -66,17 +68,20 @@ func TestBackendCapabilities(t *testing.T) {
 
 // On a real cluster the run's nodes are tainted for the run, and its pods
 // tolerate that taint, require the run's nodes in every term of their node
-// affinity, and never preempt; preparing twice changes nothing more. The
-// in-process backends leave pods as they are.
+// affinity, and never preempt: they get a PriorityClass of the run with
+// the priority they asked for and PreemptionPolicy Never; preparing twice
+// changes nothing more. The in-process backends leave pods as they are.
 func TestPrepareForASharedCluster(t *testing.T) {
-	mem, _ := NewBackend(context.Background(), BackendMemory, "")
+	ctx := context.Background()
+	mem, _ := NewBackend(ctx, BackendMemory, "")
 	plain := v1.PodSpec{SchedulerName: "placer"}
-	mem.PreparePod(&plain)
-	if plain.Affinity != nil || plain.Tolerations != nil || plain.PreemptionPolicy != nil {
-		t.Errorf("memory backend changed a pod: %+v", plain)
+	if err := mem.PreparePod(ctx, &plain); err != nil || plain.Affinity != nil || plain.Tolerations != nil || plain.PriorityClassName != "" {
+		t.Errorf("memory backend changed a pod: %+v (%v)", plain, err)
 	}
 
-	kb := &kubeconfigBackend{runID: "r1"}
+	cluster := fake.NewClientset(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000},
+		&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "usual"}, Value: 10, GlobalDefault: true})
+	kb := &kubeconfigBackend{runID: "r1", client: cluster}
 	n := &v1.Node{}
 	kb.PrepareNode(n)
 	kb.PrepareNode(n)
@@ -88,9 +93,12 @@ func TestPrepareForASharedCluster(t *testing.T) {
 		NodeSelectorTerms: []v1.NodeSelectorTerm{
 			{MatchExpressions: []v1.NodeSelectorRequirement{{Key: "gpu", Operator: v1.NodeSelectorOpExists}}},
 			{MatchExpressions: []v1.NodeSelectorRequirement{{Key: "cpu-only", Operator: v1.NodeSelectorOpExists}}},
-		}}}}}
-	kb.PreparePod(&spec)
-	kb.PreparePod(&spec)
+		}}}}, PriorityClassName: "high"}
+	for range 2 {
+		if err := kb.PreparePod(ctx, &spec); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(spec.Tolerations) != 1 || !spec.Tolerations[0].ToleratesTaint(&n.Spec.Taints[0]) {
 		t.Errorf("tolerations %v", spec.Tolerations)
 	}
@@ -99,11 +107,18 @@ func TestPrepareForASharedCluster(t *testing.T) {
 			t.Errorf("term %d: %v, want the user's requirement and the run's", i, term.MatchExpressions)
 		}
 	}
-	if spec.PreemptionPolicy == nil || *spec.PreemptionPolicy != v1.PreemptNever {
-		t.Errorf("preemption policy %v, want Never", spec.PreemptionPolicy)
+	pc, err := cluster.SchedulingV1().PriorityClasses().Get(ctx, spec.PriorityClassName, metav1.GetOptions{})
+	if err != nil || pc.Value != 1000 || pc.PreemptionPolicy == nil || *pc.PreemptionPolicy != v1.PreemptNever ||
+		pc.Labels["bench.placer.dev/run"] != "r1" || spec.PreemptionPolicy != nil || spec.Priority != nil {
+		t.Errorf("class %q: %+v (%v); want the run's, value 1000, never preempting", spec.PriorityClassName, pc, err)
 	}
 	bare := v1.PodSpec{}
-	kb.PreparePod(&bare)
+	if err := kb.PreparePod(ctx, &bare); err != nil {
+		t.Fatal(err)
+	}
+	if bare.PriorityClassName != "r1-10" {
+		t.Errorf("a pod without priority gets class %q, want the run's copy of the cluster's default, r1-10", bare.PriorityClassName)
+	}
 	terms := bare.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 	if len(terms) != 1 || len(terms[0].MatchExpressions) != 1 {
 		t.Errorf("a pod without affinity gets %v", terms)

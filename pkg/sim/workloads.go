@@ -67,7 +67,10 @@ func (w *Workloads) EnsureNamespace(ctx context.Context, ns string) error {
 // CreateOwners creates what an instance needs before its pods: its
 // namespace, the storage classes its claims name, its controller objects
 // and its claims. The pods are the caller's to create (CreatePod), at the
-// pace it measures.
+// pace it measures — unless the backend's cluster runs its own controllers
+// (Backend.RunsControllers): then only the top controller object (a
+// Deployment, StatefulSet or Job) is created, and the cluster's controllers
+// make the rest, so that every pod has exactly one creator.
 func (w *Workloads) CreateOwners(ctx context.Context, inst *generate.Instance) error {
 	if err := w.EnsureNamespace(ctx, inst.Workload.Namespace); err != nil {
 		return err
@@ -80,6 +83,9 @@ func (w *Workloads) CreateOwners(ctx context.Context, inst *generate.Instance) e
 	if err := w.createController(ctx, inst); err != nil {
 		return fmt.Errorf("creating the controller of %s: %w", inst.Name, err)
 	}
+	if w.backend.RunsControllers() {
+		return nil
+	}
 	for _, c := range inst.Claims {
 		if _, err := w.client.CoreV1().PersistentVolumeClaims(c.Namespace).Create(ctx, c, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating claim %s/%s: %w", c.Namespace, c.Name, err)
@@ -91,17 +97,18 @@ func (w *Workloads) CreateOwners(ctx context.Context, inst *generate.Instance) e
 // PrepareTemplate applies the backend's PreparePod to the pod template of a
 // controller object (Deployment, ReplicaSet, StatefulSet, Job), so that
 // the pods a real controller makes from it are prepared as the run's own.
-func PrepareTemplate(b Backend, obj runtime.Object) {
+func PrepareTemplate(ctx context.Context, b Backend, obj runtime.Object) error {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		b.PreparePod(&o.Spec.Template.Spec)
+		return b.PreparePod(ctx, &o.Spec.Template.Spec)
 	case *appsv1.ReplicaSet:
-		b.PreparePod(&o.Spec.Template.Spec)
+		return b.PreparePod(ctx, &o.Spec.Template.Spec)
 	case *appsv1.StatefulSet:
-		b.PreparePod(&o.Spec.Template.Spec)
+		return b.PreparePod(ctx, &o.Spec.Template.Spec)
 	case *batchv1.Job:
-		b.PreparePod(&o.Spec.Template.Spec)
+		return b.PreparePod(ctx, &o.Spec.Template.Spec)
 	}
+	return nil
 }
 
 // createController creates the instance's controller objects (a
@@ -112,7 +119,9 @@ func (w *Workloads) createController(ctx context.Context, inst *generate.Instanc
 		return nil
 	}
 	owner := inst.Owner.DeepCopyObject()
-	PrepareTemplate(w.backend, owner)
+	if err := PrepareTemplate(ctx, w.backend, owner); err != nil {
+		return err
+	}
 	switch o := owner.(type) {
 	case *appsv1.Deployment:
 		d, err := apps.Deployments(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
@@ -120,15 +129,30 @@ func (w *Workloads) createController(ctx context.Context, inst *generate.Instanc
 			return err
 		}
 		w.uids.Store(o.UID, d.UID)
+		if w.backend.RunsControllers() {
+			return nil
+		}
 		rs := inst.ReplicaSet.DeepCopy()
 		rs.OwnerReferences = w.ownerUIDs(rs.OwnerReferences)
-		PrepareTemplate(w.backend, rs)
+		if err := PrepareTemplate(ctx, w.backend, rs); err != nil {
+			return err
+		}
 		created, err := apps.ReplicaSets(rs.Namespace).Create(ctx, rs, metav1.CreateOptions{})
 		if err != nil {
 			return err
 		}
 		w.uids.Store(inst.ReplicaSet.UID, created.UID)
 	case *appsv1.StatefulSet:
+		if w.backend.RunsControllers() {
+			// The controller makes the claims from the templates: they carry
+			// the run's labels, so that its clean-up finds them, and go with
+			// the set.
+			for i := range o.Spec.VolumeClaimTemplates {
+				o.Spec.VolumeClaimTemplates[i].Labels = o.Labels
+			}
+			o.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+				WhenDeleted: appsv1.DeletePersistentVolumeClaimRetentionPolicyType, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType}
+		}
 		s, err := apps.StatefulSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		if err != nil {
 			return err
@@ -166,7 +190,9 @@ func (w *Workloads) CreatePod(ctx context.Context, pod *v1.Pod, claims []*v1.Per
 	}
 	p := pod.DeepCopy()
 	p.OwnerReferences = w.ownerUIDs(p.OwnerReferences)
-	w.backend.PreparePod(&p.Spec)
+	if err := w.backend.PreparePod(ctx, &p.Spec); err != nil {
+		return "", err
+	}
 	at := time.Now()
 	var created *v1.Pod
 	err := WithGeneratedName(p, func() (err error) {
@@ -209,9 +235,15 @@ func (w *Workloads) DeletePod(ctx context.Context, ns, name string) error {
 // since plugins read them; then the newest pods removed (a StatefulSet's
 // highest ordinals, their claims kept) or new ones created (a
 // StatefulSet's next ordinals, with claims).
+//
+// Where the cluster's controllers run, only the controller object changes:
+// they add and remove the pods, and inst.Pods is not kept.
 func (w *Workloads) Scale(ctx context.Context, inst *generate.Instance, replicas int, measured bool) error {
 	if err := w.setReplicas(ctx, inst, int32(replicas)); err != nil {
 		return fmt.Errorf("scaling %s: %w", inst.Name, err)
+	}
+	if w.backend.RunsControllers() {
+		return nil
 	}
 	for len(inst.Pods) > replicas {
 		last := inst.Pods[len(inst.Pods)-1]
@@ -291,8 +323,16 @@ func (w *Workloads) Replace(ctx context.Context, inst *generate.Instance, i int,
 }
 
 // Delete removes an instance's pods, claims and controller objects; the
-// instance keeps no pods.
+// instance keeps no pods. Where the cluster's controllers run, deleting the
+// controller object is enough: the garbage collector removes what it made.
 func (w *Workloads) Delete(ctx context.Context, inst *generate.Instance) error {
+	if w.backend.RunsControllers() && inst.Owner != nil {
+		inst.Pods = nil
+		if err := w.deleteController(ctx, inst); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting the controller of %s: %w", inst.Name, err)
+		}
+		return nil
+	}
 	var errs []error
 	for _, p := range inst.Pods {
 		errs = append(errs, w.DeletePod(ctx, p.Namespace, p.Name))
@@ -311,17 +351,21 @@ func (w *Workloads) Delete(ctx context.Context, inst *generate.Instance) error {
 
 func (w *Workloads) deleteController(ctx context.Context, inst *generate.Instance) error {
 	apps := w.client.AppsV1()
+	// What the object owns goes too, as kubectl delete does.
+	opts := metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)}
 	switch o := inst.Owner.(type) {
 	case *appsv1.Deployment:
-		err := apps.ReplicaSets(o.Namespace).Delete(ctx, inst.ReplicaSet.Name, metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return err
+		if !w.backend.RunsControllers() {
+			err := apps.ReplicaSets(o.Namespace).Delete(ctx, inst.ReplicaSet.Name, opts)
+			if err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
 		}
-		return apps.Deployments(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+		return apps.Deployments(o.Namespace).Delete(ctx, o.Name, opts)
 	case *appsv1.StatefulSet:
-		return apps.StatefulSets(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+		return apps.StatefulSets(o.Namespace).Delete(ctx, o.Name, opts)
 	case *batchv1.Job:
-		return w.client.BatchV1().Jobs(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+		return w.client.BatchV1().Jobs(o.Namespace).Delete(ctx, o.Name, opts)
 	}
 	return nil
 }

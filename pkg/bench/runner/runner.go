@@ -53,8 +53,10 @@ type run struct {
 	tracker *podTracker
 	// workloads creates and changes the run's instances as controllers would.
 	workloads *sim.Workloads
-	created   map[string][]*generate.Instance
-	zones     map[string]string
+	// controllers is set where the cluster's own controllers make the pods.
+	controllers *byController
+	created     map[string][]*generate.Instance
+	zones       map[string]string
 	// nodes are the generated nodes by name; lost, those a drill took down
 	// and how (workload.OutageNotReady or OutageRemove).
 	nodes map[string]*v1.Node
@@ -88,6 +90,12 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 		if op.Measure {
 			r.measureAll = false
 		}
+	}
+	if backend.RunsControllers() {
+		if err := checkControllerOps(f); err != nil {
+			return nil, err
+		}
+		r.controllers = &byController{}
 	}
 	start := time.Now()
 	mem := startMemorySampler(ctx, 250*time.Millisecond)
@@ -171,7 +179,11 @@ func (r *run) summarize(res *result.Result) {
 
 // watchPods follows the run's pods from the moment before any is created.
 func (r *run) watchPods(ctx context.Context) (func(), error) {
-	return WatchRunPods(ctx, r.client, r.opts.RunID, "", func(pod *v1.Pod) { r.tracker.observe(pod, time.Now()) },
+	return WatchRunPods(ctx, r.client, r.opts.RunID, "", func(pod *v1.Pod) {
+		now := time.Now()
+		r.seen(pod, now)
+		r.tracker.observe(pod, now)
+	},
 		func(pod *v1.Pod) { r.tracker.forget(pod.UID) })
 }
 
@@ -331,6 +343,10 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 			return err
 		}
 		r.created[inst.Workload.Name] = append(r.created[inst.Workload.Name], inst)
+		if r.controllers != nil && inst.Owner != nil {
+			r.controllers.asked(inst, len(inst.Pods), measured)
+			continue
+		}
 		pods = append(pods, inst.Pods...)
 	}
 	var limiter *rate.Limiter
@@ -360,6 +376,9 @@ func (r *run) barrier(ctx context.Context, op workload.Op) (bool, error) {
 		done := bound == created
 		if op.Until == workload.UntilAttempted {
 			done = bound+unsched == created
+		}
+		if r.controllers != nil {
+			done = done && r.controllers.made(created)
 		}
 		if done {
 			if r.opts.Progress != nil {

@@ -15,6 +15,9 @@ import (
 // would (sim.Workloads.Scale).
 func (r *run) scale(ctx context.Context, name string, replicas int) error {
 	for _, inst := range r.created[name] {
+		if r.controllers != nil && inst.Owner != nil {
+			r.controllers.asked(inst, replicas, r.measureAll)
+		}
 		if err := r.workloads.Scale(ctx, inst, replicas, r.measureAll); err != nil {
 			return err
 		}

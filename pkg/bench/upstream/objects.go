@@ -33,6 +33,9 @@ func (e *executor) createObject(ctx context.Context, t *objectTemplate, index, c
 	case *v1.Pod:
 		o.Namespace = ns
 		e.preparePod(o)
+		if err := e.backend.PreparePod(ctx, &o.Spec); err != nil {
+			return "", err
+		}
 	case *v1.Node:
 		e.label(o)
 		e.backend.PrepareNode(o)
@@ -41,7 +44,9 @@ func (e *executor) createObject(ctx context.Context, t *objectTemplate, index, c
 		}
 	default:
 		e.label(m)
-		sim.PrepareTemplate(e.backend, obj)
+		if err := sim.PrepareTemplate(ctx, e.backend, obj); err != nil {
+			return "", err
+		}
 		if e.memory {
 			defaultObject(obj)
 		}

@@ -152,7 +152,6 @@ func (e *executor) createPod(ctx context.Context, s *Step, i, batch int) (types.
 // owner references to createAny objects with the UIDs they got.
 func (e *executor) preparePod(pod *v1.Pod) {
 	pod.Spec.SchedulerName = e.profile.SchedulerName
-	e.backend.PreparePod(&pod.Spec)
 	e.label(pod)
 	for i, ref := range pod.OwnerReferences {
 		if uid, ok := e.owners.Load(ref.Kind + "/" + pod.Namespace + "/" + ref.Name); ok {
