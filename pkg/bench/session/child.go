@@ -31,9 +31,9 @@ type childSpec struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	// Controllers is Options.Controllers.
 	Controllers string `json:"controllers,omitempty"`
-	Profile    int    `json:"profile"`
-	Run        int    `json:"run"`
-	RunID      string `json:"runID"`
+	Profile     int    `json:"profile"`
+	Run         int    `json:"run"`
+	RunID       string `json:"runID"`
 	// Result is where the process writes its childOutcome.
 	Result     string `json:"result"`
 	CPUProfile string `json:"cpuProfile,omitempty"`
