@@ -12,7 +12,9 @@ import (
 	v1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -223,11 +225,46 @@ func (b *kubeconfigBackend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, ns := range b.namespaces {
+		// Another run (or anyone) may have put objects in it since: it is
+		// then theirs too, and stays.
+		if b.othersIn(ctx, ns) {
+			continue
+		}
 		if err := b.client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// othersIn reports whether namespace ns holds pods, claims or controller
+// objects that are not this run's (or cannot tell).
+func (b *kubeconfigBackend) othersIn(ctx context.Context, ns string) bool {
+	others := metav1.ListOptions{LabelSelector: generate.RunLabel + "!=" + b.runID, Limit: 1}
+	c := b.client
+	for _, list := range []func() (int, error){
+		func() (int, error) { l, err := c.CoreV1().Pods(ns).List(ctx, others); return lenOf(l, err) },
+		func() (int, error) {
+			l, err := c.CoreV1().PersistentVolumeClaims(ns).List(ctx, others)
+			return lenOf(l, err)
+		},
+		func() (int, error) { l, err := c.AppsV1().Deployments(ns).List(ctx, others); return lenOf(l, err) },
+		func() (int, error) { l, err := c.AppsV1().StatefulSets(ns).List(ctx, others); return lenOf(l, err) },
+		func() (int, error) { l, err := c.BatchV1().Jobs(ns).List(ctx, others); return lenOf(l, err) },
+	} {
+		if n, err := list(); err != nil || n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lenOf is the number of items of a list, or the error that came instead.
+func lenOf[L runtime.Object](l L, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	return meta.LenList(l), nil
 }
 
 // Namespaces lists the namespaces the run put objects in, and those it

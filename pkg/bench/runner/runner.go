@@ -84,6 +84,9 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 		gen: generate.New(f, opts.RunID), tracker: &podTracker{pods: map[types.UID]*podRecord{}, obs: opts.Observer},
 		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
 		nodes: map[string]*v1.Node{}, lost: map[string]string{}, occupied: map[string]occupancy{}}
+	if backend.Shared() {
+		r.gen.NodePrefix = opts.RunID + "-"
+	}
 	r.workloads = sim.NewWorkloads(backend, r.gen, opts.RunID)
 	r.workloads.OnPodCreated = r.tracker.created
 	for _, op := range f.Ops {
