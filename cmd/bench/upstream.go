@@ -54,16 +54,13 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*bench
 			params[k] = int(v)
 		}
 	}
-	return &benchJob{name: plan.Name(), params: params, profiles: resolved,
+	job := &benchJob{name: plan.Name(), params: params, profiles: resolved,
 		newBackend: func(ctx context.Context, name string) (sim.Backend, error) {
 			if name != sim.BackendEmbedded {
 				return sim.NewBackend(ctx, name, "")
 			}
 			// scheduler_perf's API server and etcd settings.
 			return sim.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
-		},
-		run: func(ctx context.Context, p *runner.Profile, backend sim.Backend, runID string, bar *progress) (*result.Result, error) {
-			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update})
 		},
 		setup: func() (func(), error) { return upstream.ApplyFeatureGates(plan.FeatureGates) },
 		warnings: func(results []*result.Result) []string {
@@ -79,5 +76,11 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*bench
 			}
 			return out
 		},
-	}, nil
+	}
+	// job.observer is set after the job is made, in the run's own process
+	// (--metrics-addr).
+	job.run = func(ctx context.Context, p *runner.Profile, backend sim.Backend, runID string, bar *progress) (*result.Result, error) {
+		return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update, Observer: job.observer})
+	}
+	return job, nil
 }

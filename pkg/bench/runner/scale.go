@@ -126,7 +126,7 @@ func (r *run) createPodUID(ctx context.Context, pod *v1.Pod, claims []*v1.Persis
 	if err != nil {
 		return "", fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
 	}
-	r.tracker.created(created.UID, at, measured)
+	r.tracker.Created(created.UID, at, measured)
 	return created.UID, nil
 }
 
@@ -135,7 +135,7 @@ func (r *run) createPodUID(ctx context.Context, pod *v1.Pod, claims []*v1.Persis
 // get replacements under new names, StatefulSet replicas come back with the
 // same identity and claims, bare pods under the same name.
 func (r *run) churn(ctx context.Context, op workload.Op) error {
-	rng := rand.New(rand.NewPCG(uint64(r.file.Seed), uint64(len(r.tracker.snapshot()))))
+	rng := rand.New(rand.NewPCG(uint64(r.file.Seed), uint64(len(r.tracker.Records()))))
 	for round := range op.Rounds.Value {
 		if round > 0 {
 			select {

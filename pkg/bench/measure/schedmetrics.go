@@ -1,4 +1,4 @@
-package runner
+package measure
 
 import (
 	"sort"
@@ -24,10 +24,11 @@ var schedulerHistograms = []struct {
 	{"scheduler_pod_scheduling_sli_duration_seconds", nil},
 }
 
-// collectSchedulerHistograms reads the in-process scheduler's histograms
-// from the component-base registry (reset at the start of each profile's
-// run) for one profile, grouped by each histogram's labels.
-func collectSchedulerHistograms(profile string) ([]result.HistogramSummary, error) {
+// collectSchedulerHistograms reads the in-process scheduler's histograms from
+// the component-base registry (reset when each run's session starts) for
+// the profile whose pods ask for schedulerName, grouped by each
+// histogram's labels.
+func collectSchedulerHistograms(schedulerName string) ([]result.HistogramSummary, error) {
 	families, err := legacyregistry.DefaultGatherer.Gather()
 	if err != nil {
 		return nil, err
@@ -49,7 +50,7 @@ func collectSchedulerHistograms(profile string) ([]result.HistogramSummary, erro
 			for _, l := range m.GetLabel() {
 				lv[l.GetName()] = l.GetValue()
 			}
-			if p, ok := lv["profile"]; ok && p != profile {
+			if p, ok := lv["profile"]; ok && p != schedulerName {
 				continue
 			}
 			keep := map[string]string{}
@@ -103,10 +104,10 @@ func preemptionAttempts() int {
 	return n
 }
 
-// schedulerQueuesEmpty reports whether the in-process scheduler has no pod
+// SchedulerQueuesEmpty reports whether the in-process scheduler has no pod
 // waiting in its active or backoff queue (pods it gave up on wait in the
 // unschedulable one).
-func schedulerQueuesEmpty() bool {
+func SchedulerQueuesEmpty() bool {
 	families, err := legacyregistry.DefaultGatherer.Gather()
 	if err != nil {
 		return false
