@@ -30,8 +30,8 @@ type Summary struct {
 	// the workload users know.
 	DeploymentOf map[string]string
 	// Nodes are the nodes the final placement is judged on (those no
-	// drill took down), and Reference the pod packing is counted in
-	// (docs/quality.md); nil: the packing figures' default.
+	// drill took down), and Reference the pod whose fit packing counts
+	// (docs/quality.md); nil means quality.DefaultReferencePod.
 	Nodes     []quality.Node
 	Reference v1.ResourceList
 	// Throughput is sampled either over Windows, when there are any, or
