@@ -9,10 +9,13 @@ package measure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/component-base/metrics/legacyregistry"
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
@@ -127,15 +130,54 @@ func (s *Session) watch(ctx context.Context, backend sim.Backend) error {
 		return err
 	}
 	// The scheduler's informers have synced: no pod of the run exists yet.
-	runs := func(pod *v1.Pod) bool {
-		return pod.Labels[generate.RunLabel] == s.opts.RunID && (s.opts.Namespace == "" || pod.Namespace == s.opts.Namespace)
-	}
 	inf := s.Scheduler.Informers.Core().V1().Pods().Informer()
-	reg, err := inf.AddEventHandler(podHandler(runs, observe, forget))
+	reg, err := inf.AddEventHandler(podHandler(s.runs, observe, forget))
 	if err != nil {
 		return err
 	}
 	s.stopWatch = func() { _ = inf.RemoveEventHandler(reg) }
+	return nil
+}
+
+// runs reports whether a pod is one of the run's that the session follows.
+func (s *Session) runs(pod *v1.Pod) bool {
+	return pod.Labels[generate.RunLabel] == s.opts.RunID && (s.opts.Namespace == "" || pod.Namespace == s.opts.Namespace)
+}
+
+// settleTimeout bounds the wait for the tracker to catch up with the
+// scheduler's pod informer: far longer than the informer takes to hand an
+// event to its handlers, so that only a stuck process reaches it.
+const settleTimeout = time.Minute
+
+// settle waits, when the pods are followed through the scheduler's
+// informer, until the tracker has heard of every pod of the run as that
+// informer stores it. The executor's waits read the informer's lister,
+// which is updated before the handlers are called: when the last op ends,
+// its last binds may not have reached the tracker yet.
+func (s *Session) settle(ctx context.Context) error {
+	// An interrupted run's figures are partial anyway.
+	if !s.opts.ThroughScheduler || ctx.Err() != nil {
+		return nil
+	}
+	lister := s.Scheduler.Informers.Core().V1().Pods().Lister()
+	err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, settleTimeout, true, func(context.Context) (bool, error) {
+		pods, err := lister.List(labels.SelectorFromSet(labels.Set{generate.RunLabel: s.opts.RunID}))
+		if err != nil {
+			return false, err
+		}
+		for _, p := range pods {
+			if !s.runs(p) {
+				continue
+			}
+			if rec, ok := s.Tracker.Record(p.UID); !ok || rec.Pod == nil || rec.Pod.ResourceVersion != p.ResourceVersion {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the pod tracker to catch up with the scheduler's informer: %w", err)
+	}
 	return nil
 }
 
@@ -153,21 +195,22 @@ func (s *Session) Phase(index int, op string, fn func() (timedOut bool, err erro
 
 // Finish ends the measured part of the run: the wall time, the figures of
 // sum and the tracker's records, and the scheduler's histograms and
-// preemption attempts. The error is reading the scheduler's metrics; the
-// rest of the result is filled regardless.
-func (s *Session) Finish(sum Summary) error {
+// preemption attempts. The result is filled even when it returns an error
+// (the tracker had not caught up, or the metrics could not be read).
+func (s *Session) Finish(ctx context.Context, sum Summary) error {
 	s.Result.Wall = time.Since(s.start)
 	if s.opts.Observer != nil {
 		s.opts.Observer.Finished()
 	}
+	settleErr := s.settle(ctx)
 	sum.summarize(s.Result, s.Tracker.Records())
 	hist, err := collectSchedulerHistograms(s.profile.SchedulerName)
 	s.Result.Scheduler = hist
 	s.Result.PreemptionAttempts = preemptionAttempts()
 	if err != nil {
-		return fmt.Errorf("reading the scheduler's metrics: %w", err)
+		err = fmt.Errorf("reading the scheduler's metrics: %w", err)
 	}
-	return nil
+	return errors.Join(settleErr, err)
 }
 
 // Stop stops the watch and the scheduler, then the memory sampler, whose

@@ -108,7 +108,7 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	}
 	res := s.Result
 	res.Drills, res.Fills = r.drills, r.fills
-	return res, errors.Join(runErr, s.Finish(r.summary()))
+	return res, errors.Join(runErr, s.Finish(ctx, r.summary()))
 }
 
 // summary is what the run knows of its pods' nodes and workloads, and

@@ -32,10 +32,11 @@ func (o *observer) PodUnschedulable()          { o.mu.Lock(); o.unsch++; o.mu.Un
 // that hears of every op and pod.
 func TestRunMeasuresLikeTheRunner(t *testing.T) {
 	// The window's three batches are 2 s apart, and each createPods waits
-	// until its pods are bound: a sampling tick (one a second) falls
-	// between the first batch's binds and the second's, and another
-	// between the second's and the third's, so that the timeline has a
-	// sample however fast the scheduler is.
+	// until its pods are bound (each batch has a namespace of its own, as
+	// the wait counts every pod of the namespace): a sampling tick (one a
+	// second) falls between the first batch's binds and the second's, and
+	// another between the second's and the third's, so that the timeline
+	// has a sample however fast the scheduler is.
 	dir := writeFiles(t, map[string]string{
 		"pod.yaml": podTemplate,
 		"node.yaml": `apiVersion: v1
@@ -60,20 +61,20 @@ status:
     namespace: init
   - opcode: startCollectingMetrics
     name: measured
-    namespaces: [measure]
+    namespaces: [m1, m2, m3]
   - opcode: createPods
     count: 4
-    namespace: measure
+    namespace: m1
   - opcode: sleep
     duration: 2s
   - opcode: createPods
     count: 4
-    namespace: measure
+    namespace: m2
   - opcode: sleep
     duration: 2s
   - opcode: createPods
     count: 4
-    namespace: measure
+    namespace: m3
   - opcode: stopCollectingMetrics
   workloads:
   - name: small

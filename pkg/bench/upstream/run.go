@@ -148,7 +148,7 @@ func Run(ctx context.Context, p *Plan, profile *measure.Profile, backend sim.Bac
 	e.mu.Unlock()
 	stopBG()
 	e.bg.Wait()
-	return s.Result, errors.Join(runErr, s.Finish(e.summary()))
+	return s.Result, errors.Join(runErr, s.Finish(ctx, e.summary()))
 }
 
 // summary names the nodes the run made with their zones, judges the final

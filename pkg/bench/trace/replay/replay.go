@@ -137,7 +137,7 @@ func Run(ctx context.Context, t *trace.Trace, profile *measure.Profile, backend 
 	})
 	r.tr.PodsOffered = r.offered
 	r.tr.Finish()
-	runErr = errors.Join(runErr, ses.Finish(r.summary(nodes, firstPod)))
+	runErr = errors.Join(runErr, ses.Finish(ctx, r.summary(nodes, firstPod)))
 	res.Pods = r.offered
 	return res, runErr
 }
