@@ -1,7 +1,8 @@
 package measure
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
@@ -63,12 +64,7 @@ func collectSchedulerHistograms(schedulerName string) ([]result.HistogramSummary
 			groups[k] = append(groups[k], &testutil.Histogram{Histogram: m.GetHistogram()})
 			labelsOf[k] = keep
 		}
-		keys := make([]string, 0, len(groups))
-		for k := range groups {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(groups)) {
 			vec := groups[k]
 			if vec.GetAggregatedSampleCount() == 0 {
 				continue

@@ -1,16 +1,11 @@
 package upstream
 
 import (
-	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
-
-	"github.com/placer-dev/placer/pkg/bench/runner"
-	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // observer counts what a run tells it.
@@ -38,15 +33,8 @@ func TestRunMeasuresLikeTheRunner(t *testing.T) {
 	// another between the second's and the third's, so that the timeline
 	// has a sample however fast the scheduler is.
 	dir := writeFiles(t, map[string]string{
-		"pod.yaml": podTemplate,
-		"node.yaml": `apiVersion: v1
-kind: Node
-metadata:
-  generateName: perf-node-
-status:
-  capacity: {pods: "110", cpu: "4", memory: 32Gi}
-  conditions: [{type: Ready, status: "True"}]
-`,
+		"pod.yaml":  podTemplate,
+		"node.yaml": nodeTemplate,
 		"config.yaml": `- name: Measured
   defaultPodTemplatePath: pod.yaml
   workloadTemplate:
@@ -80,33 +68,9 @@ status:
   - name: small
 `,
 	})
-	f, err := Load(filepath.Join(dir, "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, w, err := f.Select("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := f.Plan(c, w, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, err := runner.ResolveProfile("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	backend, err := sim.NewBackend(ctx, sim.BackendMemory, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
+	plan := planOf(t, dir)
 	obs := &observer{}
-	res, err := Run(ctx, plan, profile, backend, Options{RunID: "measured", WaitTimeout: 20 * time.Second, Observer: obs})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	res, _, _ := runOnMemory(t, plan, Options{RunID: "measured", WaitTimeout: 20 * time.Second, Observer: obs})
 
 	if res.Pods != 15 || res.Scheduled != 15 {
 		t.Fatalf("pods %d, scheduled %d; want 15 and 15", res.Pods, res.Scheduled)
