@@ -160,11 +160,8 @@ func TestBenchUpstream(t *testing.T) {
 // TestBenchUpstreamLiveMetrics: --metrics-addr serves an upstream-format
 // run as it serves a workload file's: pods scheduled, the op running.
 func TestBenchUpstreamLiveMetrics(t *testing.T) {
-	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config.yaml")
 	// The sleep keeps the run alive while the test scrapes.
-	if err := os.WriteFile(config, []byte(`- name: Watched
+	bin, dir, config := benchWorkload(t, `- name: Watched
   workloadTemplate:
   - opcode: createNodes
     count: 2
@@ -175,9 +172,7 @@ func TestBenchUpstreamLiveMetrics(t *testing.T) {
     duration: 1h
   workloads:
   - name: small
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	body := scrapeLiveMetrics(t, bin, []string{"run", "-f", config, "--profile", "default",
 		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")},
 		`placer_bench_pods_scheduled_total{profile="default"} 5`, `placer_bench_phase{index="2",op="sleep",profile="default"} 1`)
