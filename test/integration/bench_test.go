@@ -333,8 +333,24 @@ cluster: {zones: 2, nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", mem
 workloads: [{name: web, kind: Deployment, replicas: 6, pod: {requests: {cpu: 100m}}}]
 ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, duration: 1h}]
 `)
-	cmd := exec.Command(bin, "run", "-f", file, "--profile", "placer", "--metrics-addr", "127.0.0.1:0",
-		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out"))
+	// Scheduled pods, then the run moving on to its sleep.
+	body := scrapeLiveMetrics(t, bin, []string{"run", "-f", file, "--profile", "placer",
+		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")},
+		`placer_bench_pods_scheduled_total{profile="placer"} 6`, `placer_bench_phase{index="3",op="sleep",profile="placer"} 1`)
+	for _, line := range []string{`placer_bench_phase{index="2",op="barrier",profile="placer"} 0`,
+		`placer_bench_pod_scheduling_latency_seconds_count{profile="placer"} 6`} {
+		if !strings.Contains(body, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}
+
+// scrapeLiveMetrics runs placer-bench with args and --metrics-addr, scrapes
+// the address it prints until the page holds every line of want, and
+// returns the page; the run is interrupted when the test ends.
+func scrapeLiveMetrics(t *testing.T, bin string, args []string, want ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append(args, "--metrics-addr", "127.0.0.1:0")...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -342,10 +358,10 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, durat
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
-	}()
+	})
 	url := ""
 	lines := bufio.NewScanner(stderr)
 	for lines.Scan() {
@@ -358,8 +374,6 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, durat
 		t.Fatal("placer-bench did not print where its metrics are")
 	}
 	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	// Scheduled pods, then the run moving on to its sleep.
-	want := []string{`placer_bench_pods_scheduled_total{profile="placer"} 6`, `placer_bench_phase{index="3",op="sleep",profile="placer"} 1`}
 	var body string
 	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 3*time.Minute, true, func(context.Context) (bool, error) {
 		resp, err := http.Get(url)
@@ -369,15 +383,15 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, durat
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body = string(b)
-		return strings.Contains(body, want[0]) && strings.Contains(body, want[1]), nil
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
 	if err != nil {
 		t.Fatalf("%s never showed %q:\n%s", url, want, body)
 	}
-	for _, line := range []string{`placer_bench_phase{index="2",op="barrier",profile="placer"} 0`,
-		`placer_bench_pod_scheduling_latency_seconds_count{profile="placer"} 6`} {
-		if !strings.Contains(body, line) {
-			t.Errorf("/metrics lacks %s", line)
-		}
-	}
+	return body
 }

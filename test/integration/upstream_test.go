@@ -156,3 +156,27 @@ func TestBenchUpstream(t *testing.T) {
 		t.Errorf("the run started before refusing the op:\n%s", out)
 	}
 }
+
+// TestBenchUpstreamLiveMetrics: --metrics-addr serves an upstream-format
+// run as it serves a workload file's: pods scheduled, the op running.
+func TestBenchUpstreamLiveMetrics(t *testing.T) {
+	// The sleep keeps the run alive while the test scrapes.
+	bin, dir, config := benchWorkload(t, `- name: Watched
+  workloadTemplate:
+  - opcode: createNodes
+    count: 2
+  - opcode: createPods
+    count: 5
+    collectMetrics: true
+  - opcode: sleep
+    duration: 1h
+  workloads:
+  - name: small
+`)
+	body := scrapeLiveMetrics(t, bin, []string{"run", "-f", config, "--profile", "default",
+		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")},
+		`placer_bench_pods_scheduled_total{profile="default"} 5`, `placer_bench_phase{index="2",op="sleep",profile="default"} 1`)
+	if line := `placer_bench_pod_scheduling_latency_seconds_count{profile="default"} 5`; !strings.Contains(body, line) {
+		t.Errorf("/metrics lacks %s", line)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
 	"github.com/placer-dev/placer/pkg/bench/workload"
@@ -69,12 +70,13 @@ func (c *byController) made(created int) bool {
 }
 
 // seen counts a pod a controller made when the watch first sees it: its
-// creation is that moment.
-func (r *run) seen(pod *v1.Pod, now time.Time) {
-	if r.controllers == nil {
+// creation is that moment. (The run's own pods, bare ones, it records as it
+// creates them.)
+func (r *run) seen(pod *v1.Pod) {
+	if r.controllers == nil || metav1.GetControllerOf(pod) == nil {
 		return
 	}
-	if _, known := r.tracker.record(pod.UID); !known {
-		r.tracker.created(pod.UID, now, r.controllers.measuring.Load())
+	if rec, _ := r.tracker.Record(pod.UID); rec.Created.IsZero() {
+		r.tracker.Created(pod.UID, time.Now(), r.controllers.measuring.Load())
 	}
 }

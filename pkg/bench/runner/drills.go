@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/measure"
 	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
@@ -37,9 +38,9 @@ func (r *run) zoneOutage(ctx context.Context, index int, op workload.Op) (*resul
 // nodes that hold pods of the run (losing an empty node tests nothing).
 func (r *run) nodeFailure(ctx context.Context, index int, op workload.Op) (*result.DrillResult, error) {
 	busy := map[string]bool{}
-	for _, rec := range r.tracker.snapshot() {
-		if !rec.deleted && rec.node != "" {
-			busy[rec.node] = true
+	for _, rec := range r.tracker.Records() {
+		if !rec.Deleted && rec.Node != "" {
+			busy[rec.Node] = true
 		}
 	}
 	var candidates []string
@@ -74,7 +75,7 @@ func (r *run) loseNodes(ctx context.Context, index int, op workload.Op, domain s
 		lost[n] = true
 	}
 	// What survives the outage, counted before anything is replaced.
-	im := quality.ImpactOf(r.records().placements(), func(node string) bool { return lost[node] }, domain)
+	im := quality.ImpactOf(r.placements(), func(node string) bool { return lost[node] }, domain)
 	res.DuringOutage = &im
 
 	start := time.Now()
@@ -92,17 +93,17 @@ func (r *run) loseNodes(ctx context.Context, index int, op workload.Op, domain s
 	}
 	// The controllers' part: the pods on lost nodes go, and those with a
 	// controller come back. Order by name so runs are repeatable.
-	var victims []podRecord
-	for _, rec := range r.tracker.snapshot() {
-		if !rec.deleted && rec.pod != nil && lost[rec.node] {
+	var victims []measure.Record
+	for _, rec := range r.tracker.Records() {
+		if !rec.Deleted && rec.Pod != nil && lost[rec.Node] {
 			victims = append(victims, rec)
 		}
 	}
-	sort.Slice(victims, func(a, b int) bool { return victims[a].pod.Name < victims[b].pod.Name })
+	sort.Slice(victims, func(a, b int) bool { return victims[a].Pod.Name < victims[b].Pod.Name })
 	var replacements []types.UID
 	for _, v := range victims {
 		res.PodsDisplaced++
-		uid, err := r.replace(ctx, v.pod)
+		uid, err := r.replace(ctx, v.Pod)
 		if err != nil {
 			return res, err
 		}
@@ -161,8 +162,8 @@ func (r *run) waitRebound(ctx context.Context, res *result.DrillResult, start ti
 	for {
 		pending := 0
 		for _, uid := range uids {
-			rec, _ := r.tracker.record(uid)
-			if rec.bound.IsZero() && (retried || !rec.unschedulable) {
+			rec, _ := r.tracker.Record(uid)
+			if rec.Bound.IsZero() && (retried || !rec.Unschedulable) {
 				pending++
 			}
 		}
@@ -170,7 +171,7 @@ func (r *run) waitRebound(ctx context.Context, res *result.DrillResult, start ti
 			break
 		}
 		if retried {
-			if schedulerQueuesEmpty() {
+			if measure.SchedulerQueuesEmpty() {
 				if quietSince.IsZero() {
 					quietSince = time.Now()
 				}
@@ -193,13 +194,13 @@ func (r *run) waitRebound(ctx context.Context, res *result.DrillResult, start ti
 	}
 	var took []float64
 	for _, uid := range uids {
-		rec, _ := r.tracker.record(uid)
-		if rec.bound.IsZero() {
+		rec, _ := r.tracker.Record(uid)
+		if rec.Bound.IsZero() {
 			res.Unplaced++
 			continue
 		}
 		res.Rebound++
-		took = append(took, rec.bound.Sub(start).Seconds())
+		took = append(took, rec.Bound.Sub(start).Seconds())
 	}
 	res.ReboundSeconds = stats.Summarize(took)
 	return timedOut, nil
@@ -212,8 +213,8 @@ func (r *run) zoneRecovery(ctx context.Context, index int, op workload.Op) (*res
 	// The pods waiting now are what the recovery may place; taken before
 	// the nodes return, as the scheduler retries them at once.
 	var pending []types.UID
-	for uid, rec := range r.tracker.snapshotByUID() {
-		if !rec.deleted && rec.bound.IsZero() {
+	for uid, rec := range r.tracker.RecordsByUID() {
+		if !rec.Deleted && rec.Bound.IsZero() {
 			pending = append(pending, uid)
 		}
 	}

@@ -31,14 +31,14 @@ func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*re
 			return res, err
 		}
 		for {
-			rec, _ := r.tracker.record(uid)
-			if !rec.bound.IsZero() {
+			rec, _ := r.tracker.Record(uid)
+			if !rec.Bound.IsZero() {
 				res.Placed[sh.Name]++
 				res.Total++
 				break
 			}
-			if rec.unschedulable {
-				res.FirstFailure, res.FirstFailureReason = sh.Name, rec.reason
+			if rec.Unschedulable {
+				res.FirstFailure, res.FirstFailureReason = sh.Name, rec.Reason
 				return res, nil
 			}
 			if time.Now().After(deadline) {

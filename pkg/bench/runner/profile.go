@@ -6,27 +6,16 @@ import (
 	"strings"
 
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
-	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/placer-dev/placer/manifests"
+	"github.com/placer-dev/placer/pkg/bench/measure"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
 
-// Profile is one scheduler profile under test.
-type Profile struct {
-	// Name is how reports call it: "default", "placer", or a file's base name.
-	Name string
-	// Config holds exactly one profile, renamed SchedulerName.
-	Config *schedconfig.KubeSchedulerConfiguration
-	// SchedulerName is what the run's pods ask for. It is the harness's own
-	// ("placer-bench-<name>"), so that on a real cluster neither the
-	// cluster's scheduler nor an installed placer-scheduler takes the pods.
-	SchedulerName string
-	// Registry holds the out-of-tree plugins the scheduler is built with;
-	// nil means registry.All(), the plugins placer-scheduler carries. The
-	// test kit sets it to benchmark plugins that are not Placer's.
-	Registry frameworkruntime.Registry
-}
+// Profile is one scheduler profile under test. The measurement session
+// starts it, so the type lives there; the name stays here, where the
+// CLI, the test kit and the other executors have always found it.
+type Profile = measure.Profile
 
 // ResolveProfile turns a --profile value into a Profile: "default" is
 // upstream kube-scheduler's default profile, "placer" the configuration in

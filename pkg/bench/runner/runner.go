@@ -13,17 +13,11 @@ import (
 
 	"golang.org/x/time/rate"
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
-	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
-	"github.com/placer-dev/placer/pkg/bench/quality"
+	"github.com/placer-dev/placer/pkg/bench/measure"
 	"github.com/placer-dev/placer/pkg/bench/result"
-	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 	"github.com/placer-dev/placer/pkg/sim"
@@ -42,6 +36,10 @@ type Options struct {
 	Observer Observer
 }
 
+// Observer follows a run as it goes (measure.Observer, under the name the
+// runner's callers know).
+type Observer = measure.Observer
+
 // run is the state of one profile's run.
 type run struct {
 	file    *workload.File
@@ -50,7 +48,7 @@ type run struct {
 	client  kubernetes.Interface
 	gen     *generate.Generator
 	opts    Options
-	tracker *podTracker
+	tracker *measure.Tracker
 	// workloads creates and changes the run's instances as controllers would.
 	workloads *sim.Workloads
 	// controllers is set where the cluster's own controllers make the pods.
@@ -81,14 +79,11 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 		opts.Workers = 16
 	}
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
-		gen: generate.New(f, opts.RunID), tracker: &podTracker{pods: map[types.UID]*podRecord{}, obs: opts.Observer},
-		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
+		gen: generate.New(f, opts.RunID), created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
 		nodes: map[string]*v1.Node{}, lost: map[string]string{}, occupied: map[string]occupancy{}}
 	if backend.Shared() {
 		r.gen.NodePrefix = opts.RunID + "-"
 	}
-	r.workloads = sim.NewWorkloads(backend, r.gen, opts.RunID)
-	r.workloads.OnPodCreated = r.tracker.created
 	for _, op := range f.Ops {
 		if op.Measure {
 			r.measureAll = false
@@ -100,24 +95,14 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 		}
 		r.controllers = &byController{}
 	}
-	start := time.Now()
-	mem := startMemorySampler(ctx, 250*time.Millisecond)
-	res := &result.Result{Profile: profile.Name, Backend: backend.Name()}
-	defer func() { res.PeakHeap, res.PeakRSS = mem.finish() }()
-
-	// Each profile's scheduler metrics start from zero.
-	legacyregistry.Reset()
-	stopWatch, err := r.watchPods(ctx)
+	s, err := measure.Start(ctx, profile, backend, measure.Options{RunID: opts.RunID, Observer: opts.Observer, OnPod: r.seen})
 	if err != nil {
 		return nil, err
 	}
-	defer stopWatch()
-	sched, err := inprocscheduler.Start(ctx, r.client, inprocscheduler.Options{Config: profile.Config, Registry: profile.Registry, RESTConfig: backend.RESTConfig()})
-	if err != nil {
-		return nil, err
-	}
-	defer sched.Stop()
-	r.sched = sched
+	defer s.Stop()
+	r.tracker, r.sched = s.Tracker, s.Scheduler
+	r.workloads = sim.NewWorkloads(backend, r.gen, opts.RunID)
+	r.workloads.OnPodCreated = r.tracker.Created
 	// Claims of StatefulSets need their classes and a provisioner, which the
 	// harness provides as it provides the controllers.
 	provCtx, stopProv := context.WithCancel(ctx)
@@ -131,96 +116,25 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	}
 	var runErr error
 	for i, op := range f.Ops {
-		if opts.Observer != nil {
-			opts.Observer.OpStarted(i, op.Op)
-		}
-		t0 := time.Now()
-		timedOut, err := r.do(ctx, i, op)
-		res.Phases = append(res.Phases, result.PhaseResult{Op: op.Op, Index: i, Duration: time.Since(t0), TimedOut: timedOut})
+		err := s.Phase(i, op.Op, func() (bool, error) { return r.do(ctx, i, op) })
 		if err != nil {
 			runErr = fmt.Errorf("ops[%d] (%s): %w", i, op.Op, err)
 			break
 		}
 	}
-	res.Wall = time.Since(start)
-	if opts.Observer != nil {
-		opts.Observer.Finished()
-	}
-	r.summarize(res)
-	hist, err := collectSchedulerHistograms(profile.SchedulerName)
-	if err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("reading the scheduler's metrics: %w", err))
-	}
-	res.Scheduler = hist
-	res.PreemptionAttempts = preemptionAttempts()
-	return res, runErr
+	res := s.Result
+	res.Drills, res.Fills = r.drills, r.fills
+	return res, errors.Join(runErr, s.Finish(ctx, r.summary()))
 }
 
-func (r *run) summarize(res *result.Result) {
-	recs := r.records()
-	res.SetPlacements(recs.placements())
-	res.Drills, res.Fills = r.drills, r.fills
+// summary is what the run knows of its pods' nodes and workloads, and
+// where measuring started.
+func (r *run) summary() measure.Summary {
 	var reference v1.ResourceList
 	if r.file.Quality != nil {
 		reference = r.file.Quality.ReferencePod
 	}
-	res.Quality = quality.Compute(r.qualityNodes(), res.Placements(), reference)
-	binds, lat := recs.tally(res)
-	last := r.firstMeasured
-	for _, b := range binds {
-		if b.After(last) {
-			last = b
-		}
-	}
-	if !r.firstMeasured.IsZero() {
-		res.ThroughputTimeline = stats.ThroughputSamples(r.firstMeasured, last.Add(time.Second), time.Second, binds)
-		res.Throughput = stats.Summarize(res.ThroughputTimeline)
-	}
-	res.Latency = stats.Summarize(lat)
-	res.LatencyCDF = stats.CDF(lat, 100)
-}
-
-// watchPods follows the run's pods from the moment before any is created.
-func (r *run) watchPods(ctx context.Context) (func(), error) {
-	return WatchRunPods(ctx, r.client, r.opts.RunID, "", func(pod *v1.Pod) {
-		now := time.Now()
-		r.seen(pod, now)
-		r.tracker.observe(pod, now)
-	},
-		func(pod *v1.Pod) { r.tracker.forget(pod.UID) })
-}
-
-// WatchRunPods calls observe with every added or updated pod carrying the
-// run's label (in namespace; empty: all), and forget with every deleted one,
-// until the returned func stops it. It returns once the informer has synced.
-func WatchRunPods(ctx context.Context, client kubernetes.Interface, runID, namespace string, observe, forget func(*v1.Pod)) (func(), error) {
-	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = generate.RunLabel + "=" + runID
-		}))
-	inf := factory.Core().V1().Pods().Informer()
-	onPod := func(obj any) {
-		if pod, ok := obj.(*v1.Pod); ok {
-			observe(pod)
-		}
-	}
-	onDelete := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if pod, ok := obj.(*v1.Pod); ok {
-			forget(pod)
-		}
-	}
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: onPod, UpdateFunc: func(_, obj any) { onPod(obj) }, DeleteFunc: onDelete,
-	}); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	factory.Start(ctx.Done())
-	factory.WaitForCacheSync(ctx.Done())
-	return func() { cancel(); factory.Shutdown() }, nil
+	return measure.Summary{Zones: r.zones, DeploymentOf: r.deploymentOf(), Nodes: r.qualityNodes(), Reference: reference, From: r.firstMeasured}
 }
 
 // do runs one op; timedOut reports a barrier (or drill) that gave up.
@@ -371,7 +285,7 @@ func (r *run) barrier(ctx context.Context, op workload.Op) (bool, error) {
 	deadline := time.Now().Add(op.Timeout.Duration)
 	lastReport := time.Time{}
 	for {
-		created, bound, unsched := r.tracker.progress()
+		created, bound, unsched := r.tracker.Progress()
 		if r.opts.Progress != nil && time.Since(lastReport) >= time.Second {
 			r.opts.Progress(op.Op, created, bound, unsched)
 			lastReport = time.Now()

@@ -30,7 +30,7 @@ func (r *run) scale(ctx context.Context, name string, replicas int) error {
 // get replacements under new names, StatefulSet replicas come back with the
 // same identity and claims, bare pods under the same name.
 func (r *run) churn(ctx context.Context, op workload.Op) error {
-	rng := rand.New(rand.NewPCG(uint64(r.file.Seed), uint64(len(r.tracker.snapshot()))))
+	rng := rand.New(rand.NewPCG(uint64(r.file.Seed), uint64(len(r.tracker.Records()))))
 	for round := range op.Rounds.Value {
 		if round > 0 {
 			select {

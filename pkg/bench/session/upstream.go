@@ -53,7 +53,7 @@ func upstreamJob(file, caseName string, sets map[string]int, profiles []string) 
 			return sim.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
 		},
 		run: func(ctx context.Context, p *runner.Profile, backend sim.Backend, rc RunContext) (*result.Result, error) {
-			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: rc.RunID, Progress: rc.Progress})
+			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: rc.RunID, Progress: rc.Progress, Observer: rc.Observer})
 		},
 		setup: func() (func(), error) { return upstream.ApplyFeatureGates(plan.FeatureGates) },
 		warnings: func(results []*result.Result) []string {

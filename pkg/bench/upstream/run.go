@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -14,13 +15,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
-	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/measure"
+	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
-	"github.com/placer-dev/placer/pkg/bench/runner"
-	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
 
@@ -31,9 +30,6 @@ const (
 	podWorkers = 30
 	// waitTimeout bounds each wait for pods (waitUntilPodsScheduledInNamespace).
 	waitTimeout = 10 * time.Minute
-	// throughputInterval is the sampling interval of scheduler_perf's
-	// throughput collector.
-	throughputInterval = time.Second
 )
 
 // Options tune a run.
@@ -46,6 +42,9 @@ type Options struct {
 	// WaitTimeout bounds each wait for pods; 0 means scheduler_perf's 10
 	// minutes.
 	WaitTimeout time.Duration
+	// Observer, when set, hears of ops and pods as the run goes (the live
+	// metrics of --metrics-addr).
+	Observer measure.Observer
 }
 
 // window is a metrics collection window: scheduler_perf's collectMetrics
@@ -70,13 +69,13 @@ type createdObject struct {
 
 type executor struct {
 	plan    *Plan
-	profile *runner.Profile
+	profile *measure.Profile
 	backend sim.Backend
 	client  kubernetes.Interface
 	opts    Options
 	memory  bool // the memory backend applies no API defaults
 
-	tracker *runner.Tracker
+	tracker *measure.Tracker
 	// workloads creates the pods, as sim creates every run's pods.
 	workloads *sim.Workloads
 	pods      corelisters.PodLister
@@ -102,29 +101,22 @@ type executor struct {
 // Run runs a planned workload with profile on backend (the caller's to
 // close) and measures it. Throughput covers the collection windows, as
 // scheduler_perf's does; latency covers the pods created inside one.
-func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
+func Run(ctx context.Context, p *Plan, profile *measure.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
 	e := &executor{plan: p, profile: profile, backend: backend, client: backend.Client(), opts: opts,
-		memory:  backend.Name() == sim.BackendMemory,
-		tracker: runner.NewTracker(), pending: map[string]int{}, zones: map[string]string{}}
-	e.workloads = sim.NewWorkloads(backend, nil, opts.RunID)
-	e.workloads.OnPodCreated = e.tracker.Created
-	start := time.Now()
-	mem := runner.StartMemorySampler(ctx, 250*time.Millisecond)
-	res := &result.Result{Profile: profile.Name, Backend: backend.Name()}
-	defer func() { res.PeakHeap, res.PeakRSS = mem.Finish() }()
-
-	// Each profile's scheduler metrics start from zero, as each
-	// scheduler_perf workload's do.
-	legacyregistry.Reset()
-	sched, err := inprocscheduler.Start(ctx, e.client, inprocscheduler.Options{Config: profile.Config, Registry: profile.Registry, RESTConfig: backend.RESTConfig()})
+		memory: backend.Name() == sim.BackendMemory, pending: map[string]int{}, zones: map[string]string{}}
+	// The pods are followed through the scheduler's own pod informer, as
+	// scheduler_perf's collectors do: a second watch would cost the API
+	// server and this process their share. Its lister answers barriers.
+	s, err := measure.Start(ctx, profile, backend, measure.Options{RunID: opts.RunID, Observer: opts.Observer, ThroughScheduler: true})
 	if err != nil {
 		return nil, err
 	}
-	defer sched.Stop()
-	e.sched = sched
-	if err := e.watch(); err != nil {
-		return nil, err
-	}
+	defer s.Stop()
+	e.tracker, e.sched = s.Tracker, s.Scheduler
+	e.workloads = sim.NewWorkloads(backend, nil, opts.RunID)
+	e.workloads.OnPodCreated = e.tracker.Created
+	e.pods = e.sched.Informers.Core().V1().Pods().Lister()
+	e.runSelector = labels.SelectorFromSet(labels.Set{generate.RunLabel: e.opts.RunID})
 	if backend.Name() == sim.BackendEmbedded {
 		// What scheduler_perf runs beside the scheduler, on the scheduler's
 		// informers as there: the garbage collector (one worker, synced every
@@ -132,12 +124,12 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Back
 		// event, which an in-process comparison with upstream must pay too.
 		started := make(chan struct{})
 		close(started)
-		stopControllers, err := sim.StartControllers(ctx, backend.RESTConfig(), e.client, sched.Informers, started,
+		stopControllers, err := sim.StartControllers(ctx, backend.RESTConfig(), e.client, e.sched.Informers, started,
 			sim.Controllers{Namespaces: true, Workers: 5, GCWorkers: 1, GCSync: 5 * time.Second})
 		if err != nil {
 			return nil, err
 		}
-		sched.Informers.Start(ctx.Done())
+		e.sched.Informers.Start(ctx.Done())
 		defer stopControllers()
 	}
 
@@ -149,12 +141,10 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Back
 	go e.bindClaims(bgCtx)
 
 	var runErr error
-	for _, s := range p.Steps {
-		t0 := time.Now()
-		err := e.do(ctx, s)
-		res.Phases = append(res.Phases, result.PhaseResult{Op: s.Code, Index: s.Index, Duration: time.Since(t0)})
+	for _, st := range p.Steps {
+		err := s.Phase(st.Index, st.Code, func() (bool, error) { return false, e.do(ctx, st) })
 		if err != nil {
-			runErr = fmt.Errorf("%s:%d: op %d (%s): %w", p.File.Path, s.Line, s.Index, s.Code, err)
+			runErr = fmt.Errorf("%s:%d: op %d (%s): %w", p.File.Path, st.Line, st.Index, st.Code, err)
 			break
 		}
 	}
@@ -167,62 +157,33 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Back
 	e.mu.Unlock()
 	stopBG()
 	e.bg.Wait()
-	res.Wall = time.Since(start)
-	e.summarize(res)
-	hist, err := runner.SchedulerHistograms(profile.SchedulerName)
-	if err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("reading the scheduler's metrics: %w", err))
-	}
-	res.Scheduler = hist
-	res.PreemptionAttempts = runner.PreemptionAttempts()
-	return res, runErr
+	return s.Result, errors.Join(runErr, s.Finish(ctx, e.summary()))
 }
 
-// summarize fills res from the tracker; throughput is sampled per window,
-// from the window's start to its end, over the binds of the pods it covers,
-// and the windows' samples pooled.
-func (e *executor) summarize(res *result.Result) {
+// summary names the nodes the run made with their zones, judges the final
+// placement on them, and samples throughput per collection window.
+func (e *executor) summary() measure.Summary {
 	e.mu.Lock()
-	zones := make(map[string]string, len(e.zones))
-	for k, v := range e.zones {
-		zones[k] = v
+	defer e.mu.Unlock()
+	sum := measure.Summary{Zones: make(map[string]string, len(e.zones))}
+	names := make([]string, 0, len(e.zones))
+	for name, zone := range e.zones {
+		sum.Zones[name] = zone
+		names = append(names, name)
 	}
-	windows := e.windows
-	e.mu.Unlock()
-	e.tracker.Fill(res, zones)
-	var samples []float64
-	for _, w := range windows {
-		var binds []time.Time
-		for _, t := range e.tracker.BindTimes(w.covers) {
-			if !t.Before(w.start) && !t.After(w.end) {
-				binds = append(binds, t)
-			}
-		}
-		samples = append(samples, stats.ThroughputSamples(w.start, w.end, throughputInterval, binds)...)
-	}
-	res.Throughput = stats.Summarize(samples)
-}
-
-// watch follows the run's pods through the scheduler's own pod informer,
-// as scheduler_perf's collectors do (a second watch would cost the API
-// server and this process their share): the tracker records binds, and
-// the lister answers barriers. The scheduler starts before any pod is
-// created, so no event is missed.
-func (e *executor) watch() error {
-	inf := e.sched.Informers.Core().V1().Pods()
-	observe := func(obj any) {
-		if pod, ok := obj.(*v1.Pod); ok && pod.Labels[generate.RunLabel] == e.opts.RunID {
-			e.tracker.Observe(pod, time.Now())
+	// Templates set capacity and allocatable in any mix: the node the
+	// scheduler sees, with the API's defaults, is the one to judge on.
+	sort.Strings(names)
+	nodes := e.sched.Informers.Core().V1().Nodes().Lister()
+	for _, name := range names {
+		if n, err := nodes.Get(name); err == nil {
+			sum.Nodes = append(sum.Nodes, quality.Node{Name: name, Zone: e.zones[name], Allocatable: n.Status.Allocatable})
 		}
 	}
-	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: observe, UpdateFunc: func(_, obj any) { observe(obj) },
-	}); err != nil {
-		return err
+	for _, w := range e.windows {
+		sum.Windows = append(sum.Windows, measure.Window{Start: w.start, End: w.end, Covers: w.covers})
 	}
-	e.pods = inf.Lister()
-	e.runSelector = labels.SelectorFromSet(labels.Set{generate.RunLabel: e.opts.RunID})
-	return nil
+	return sum
 }
 
 // runPods lists the run's pods of a namespace matching sel.

@@ -12,22 +12,66 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 )
 
-// TestRunMemory runs a case using every supported op on the memory backend
-// and checks what it made and what it measured.
-func TestRunMemory(t *testing.T) {
-	dir := writeFiles(t, map[string]string{
-		"pod.yaml": podTemplate,
-		"node.yaml": `apiVersion: v1
+// nodeTemplate is a node as scheduler_perf's templates write one: 4 cores,
+// its capacity only, which the API's defaults copy into allocatable.
+const nodeTemplate = `apiVersion: v1
 kind: Node
 metadata:
   generateName: perf-node-
 status:
   capacity: {pods: "110", cpu: "4", memory: 32Gi}
   conditions: [{type: Ready, status: "True"}]
-`,
+`
+
+// planOf plans the only workload of dir/config.yaml.
+func planOf(t *testing.T, dir string) *Plan {
+	t.Helper()
+	f, err := Load(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, w, err := f.Select("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := f.Plan(c, w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// runOnMemory runs plan with upstream's default profile on a memory
+// backend of its own, closed when the test ends.
+func runOnMemory(t *testing.T, plan *Plan, opts Options) (*result.Result, *runner.Profile, sim.Backend) {
+	t.Helper()
+	profile, err := runner.ResolveProfile("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	backend, err := sim.NewBackend(ctx, sim.BackendMemory, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { backend.Close() })
+	res, err := Run(ctx, plan, profile, backend, opts)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res, profile, backend
+}
+
+// TestRunMemory runs a case using every supported op on the memory backend
+// and checks what it made and what it measured.
+func TestRunMemory(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"pod.yaml":  podTemplate,
+		"node.yaml": nodeTemplate,
 		"statefulset.yaml": `apiVersion: apps/v1
 kind: StatefulSet
 metadata:
@@ -141,35 +185,12 @@ spec:
     params: {nodes: 6, measurePods: 20}
 `,
 	})
-	f, err := Load(filepath.Join(dir, "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, w, err := f.Select("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := f.Plan(c, w, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := planOf(t, dir)
 	if len(plan.Steps) != 17 {
 		t.Fatalf("%d steps, want 17 (createPodSets unrolled into 2)", len(plan.Steps))
 	}
-	profile, err := runner.ResolveProfile("default")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	backend, err := sim.NewBackend(ctx, sim.BackendMemory, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	res, err := Run(ctx, plan, profile, backend, Options{RunID: "test", WaitTimeout: 20 * time.Second})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	res, profile, backend := runOnMemory(t, plan, Options{RunID: "test", WaitTimeout: 20 * time.Second})
 
 	// 3 db + 4 with volumes + 20 measured + 2×3 pod sets.
 	if res.Pods != 33 || res.Scheduled != 33 {

@@ -14,12 +14,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/component-base/metrics/legacyregistry"
 
+	"github.com/placer-dev/placer/pkg/bench/measure"
 	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
-	"github.com/placer-dev/placer/pkg/bench/runner"
-	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/trace"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 	"github.com/placer-dev/placer/pkg/sim"
@@ -70,11 +68,11 @@ type state struct {
 
 type replay struct {
 	t       *trace.Trace
-	profile *runner.Profile
+	profile *measure.Profile
 	backend sim.Backend
 	client  kubernetes.Interface
 	opts    Options
-	tracker *runner.Tracker
+	tracker *measure.Tracker
 	// workloads creates the pods, as sim creates every run's pods.
 	workloads *sim.Workloads
 	st        *state
@@ -85,13 +83,11 @@ type replay struct {
 }
 
 // Run replays t with profile on backend (the caller's to close).
-func Run(ctx context.Context, t *trace.Trace, profile *runner.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
-	r := &replay{t: t, profile: profile, backend: backend, client: backend.Client(), opts: opts, tracker: runner.NewTracker(),
+func Run(ctx context.Context, t *trace.Trace, profile *measure.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
+	r := &replay{t: t, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		st: &state{milli: map[string]int64{}, everBound: map[string]bool{}, unschedSeen: map[string]bool{}, bound: map[string]bool{}, unsched: map[string]string{}, waiters: map[string]chan struct{}{}},
 		tr: &result.TraceResult{Trace: t.Name, Protocol: opts.Protocol, GPUSharing: GPUSharingWhole, Nodes: len(t.Nodes),
 			GPUCapacityMilli: t.GPUCapacityMilli(), Placed: map[string]int{}, Failed: map[string]int{}}}
-	r.workloads = sim.NewWorkloads(backend, nil, opts.RunID)
-	r.workloads.OnPodCreated = r.tracker.Created
 	if r.tr.GPUCapacityMilli == 0 {
 		return nil, fmt.Errorf("trace %s: the nodes have no GPUs, so unallocated GPU means nothing", t.Name)
 	}
@@ -114,46 +110,39 @@ func Run(ctx context.Context, t *trace.Trace, profile *runner.Profile, backend s
 		return nil, err
 	}
 
-	start := time.Now()
-	mem := runner.StartMemorySampler(ctx, 250*time.Millisecond)
-	res := &result.Result{Profile: profile.Name, Backend: backend.Name(), Trace: r.tr}
-	defer func() { res.PeakHeap, res.PeakRSS = mem.Finish() }()
-	legacyregistry.Reset()
-	sched, err := inprocscheduler.Start(ctx, r.client, inprocscheduler.Options{Config: profile.Config, Registry: profile.Registry, RESTConfig: backend.RESTConfig()})
+	// A departed pod's record is kept as it was: the replay's placements
+	// have always listed where each pod went, departed or not.
+	ses, err := measure.Start(ctx, profile, backend, measure.Options{RunID: opts.RunID, Namespace: Namespace, KeepDeleted: true,
+		OnPod: r.st.observe, OnDelete: func(pod *v1.Pod) { r.st.forget(pod.Name) }})
 	if err != nil {
 		return nil, err
 	}
-	defer sched.Stop()
-	stopWatch, err := r.watch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer stopWatch()
+	defer ses.Stop()
+	r.tracker = ses.Tracker
+	r.workloads = sim.NewWorkloads(backend, nil, opts.RunID)
+	r.workloads.OnPodCreated = r.tracker.Created
+	res := ses.Result
+	res.Trace = r.tr
 
-	t0 := time.Now()
-	nodes, err := r.createNodes(ctx, sched)
-	res.Phases = append(res.Phases, result.PhaseResult{Op: "createNodes", Duration: time.Since(t0)})
+	var nodes []*v1.Node
+	err = ses.Phase(0, "createNodes", func() (_ bool, err error) {
+		nodes, err = r.createNodes(ctx, ses.Scheduler)
+		return false, err
+	})
 	if err != nil {
 		return nil, err
 	}
 	firstPod := time.Now()
-	var runErr error
-	if opts.Protocol == trace.ProtocolFGD {
-		runErr = r.offerFGD(ctx, pods)
-	} else {
-		runErr = r.offerTimeline(ctx, events)
-	}
-	res.Phases = append(res.Phases, result.PhaseResult{Op: "offer-" + opts.Protocol, Index: 1, Duration: time.Since(firstPod)})
-	res.Wall = time.Since(start)
+	runErr := ses.Phase(1, "offer-"+opts.Protocol, func() (bool, error) {
+		if opts.Protocol == trace.ProtocolFGD {
+			return false, r.offerFGD(ctx, pods)
+		}
+		return false, r.offerTimeline(ctx, events)
+	})
 	r.tr.PodsOffered = r.offered
 	r.tr.Finish()
-	r.summarize(res, nodes, firstPod)
-	hist, err := runner.SchedulerHistograms(profile.SchedulerName)
-	if err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("reading the scheduler's metrics: %w", err))
-	}
-	res.Scheduler = hist
-	res.PreemptionAttempts = runner.PreemptionAttempts()
+	runErr = errors.Join(runErr, ses.Finish(ctx, r.summary(nodes, firstPod)))
+	res.Pods = r.offered
 	return res, runErr
 }
 
@@ -179,14 +168,6 @@ func (r *replay) createNodes(ctx context.Context, sched *inprocscheduler.Schedul
 		return nil, fmt.Errorf("waiting for the scheduler to see the %d nodes: %w", len(nodes), err)
 	}
 	return nodes, nil
-}
-
-// watch follows the replay's pods: the tracker's records, the GPUs bound
-// pods hold, and a signal to whoever waits for a pod's verdict.
-func (r *replay) watch(ctx context.Context) (func(), error) {
-	return runner.WatchRunPods(ctx, r.client, r.opts.RunID, Namespace,
-		func(pod *v1.Pod) { r.tracker.Observe(pod, time.Now()); r.st.observe(pod) },
-		func(pod *v1.Pod) { r.st.forget(pod.Name) })
 }
 
 func (s *state) observe(pod *v1.Pod) {
@@ -223,27 +204,15 @@ func (s *state) forget(name string) {
 	delete(s.unsched, name)
 }
 
-// summarize fills the result's outcomes, placements, packing and the pace
-// at which pods were bound.
-func (r *replay) summarize(res *result.Result, nodes []*v1.Node, firstPod time.Time) {
-	zones := map[string]string{}
-	var qn []quality.Node
+// summary judges the final placement on the trace's nodes, which have no
+// zones, and samples the pace at which pods were bound from the first offer.
+func (r *replay) summary(nodes []*v1.Node, firstPod time.Time) measure.Summary {
+	sum := measure.Summary{Zones: map[string]string{}, From: firstPod}
 	for _, n := range nodes {
-		zones[n.Name] = ""
-		qn = append(qn, quality.Node{Name: n.Name, Allocatable: n.Status.Allocatable})
+		sum.Zones[n.Name] = ""
+		sum.Nodes = append(sum.Nodes, quality.Node{Name: n.Name, Allocatable: n.Status.Allocatable})
 	}
-	r.tracker.Fill(res, zones)
-	res.Pods = r.offered
-	res.Quality = quality.Compute(qn, res.Placements(), nil)
-	binds := r.tracker.BindTimes(func(*v1.Pod) bool { return true })
-	last := firstPod
-	for _, b := range binds {
-		if b.After(last) {
-			last = b
-		}
-	}
-	res.ThroughputTimeline = stats.ThroughputSamples(firstPod, last.Add(time.Second), time.Second, binds)
-	res.Throughput = stats.Summarize(res.ThroughputTimeline)
+	return sum
 }
 
 func (r *replay) progress(force bool) {

@@ -1,7 +1,8 @@
-package runner
+package measure
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
@@ -24,10 +25,11 @@ var schedulerHistograms = []struct {
 	{"scheduler_pod_scheduling_sli_duration_seconds", nil},
 }
 
-// collectSchedulerHistograms reads the in-process scheduler's histograms
-// from the component-base registry (reset at the start of each profile's
-// run) for one profile, grouped by each histogram's labels.
-func collectSchedulerHistograms(profile string) ([]result.HistogramSummary, error) {
+// collectSchedulerHistograms reads the in-process scheduler's histograms from
+// the component-base registry (reset when each run's session starts) for
+// the profile whose pods ask for schedulerName, grouped by each
+// histogram's labels.
+func collectSchedulerHistograms(schedulerName string) ([]result.HistogramSummary, error) {
 	families, err := legacyregistry.DefaultGatherer.Gather()
 	if err != nil {
 		return nil, err
@@ -49,7 +51,7 @@ func collectSchedulerHistograms(profile string) ([]result.HistogramSummary, erro
 			for _, l := range m.GetLabel() {
 				lv[l.GetName()] = l.GetValue()
 			}
-			if p, ok := lv["profile"]; ok && p != profile {
+			if p, ok := lv["profile"]; ok && p != schedulerName {
 				continue
 			}
 			keep := map[string]string{}
@@ -62,12 +64,7 @@ func collectSchedulerHistograms(profile string) ([]result.HistogramSummary, erro
 			groups[k] = append(groups[k], &testutil.Histogram{Histogram: m.GetHistogram()})
 			labelsOf[k] = keep
 		}
-		keys := make([]string, 0, len(groups))
-		for k := range groups {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(groups)) {
 			vec := groups[k]
 			if vec.GetAggregatedSampleCount() == 0 {
 				continue
@@ -103,10 +100,10 @@ func preemptionAttempts() int {
 	return n
 }
 
-// schedulerQueuesEmpty reports whether the in-process scheduler has no pod
+// SchedulerQueuesEmpty reports whether the in-process scheduler has no pod
 // waiting in its active or backoff queue (pods it gave up on wait in the
 // unschedulable one).
-func schedulerQueuesEmpty() bool {
+func SchedulerQueuesEmpty() bool {
 	families, err := legacyregistry.DefaultGatherer.Gather()
 	if err != nil {
 		return false
