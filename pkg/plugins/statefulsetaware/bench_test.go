@@ -1,7 +1,6 @@
 package statefulsetaware
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -12,16 +11,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	schedcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
-	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
-	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/podtopologyspread"
-	plugintesting "k8s.io/kubernetes/pkg/scheduler/framework/plugins/testing"
-	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
-	schedmetrics "k8s.io/kubernetes/pkg/scheduler/metrics"
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginbench"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // BenchmarkFilterScore measures a scheduling cycle's Filter and Score over
@@ -31,7 +25,6 @@ import (
 // guarantee without it (zone and hostname, maxSkew 1, DoNotSchedule). Run
 // with make bench-plugins.
 func BenchmarkFilterScore(b *testing.B) {
-	schedmetrics.Register() // PodTopologySpread's parallelizer reports to them
 	var nodes []*v1.Node
 	for i := range 1000 {
 		name := fmt.Sprintf("n%d", i)
@@ -67,14 +60,7 @@ func BenchmarkFilterScore(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	args, err := DefaultArgs()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ssa, err := newWithArgs(args)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ssa := plugintest.Build(b, nil, DefaultArgs, newWithArgs)
 	ssa.nodeInfos = snapshot.NodeInfos()
 	ssa.sets = appslisters.NewStatefulSetLister(sets)
 	for _, n := range nodes {
@@ -84,15 +70,7 @@ func BenchmarkFilterScore(b *testing.B) {
 		ssa.podEvents().OnAdd(p, false)
 	}
 	pod := replica("s0", 4)
-
-	pts := plugintesting.SetupPlugin(context.Background(), b, frameworkruntime.FactoryAdapter(feature.Features{}, podtopologyspread.New),
-		&config.PodTopologySpreadArgs{DefaultingType: config.ListDefaulting}, snapshot).(pluginbench.FilterScorer)
-	ptsPod := pod.DeepCopy()
-	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "s0"}}
-	ptsPod.Spec.TopologySpreadConstraints = []v1.TopologySpreadConstraint{
-		{MaxSkew: 1, TopologyKey: zoneKey, WhenUnsatisfiable: v1.DoNotSchedule, LabelSelector: sel},
-		{MaxSkew: 1, TopologyKey: "kubernetes.io/hostname", WhenUnsatisfiable: v1.DoNotSchedule, LabelSelector: sel},
-	}
-	b.Run("PodTopologySpread", func(b *testing.B) { pluginbench.RunCycle(b, pts, ptsPod, infos) })
-	b.Run("StatefulSetAware", func(b *testing.B) { pluginbench.RunCycle(b, ssa, pod, infos) })
+	pluginbench.Compare(b, infos,
+		pluginbench.PodTopologySpread(b, snapshot, pod, zoneKey, v1.DoNotSchedule),
+		pluginbench.Rival{Name: "StatefulSetAware", Plugin: ssa, Pod: pod})
 }

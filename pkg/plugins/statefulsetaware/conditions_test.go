@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // Tests of the conditions real clusters bring: sets whose ordinals start
@@ -273,20 +274,11 @@ func TestPreFilterExtensions(t *testing.T) {
 	if st := e.pl.Filter(ctx, state, p, e.infos["z0-n1"]); st.IsSuccess() {
 		t.Fatal("z0 with 1 of 3 accepted another")
 	}
-	what := state.Clone()
 	victim, err := framework.NewPodInfo(e.pod("db", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := e.pl.PreFilterExtensions().RemovePod(ctx, what, p, victim, e.infos["z0-n0"]); !st.IsSuccess() {
-		t.Fatal(st)
-	}
-	if st := e.pl.Filter(ctx, what, p, e.infos["z0-n1"]); !st.IsSuccess() {
-		t.Errorf("with db-1 removed, z0 still rejected: %v", st)
-	}
-	if st := e.pl.Filter(ctx, state, p, e.infos["z0-n1"]); st.IsSuccess() {
-		t.Error("RemovePod changed the original cycle state")
-	}
+	what := plugintest.RemoveReopens(t, e.pl, state, p, victim, e.infos["z0-n0"], e.infos["z0-n1"])
 	// A nominated replica added to z2 fills it.
 	nominated, _ := framework.NewPodInfo(e.pod("db", 2))
 	other, _ := framework.NewPodInfo(e.pod("other", 2))

@@ -22,6 +22,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -40,16 +41,7 @@ type env struct {
 
 func newEnv(t *testing.T, args *config.StatefulSetAwareArgs, zones, nodesPerZone int) *env {
 	t.Helper()
-	if args == nil {
-		var err error
-		if args, err = DefaultArgs(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pl, err := newWithArgs(args)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := plugintest.Build(t, args, DefaultArgs, newWithArgs)
 	e := &env{pl: pl, infos: topology.NodeInfoMap{},
 		sets: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
 		pvcs: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/utils/ptr"
@@ -90,20 +91,11 @@ func TestPreFilterExtensions(t *testing.T) {
 	if st := c.pl.Filter(ctx, state, p, c.infos["a3"]); st.IsSuccess() {
 		t.Fatal("a with 2 against 1 accepted a third")
 	}
-	what := state.Clone()
 	victim, err := framework.NewPodInfo(owned("w1", "StatefulSet", "web"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := c.pl.PreFilterExtensions().RemovePod(ctx, what, p, victim, c.infos["a1"]); !st.IsSuccess() {
-		t.Fatal(st)
-	}
-	if st := c.pl.Filter(ctx, what, p, c.infos["a3"]); !st.IsSuccess() {
-		t.Errorf("with w1 removed, a still rejected: %v", st)
-	}
-	if st := c.pl.Filter(ctx, state, p, c.infos["a3"]); st.IsSuccess() {
-		t.Error("RemovePod changed the original cycle state")
-	}
+	what := plugintest.RemoveReopens(t, c.pl, state, p, victim, c.infos["a1"], c.infos["a3"])
 	// A nominated replica in b and c raises the minimum: a is open again
 	// even with w1 back.
 	other, _ := framework.NewPodInfo(owned("x", "StatefulSet", "other"))

@@ -3,8 +3,8 @@ package zonespread
 import (
 	"testing"
 
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/component-base/metrics/testutil"
 )
 
 // counter reads one series of a counter vector; a series never touched reads 0.
@@ -14,11 +14,7 @@ func counter(t *testing.T, name, label string) float64 {
 	if name == "filter_rejections_total" {
 		vec = filterRejections
 	}
-	v, err := testutil.GetCounterMetricValue(vec.WithLabelValues(label))
-	if err != nil {
-		t.Fatalf("%s{%s}: %v", name, label, err)
-	}
-	return v
+	return plugintest.CounterValue(t, vec, label)
 }
 
 // TestMetricsCountDecisionsAndRejections: each PreFilter counts one decision,

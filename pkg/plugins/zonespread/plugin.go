@@ -12,7 +12,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics"
 	"k8s.io/klog/v2"
@@ -22,6 +21,7 @@ import (
 	"github.com/placer-dev/placer/pkg/apis/config/scheme"
 	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -51,26 +51,12 @@ type ZoneSpread struct {
 	rejectedMaxSkew, rejectedMissingLabel metrics.CounterMetric
 }
 
-var (
-	_ framework.PreFilterPlugin   = &ZoneSpread{}
-	_ framework.FilterPlugin      = &ZoneSpread{}
-	_ framework.PreScorePlugin    = &ZoneSpread{}
-	_ framework.ScorePlugin       = &ZoneSpread{}
-	_ framework.ReservePlugin     = &ZoneSpread{}
-	_ framework.EnqueueExtensions = &ZoneSpread{}
-)
+var _ pluginkit.Extensions = &ZoneSpread{}
 
 // New builds the plugin and subscribes it to the scheduler's pod and node
 // informers, from which it keeps its counts.
 func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	args, err := argsFrom(obj)
-	if err != nil {
-		return nil, err
-	}
-	// Registered first: newWithArgs looks up the counters, which read as
-	// no-ops until registered.
-	registerMetrics()
-	pl, err := newWithArgs(args)
+	pl, args, err := pluginkit.Build(obj, argsFrom, registerMetrics, newWithArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +75,8 @@ func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework
 // newWithArgs validates the arguments and builds the plugin without any
 // informer; New wires those in.
 func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
-	if err := validation.ValidateZoneSpreadArgs(field.NewPath(Name+"Args"), args); err != nil {
-		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
+	if err := pluginkit.Validate(Name, args, validation.ValidateZoneSpreadArgs); err != nil {
+		return nil, err
 	}
 	pl := &ZoneSpread{
 		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,

@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -53,16 +54,7 @@ type cluster struct {
 
 func newCluster(t *testing.T, args *config.ZoneSpreadArgs, nodes ...*v1.Node) *cluster {
 	t.Helper()
-	if args == nil {
-		var err error
-		if args, err = DefaultArgs(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pl, err := newWithArgs(args)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := plugintest.Build(t, args, DefaultArgs, newWithArgs)
 	c := &cluster{pl: pl, infos: topology.NodeInfoMap{}}
 	pl.nodeInfos = c.infos
 	for _, n := range nodes {
