@@ -118,15 +118,10 @@ func (c *realCluster) createStatefulSet(t *testing.T, ss *appsv1.StatefulSet) {
 func (c *realCluster) waitApp(t *testing.T, app string, want int) map[string]v1.Pod {
 	t.Helper()
 	var out map[string]v1.Pod
-	var state string
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
-		pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-		if err != nil {
-			return false, nil
-		}
+	c.pollApp(t, app, fmt.Sprintf("app %s: want %d bound pods", app, want), func(pods []v1.Pod) (string, bool) {
 		out = map[string]v1.Pod{}
 		var pending []string
-		for _, p := range pods.Items {
+		for _, p := range pods {
 			if p.DeletionTimestamp != nil {
 				continue
 			}
@@ -135,13 +130,30 @@ func (c *realCluster) waitApp(t *testing.T, app string, want int) map[string]v1.
 				pending = append(pending, p.Name+": "+unschedulableMessage(p))
 			}
 		}
-		state = fmt.Sprintf("%d pods, pending: %v", len(out), pending)
-		return len(out) == want && len(pending) == 0, nil
+		return fmt.Sprintf("%d pods, pending: %v", len(out), pending), len(out) == want && len(pending) == 0
+	})
+	return out
+}
+
+// pollApp lists the pods labelled app=<app> until done says they are as
+// the caller waits for, failing the test with what and done's last account
+// of them after hangGuard. A failed list is retried: the API server of a
+// real cluster may be briefly unavailable.
+func (c *realCluster) pollApp(t *testing.T, app, what string, done func(pods []v1.Pod) (state string, ok bool)) {
+	t.Helper()
+	var state string
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+		if err != nil {
+			return false, nil
+		}
+		var ok bool
+		state, ok = done(pods.Items)
+		return ok, nil
 	})
 	if err != nil {
-		t.Fatalf("app %s: want %d bound pods; %s", app, want, state)
+		t.Fatalf("%s; %s", what, state)
 	}
-	return out
 }
 
 func unschedulableMessage(p v1.Pod) string {

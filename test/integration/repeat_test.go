@@ -68,11 +68,7 @@ func readRepeatedReport(t *testing.T, dir string) repeatedReport {
 // figure.
 func TestBenchAA(t *testing.T) {
 	// Pods created at a fixed rate for two seconds: enough for throughput samples.
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: aa
-seed: 3
-cluster:
+	bin, dir, file := benchWorkload(t, "aa", 3, `cluster:
   zones: 3
   nodeGroups: [{name: nodes, count: 100, capacity: {cpu: "16", memory: 64Gi}}]
 workloads:
@@ -172,11 +168,7 @@ ops: [{op: createNodes}, {op: createWorkloads, rate: 300}, {op: barrier}]
 // their figures getting medians and intervals; a bad --count is refused
 // before anything runs.
 func TestBenchRepeatedOps(t *testing.T) {
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: ops
-seed: 5
-cluster:
+	bin, dir, file := benchWorkload(t, "ops", 5, `cluster:
   zones: 3
   nodeGroups: [{name: node, count: 9, capacity: {cpu: "8", memory: 32Gi, pods: 110}}]
 workloads:
