@@ -16,6 +16,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/apis/config/scheme"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 )
@@ -43,7 +44,7 @@ var (
 // New builds the plugin from its (already defaulted) arguments, rejecting
 // invalid ones with an error that names the plugin, the field and the value.
 func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	pl, _, err := pluginkit.Build(obj, argsFrom, registerMetrics, func(args *config.ResourceAwareArgs) (*ResourceAware, error) {
+	pl, _, err := pluginkit.Build(obj, scheme.ResourceAwareArgs, registerMetrics, func(args *config.ResourceAwareArgs) (*ResourceAware, error) {
 		return newWithArgs(args, h)
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -28,7 +27,7 @@ func BenchmarkFilterScore(b *testing.B) {
 	var nodes []*v1.Node
 	for i := range 1000 {
 		name := fmt.Sprintf("n%d", i)
-		alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("16"), v1.ResourcePods: resource.MustParse("110")}
+		alloc := plugintest.Resources("cpu", "16", "pods", "110")
 		nodes = append(nodes, &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name,
 			Labels: map[string]string{zoneKey: fmt.Sprintf("z%d", i%3), "kubernetes.io/hostname": name}},
 			Status: v1.NodeStatus{Allocatable: alloc}})

@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -123,8 +122,7 @@ func TestUnusableZoneScheduleAnyway(t *testing.T) {
 		{"full", func(e *env) {
 			for name, ni := range e.infos {
 				if zoneOf(name) == "z2" {
-					ni.(*framework.NodeInfo).AddPod(&v1.Pod{Spec: v1.PodSpec{Containers: []v1.Container{{Resources: v1.ResourceRequirements{
-						Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("16")}}}}}})
+					ni.(*framework.NodeInfo).AddPod(&v1.Pod{Spec: v1.PodSpec{Containers: plugintest.Requesting("cpu", "16")}})
 				}
 			}
 		}, nil},
@@ -139,7 +137,7 @@ func TestUnusableZoneScheduleAnyway(t *testing.T) {
 				perZone, perNode := map[string]int{}, map[string]int{}
 				for i := range r {
 					p := e.pod("db", i)
-					p.Spec.Containers = []v1.Container{{Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("1")}}}}
+					p.Spec.Containers = plugintest.Requesting("cpu", "1")
 					if tc.pod != nil {
 						tc.pod(p)
 					}

@@ -21,7 +21,6 @@ import (
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/apis/config/scheme"
-	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
@@ -55,7 +54,7 @@ var (
 // New builds the plugin on the scheduler's informers: pods and nodes (for
 // the incremental counts), StatefulSets (replicas), claims and volumes.
 func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	pl, _, err := pluginkit.Build(obj, argsFrom, registerMetrics, newWithArgs)
+	pl, _, err := pluginkit.Build(obj, scheme.StatefulSetAwareArgs, registerMetrics, newWithArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -92,13 +91,9 @@ func newWithArgs(args *config.StatefulSetAwareArgs) (*StatefulSetAware, error) {
 	return pl, nil
 }
 
-func argsFrom(obj runtime.Object) (*config.StatefulSetAwareArgs, error) {
-	return scheme.PluginArgs(Name, obj, &configv1.StatefulSetAwareArgs{}, &config.StatefulSetAwareArgs{})
-}
-
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.StatefulSetAwareArgs, error) {
-	return argsFrom(nil)
+	return scheme.StatefulSetAwareArgs(nil)
 }
 
 // Name returns the plugin's name.

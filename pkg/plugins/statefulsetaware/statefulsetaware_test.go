@@ -11,7 +11,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -60,7 +59,7 @@ func newEnv(t *testing.T, args *config.StatefulSetAwareArgs, zones, nodesPerZone
 }
 
 func (e *env) addNode(name, zone string) {
-	alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("16"), v1.ResourcePods: resource.MustParse("110")}
+	alloc := plugintest.Resources("cpu", "16", "pods", "110")
 	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{zoneKey: zone, "kubernetes.io/hostname": name}},
 		Status: v1.NodeStatus{Allocatable: alloc}}
 	ni := framework.NewNodeInfo()

@@ -19,7 +19,6 @@ import (
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/apis/config/scheme"
-	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
@@ -56,7 +55,7 @@ var _ pluginkit.Extensions = &ZoneSpread{}
 // New builds the plugin and subscribes it to the scheduler's pod and node
 // informers, from which it keeps its counts.
 func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	pl, args, err := pluginkit.Build(obj, argsFrom, registerMetrics, newWithArgs)
+	pl, args, err := pluginkit.Build(obj, scheme.ZoneSpreadArgs, registerMetrics, newWithArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -99,13 +98,9 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 	return pl, nil
 }
 
-func argsFrom(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
-	return scheme.PluginArgs(Name, obj, &configv1.ZoneSpreadArgs{}, &config.ZoneSpreadArgs{})
-}
-
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.ZoneSpreadArgs, error) {
-	return argsFrom(nil)
+	return scheme.ZoneSpreadArgs(nil)
 }
 
 // Name returns the plugin's name.

@@ -3,13 +3,13 @@ package zonespread
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -29,15 +29,14 @@ func mkNode(name, zone string) *v1.Node {
 	if zone != "" {
 		labels[zoneKey] = zone
 	}
-	alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("4"), v1.ResourceMemory: resource.MustParse("8Gi"), v1.ResourcePods: resource.MustParse("110")}
+	alloc := plugintest.Resources("cpu", "4", "memory", "8Gi", "pods", "110")
 	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Status: v1.NodeStatus{Allocatable: alloc, Capacity: alloc}}
 }
 
 func owned(name, kind, owner string) *v1.Pod {
 	p := &v1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name)},
-		Spec: v1.PodSpec{Containers: []v1.Container{{Name: "c", Resources: v1.ResourceRequirements{
-			Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("1")}}}}},
+		Spec:       v1.PodSpec{Containers: plugintest.Requesting("cpu", "1")},
 	}
 	if kind != "" {
 		p.OwnerReferences = []metav1.OwnerReference{{Kind: kind, Name: owner, Controller: ptr.To(true), APIVersion: "apps/v1"}}
@@ -153,7 +152,7 @@ func TestZoneThatCannotTakeThePodDoesNotBlock(t *testing.T) {
 		{"tainted", func(n *v1.Node) {
 			n.Spec.Taints = []v1.Taint{{Key: "dedicated", Value: "db", Effect: v1.TaintEffectNoSchedule}}
 		}, nil},
-		{"full", func(n *v1.Node) { n.Status.Allocatable[v1.ResourceCPU] = resource.MustParse("500m") }, nil},
+		{"full", func(n *v1.Node) { maps.Copy(n.Status.Allocatable, plugintest.Resources("cpu", "500m")) }, nil},
 		{"excluded by node selector", nil, func(p *v1.Pod) { p.Spec.NodeSelector = map[string]string{"tier": "gold"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

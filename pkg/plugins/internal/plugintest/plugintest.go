@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/testutil"
 	"k8s.io/klog/v2/ktesting"
@@ -107,4 +108,20 @@ func CounterValue(t *testing.T, vec *metrics.CounterVec, label string) float64 {
 		t.Fatalf("%s: %v", label, err)
 	}
 	return v
+}
+
+// Resources is a resource list from name, quantity pairs:
+// Resources("cpu", "500m", "memory", "1Gi").
+func Resources(pairs ...string) v1.ResourceList {
+	out := v1.ResourceList{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out[v1.ResourceName(pairs[i])] = resource.MustParse(pairs[i+1])
+	}
+	return out
+}
+
+// Requesting is a pod's containers: one, c, requesting the resources of
+// Resources(pairs...).
+func Requesting(pairs ...string) []v1.Container {
+	return []v1.Container{{Name: "c", Resources: v1.ResourceRequirements{Requests: Resources(pairs...)}}}
 }
