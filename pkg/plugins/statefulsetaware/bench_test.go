@@ -4,14 +4,10 @@ import (
 	"fmt"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
 	schedcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
-	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginbench"
 	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
@@ -26,29 +22,23 @@ import (
 func BenchmarkFilterScore(b *testing.B) {
 	var nodes []*v1.Node
 	for i := range 1000 {
-		name := fmt.Sprintf("n%d", i)
-		alloc := plugintest.Resources("cpu", "16", "pods", "110")
-		nodes = append(nodes, &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name,
-			Labels: map[string]string{zoneKey: fmt.Sprintf("z%d", i%3), "kubernetes.io/hostname": name}},
-			Status: v1.NodeStatus{Allocatable: alloc}})
+		nodes = append(nodes, zoneNode(fmt.Sprintf("n%d", i), fmt.Sprintf("z%d", i%3)))
 	}
 	sets := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
-	replica := func(set string, ordinal int) *v1.Pod {
-		return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", set, ordinal), Namespace: "ns",
-			UID:             types.UID(fmt.Sprintf("%s-%d", set, ordinal)),
-			Labels:          map[string]string{"app": set, appsv1.PodIndexLabel: fmt.Sprint(ordinal)},
-			OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: set, Controller: ptr.To(true)}}}}
+	labelled := func(set string, ordinal int) *v1.Pod {
+		p := replica(set, ordinal)
+		p.Labels["app"] = set // PodTopologySpread's selector
+		return p
 	}
 	var pods []*v1.Pod
 	for s := range 2000 {
 		set := fmt.Sprintf("s%d", s)
-		_ = sets.Add(&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: set, Namespace: "ns"},
-			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(5))}})
+		_ = sets.Add(statefulSet(set, 5, 0))
 		for o := range 5 {
 			if s == 0 && o == 4 {
 				continue // the pod being scheduled
 			}
-			p := replica(set, o)
+			p := labelled(set, o)
 			p.Spec.NodeName = nodes[(s*5+o)*7%len(nodes)].Name
 			pods = append(pods, p)
 		}
@@ -68,7 +58,7 @@ func BenchmarkFilterScore(b *testing.B) {
 	for _, p := range pods {
 		ssa.podEvents().OnAdd(p, false)
 	}
-	pod := replica("s0", 4)
+	pod := labelled("s0", 4)
 	pluginbench.Compare(b, infos,
 		pluginbench.PodTopologySpread(b, snapshot, pod, zoneKey, v1.DoNotSchedule),
 		pluginbench.Rival{Name: "StatefulSetAware", Plugin: ssa, Pod: pod})

@@ -23,8 +23,7 @@ import (
 // owner or are terminating, and preemption's what-ifs.
 
 func (e *env) setStart(name string, r, start int) {
-	_ = e.sets.Update(&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
-		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(r)), Ordinals: &appsv1.StatefulSetOrdinals{Start: int32(start)}}})
+	_ = e.sets.Update(statefulSet(name, r, start))
 }
 
 // place records a replica on node as the informer would.

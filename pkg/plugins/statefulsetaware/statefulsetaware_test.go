@@ -58,10 +58,35 @@ func newEnv(t *testing.T, args *config.StatefulSetAwareArgs, zones, nodesPerZone
 	return e
 }
 
+// zoneNode is a node of zone with room for 16 cpu and 110 pods.
+func zoneNode(name, zone string) *v1.Node {
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{zoneKey: zone, "kubernetes.io/hostname": name}},
+		Status: v1.NodeStatus{Allocatable: plugintest.Resources("cpu", "16", "pods", "110")}}
+}
+
+// replica is the pod of set with ordinal, as the StatefulSet controller
+// names, labels and owns it; its UID is its name.
+func replica(set string, ordinal int) *v1.Pod {
+	name := fmt.Sprintf("%s-%d", set, ordinal)
+	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID(name),
+		Labels:          map[string]string{appsv1.PodIndexLabel: fmt.Sprint(ordinal)},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: set, Controller: ptr.To(true)}},
+	}}
+}
+
+// statefulSet is set name of r replicas, ordinals from start (0: no
+// ordinals field, as most sets are written).
+func statefulSet(name string, r, start int) *appsv1.StatefulSet {
+	s := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
+		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(r))}}
+	if start != 0 {
+		s.Spec.Ordinals = &appsv1.StatefulSetOrdinals{Start: int32(start)}
+	}
+	return s
+}
+
 func (e *env) addNode(name, zone string) {
-	alloc := plugintest.Resources("cpu", "16", "pods", "110")
-	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{zoneKey: zone, "kubernetes.io/hostname": name}},
-		Status: v1.NodeStatus{Allocatable: alloc}}
+	n := zoneNode(name, zone)
 	ni := framework.NewNodeInfo()
 	ni.SetNode(n)
 	e.infos[name] = ni
@@ -69,17 +94,16 @@ func (e *env) addNode(name, zone string) {
 }
 
 func (e *env) setReplicas(name string, r int) {
-	_ = e.sets.Update(&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
-		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(r))}})
+	_ = e.sets.Update(statefulSet(name, r, 0))
 }
 
+// pod is a replica with a UID of its own: tests make several pods of one
+// name (a replica and its successor).
 func (e *env) pod(setName string, ordinal int) *v1.Pod {
 	e.uidSeq++
-	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{
-		Name: fmt.Sprintf("%s-%d", setName, ordinal), Namespace: "ns", UID: types.UID(fmt.Sprintf("uid-%d", e.uidSeq)),
-		Labels:          map[string]string{appsv1.PodIndexLabel: fmt.Sprint(ordinal)},
-		OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: setName, Controller: ptr.To(true)}},
-	}}
+	p := replica(setName, ordinal)
+	p.UID = types.UID(fmt.Sprintf("uid-%d", e.uidSeq))
+	return p
 }
 
 // schedule runs the plugin's cycle for pod over every node that the other
