@@ -7,7 +7,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
-	schedcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginbench"
 	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
@@ -43,21 +42,12 @@ func BenchmarkFilterScore(b *testing.B) {
 			pods = append(pods, p)
 		}
 	}
-	snapshot := schedcache.NewSnapshot(pods, nodes)
-	infos, err := snapshot.NodeInfos().List()
-	if err != nil {
-		b.Fatal(err)
-	}
+	snapshot, infos := pluginbench.Snapshot(b, nodes, pods)
 
 	ssa := plugintest.Build(b, nil, DefaultArgs, newWithArgs)
 	ssa.nodeInfos = snapshot.NodeInfos()
 	ssa.sets = appslisters.NewStatefulSetLister(sets)
-	for _, n := range nodes {
-		ssa.index.Set(n)
-	}
-	for _, p := range pods {
-		ssa.podEvents().OnAdd(p, false)
-	}
+	pluginbench.Feed(ssa.index, ssa.podEvents(), nodes, pods)
 	pod := labelled("s0", 4)
 	pluginbench.Compare(b, infos,
 		pluginbench.PodTopologySpread(b, snapshot, pod, zoneKey, v1.DoNotSchedule),

@@ -6,7 +6,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginbench"
 	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
@@ -41,20 +40,11 @@ func benchCluster() ([]*v1.Node, []*v1.Pod) {
 // hostname ScheduleAnyway), the plugin it replaces. Run with make bench-plugins.
 func BenchmarkFilterScore(b *testing.B) {
 	nodes, pods := benchCluster()
-	snapshot := cache.NewSnapshot(pods, nodes)
-	infos, err := snapshot.NodeInfos().List()
-	if err != nil {
-		b.Fatal(err)
-	}
+	snapshot, infos := pluginbench.Snapshot(b, nodes, pods)
 
 	zs := plugintest.Build(b, nil, DefaultArgs, newWithArgs)
 	zs.nodeInfos = snapshot.NodeInfos()
-	for _, n := range nodes {
-		zs.index.Set(n)
-	}
-	for _, p := range pods {
-		zs.podEvents().OnAdd(p, false)
-	}
+	pluginbench.Feed(zs.index, zs.podEvents(), nodes, pods)
 	pod := owned("incoming", "ReplicaSet", "web")
 	pod.Labels = map[string]string{"app": "web"}
 

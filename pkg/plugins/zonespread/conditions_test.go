@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // Tests of what real clusters do to the counts: pods that lose or change
@@ -56,8 +57,7 @@ func TestOwnerRemovedOrChanged(t *testing.T) {
 // update the new pods fill the zones the old ones are leaving.
 func TestTerminatingReplicasDoNotCount(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "b1")
+	c.bindReplicas("StatefulSet", "web", "a1", "b1")
 	leaving := owned("w3", "StatefulSet", "web")
 	leaving.Spec.NodeName = "c1"
 	c.pl.podEvents().OnAdd(leaving, false)
@@ -78,10 +78,7 @@ func TestTerminatingReplicasDoNotCount(t *testing.T) {
 
 func TestPreFilterExtensions(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "a2")
-	c.bind(owned("w3", "StatefulSet", "web"), "b1")
-	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	c.bindReplicas("StatefulSet", "web", "a1", "a2", "b1", "c1")
 	ctx := context.Background()
 	p := owned("w5", "StatefulSet", "web")
 	state := framework.NewCycleState()

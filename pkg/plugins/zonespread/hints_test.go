@@ -3,11 +3,12 @@ package zonespread
 import (
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 func TestQueueingHints(t *testing.T) {

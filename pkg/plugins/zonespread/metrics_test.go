@@ -3,8 +3,9 @@ package zonespread
 import (
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	v1 "k8s.io/api/core/v1"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // counter reads one series of a counter vector; a series never touched reads 0.
@@ -35,10 +36,7 @@ func TestMetricsCountDecisionsAndRejections(t *testing.T) {
 
 	// Zone a holds 2, b 1, c 1, and x has no zone: a1..a3 fail max_skew, x missing_label.
 	c := newCluster(t, nil, append(threeZones(), mkNode("x", ""))...)
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "a2")
-	c.bind(owned("w3", "StatefulSet", "web"), "b1")
-	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	c.bindReplicas("StatefulSet", "web", "a1", "a2", "b1", "c1")
 	c.feasibleNodes(t, owned("w5", "StatefulSet", "web"))
 
 	optedOut := owned("q", "StatefulSet", "s")

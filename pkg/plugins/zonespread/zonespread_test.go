@@ -76,6 +76,14 @@ func (c *cluster) bind(p *v1.Pod, node string) {
 	c.pl.podEvents().OnAdd(p, false)
 }
 
+// bindReplicas binds replicas w1, w2, ... of the kind's owner, one to each
+// of nodes in turn.
+func (c *cluster) bindReplicas(kind, owner string, nodes ...string) {
+	for i, node := range nodes {
+		c.bind(owned(fmt.Sprintf("w%d", i+1), kind, owner), node)
+	}
+}
+
 // feasibleNodes runs PreFilter and Filter on every node and returns those passing.
 func (c *cluster) feasibleNodes(t *testing.T, p *v1.Pod) ([]string, map[string]string) {
 	t.Helper()
@@ -106,10 +114,7 @@ func threeZones() []*v1.Node {
 func TestSkewBound(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
 	// Deployment web: 2 in a, 1 in b, 1 in c.
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "a2")
-	c.bind(owned("w3", "StatefulSet", "web"), "b1")
-	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	c.bindReplicas("StatefulSet", "web", "a1", "a2", "b1", "c1")
 	got, reasons := c.feasibleNodes(t, owned("w5", "StatefulSet", "web"))
 	if want := []string{"b1", "b2", "c1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("feasible = %v, want %v", got, want)
@@ -128,8 +133,7 @@ func TestMaxSkewTwo(t *testing.T) {
 	args, _ := DefaultArgs()
 	args.Constraints[0].MaxSkew = ptr.To[int32](2)
 	c := newCluster(t, args, threeZones()...)
-	c.bind(owned("w1", "Job", "j"), "a1")
-	c.bind(owned("w2", "Job", "j"), "a2")
+	c.bindReplicas("Job", "j", "a1", "a2")
 	// a holds 2, b and c 0: a third in a would make skew 3.
 	got, _ := c.feasibleNodes(t, owned("w3", "Job", "j"))
 	if fmt.Sprint(got) != "[b1 b2 c1]" {
@@ -166,8 +170,7 @@ func TestZoneThatCannotTakeThePodDoesNotBlock(t *testing.T) {
 				}
 			}
 			c := newCluster(t, nil, nodes...)
-			c.bind(owned("w1", "ReplicationController", "rc"), "a1")
-			c.bind(owned("w2", "ReplicationController", "rc"), "b1")
+			c.bindReplicas("ReplicationController", "rc", "a1", "b1")
 			p := owned("w3", "ReplicationController", "rc")
 			if tc.pod != nil {
 				tc.pod(p)
@@ -186,8 +189,7 @@ func TestTolerationsAndAffinityCountAsFeasible(t *testing.T) {
 	nodes := threeZones()
 	nodes[5].Spec.Taints = []v1.Taint{{Key: "dedicated", Value: "db", Effect: v1.TaintEffectNoSchedule}}
 	c := newCluster(t, nil, nodes...)
-	c.bind(owned("w1", "StatefulSet", "db"), "a1")
-	c.bind(owned("w2", "StatefulSet", "db"), "b1")
+	c.bindReplicas("StatefulSet", "db", "a1", "b1")
 	p := owned("w3", "StatefulSet", "db")
 	p.Spec.Tolerations = []v1.Toleration{{Key: "dedicated", Operator: v1.TolerationOpEqual, Value: "db", Effect: v1.TaintEffectNoSchedule}}
 	// The pod tolerates c's taint, so c (0) is the minimum and a, b (1) are closed... to a second replica: 2-0 > 1.
@@ -198,8 +200,7 @@ func TestTolerationsAndAffinityCountAsFeasible(t *testing.T) {
 
 func TestZonesAppearAndVanish(t *testing.T) {
 	c := newCluster(t, nil, mkNode("a1", "a"), mkNode("b1", "b"))
-	c.bind(owned("w1", "StatefulSet", "s"), "a1")
-	c.bind(owned("w2", "StatefulSet", "s"), "b1")
+	c.bindReplicas("StatefulSet", "s", "a1", "b1")
 	// A new, empty zone appears: it becomes the minimum.
 	c.addNode(mkNode("c1", "c"))
 	if got, _ := c.feasibleNodes(t, owned("w3", "StatefulSet", "s")); fmt.Sprint(got) != "[c1]" {
@@ -366,10 +367,7 @@ func TestReserveUnreserveAndInformerAgree(t *testing.T) {
 func TestScorePrefersLeastLoadedZoneThenNode(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
 	// a: 1 (on a1), b: 1 (on b1), c: 1 (c1), then a second in a on a2.
-	c.bind(owned("w1", "StatefulSet", "s"), "a1")
-	c.bind(owned("w2", "StatefulSet", "s"), "b1")
-	c.bind(owned("w3", "StatefulSet", "s"), "c1")
-	c.bind(owned("w4", "StatefulSet", "s"), "a2")
+	c.bindReplicas("StatefulSet", "s", "a1", "b1", "c1", "a2")
 	p := owned("w5", "StatefulSet", "s")
 	state := framework.NewCycleState()
 	if st := c.pl.PreScore(context.Background(), state, p, nil); !st.IsSuccess() {

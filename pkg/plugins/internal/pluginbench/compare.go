@@ -6,14 +6,18 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	schedcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/podtopologyspread"
 	plugintesting "k8s.io/kubernetes/pkg/scheduler/framework/plugins/testing"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	schedmetrics "k8s.io/kubernetes/pkg/scheduler/metrics"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
 // Rival is a plugin measured against another, with the pod it schedules.
@@ -44,5 +48,27 @@ func PodTopologySpread(b *testing.B, snapshot framework.SharedLister, pod *v1.Po
 func Compare(b *testing.B, nodes []fwk.NodeInfo, rivals ...Rival) {
 	for _, r := range rivals {
 		b.Run(r.Name, func(b *testing.B) { RunCycle(b, r.Plugin, r.Pod, nodes) })
+	}
+}
+
+// Snapshot is the scheduler's snapshot of nodes with pods placed on them,
+// and its node infos, the nodes a cycle runs over.
+func Snapshot(b *testing.B, nodes []*v1.Node, pods []*v1.Pod) (*schedcache.Snapshot, []fwk.NodeInfo) {
+	snapshot := schedcache.NewSnapshot(pods, nodes)
+	infos, err := snapshot.NodeInfos().List()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return snapshot, infos
+}
+
+// Feed gives a plugin's node index and pod handler the cluster, as the
+// scheduler's informers would when it starts.
+func Feed(index *topology.NodeIndex, podEvents cache.ResourceEventHandler, nodes []*v1.Node, pods []*v1.Pod) {
+	for _, n := range nodes {
+		index.Set(n)
+	}
+	for _, p := range pods {
+		podEvents.OnAdd(p, false)
 	}
 }
