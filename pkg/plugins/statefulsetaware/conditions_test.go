@@ -26,6 +26,16 @@ func (e *env) setStart(name string, r, start int) {
 	_ = e.sets.Update(statefulSet(name, r, start))
 }
 
+// wantCounted checks how many replicas of set the plugin counts in zone
+// when it prepares to place replica ordinal; what says what a wrong count
+// means.
+func (e *env) wantCounted(t *testing.T, set string, ordinal int, zone string, want int, what string) {
+	t.Helper()
+	if st, _ := e.pl.prepare(e.pod(set, ordinal)); st.zoneCounts[zone] != want {
+		t.Errorf("%s: %v", what, st.zoneCounts)
+	}
+}
+
 // place records a replica on node as the informer would.
 func (e *env) place(p *v1.Pod, node string) *v1.Pod {
 	p = p.DeepCopy()
@@ -222,20 +232,14 @@ func TestOwnerRemovedOrChanged(t *testing.T) {
 	orphan := p.DeepCopy()
 	orphan.OwnerReferences = nil
 	e.pl.podEvents().OnUpdate(p, orphan)
-	if st, _ := e.pl.prepare(e.pod("db", 0)); st.zoneCounts["z0"] != 0 {
-		t.Errorf("orphaned pod still counted: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "db", 0, "z0", 0, "orphaned pod still counted")
 	// Adopted by another set: counted there, not in db.
 	adopted := orphan.DeepCopy()
 	adopted.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "other", Controller: ptr.To(true)}}
 	adopted.Labels[appsv1.PodIndexLabel] = "2"
 	e.pl.podEvents().OnUpdate(orphan, adopted)
-	if st, _ := e.pl.prepare(e.pod("other", 0)); st.zoneCounts["z0"] != 1 {
-		t.Errorf("adopted pod not counted in its new set: %v", st.zoneCounts)
-	}
-	if st, _ := e.pl.prepare(e.pod("db", 0)); st.zoneCounts["z0"] != 0 {
-		t.Errorf("adopted pod still counted in db: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "other", 0, "z0", 1, "adopted pod not counted in its new set")
+	e.wantCounted(t, "db", 0, "z0", 0, "adopted pod still counted in db")
 }
 
 // A terminating replica of another ordinal still counts: it serves until it
@@ -246,13 +250,9 @@ func TestTerminatingReplicaCounts(t *testing.T) {
 	p := e.pod("db", 1)
 	p.DeletionTimestamp = ptr.To(metav1.Now())
 	e.place(p, "z0-n0")
-	if st, _ := e.pl.prepare(e.pod("db", 0)); st.zoneCounts["z0"] != 1 {
-		t.Errorf("terminating db-1 not counted for db-0: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "db", 0, "z0", 1, "terminating db-1 not counted for db-0")
 	// Its own successor does not count it.
-	if st, _ := e.pl.prepare(e.pod("db", 1)); st.zoneCounts["z0"] != 0 {
-		t.Errorf("db-1's successor counts the terminating db-1: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "db", 1, "z0", 0, "db-1's successor counts the terminating db-1")
 }
 
 // Preemption asks what removing a victim or adding a nominated pod does:

@@ -106,6 +106,17 @@ func (e *env) pod(setName string, ordinal int) *v1.Pod {
 	return p
 }
 
+// scheduleFirst schedules replicas 0 to n-1 of set in turn, each of which
+// must find a node.
+func (e *env) scheduleFirst(t *testing.T, set string, n int) {
+	t.Helper()
+	for i := range n {
+		if node, st := e.schedule(t, e.pod(set, i)); node == "" {
+			t.Fatal(st)
+		}
+	}
+}
+
 // schedule runs the plugin's cycle for pod over every node that the other
 // plugins would pass and binds it to the best-scoring feasible node (ties: the first by name). It returns the
 // node, or "" and the PreFilter status when the pod cannot be placed.
@@ -274,11 +285,7 @@ func TestOrdinalsKeepTheirZone(t *testing.T) {
 func TestScaleDownAndUpWhilePending(t *testing.T) {
 	e := newEnv(t, nil, 3, 2)
 	e.setReplicas("db", 5)
-	for i := range 5 {
-		if node, st := e.schedule(t, e.pod("db", i)); node == "" {
-			t.Fatal(st)
-		}
-	}
+	e.scheduleFirst(t, "db", 5)
 	// Scaled down to 3: ordinals 3 and 4 no longer count, so a recreated
 	// db-2 is judged against R=3 (1 per zone) without them.
 	e.setReplicas("db", 3)
@@ -386,11 +393,7 @@ func TestVolumeZoneWins(t *testing.T) {
 	// db-0 and db-1 are in z0 and z1. db-2's claim is bound to a volume in z0:
 	// the quorum guard would forbid z0 (1 per zone) but VolumeZone requires
 	// it; the plugin agrees with the volume instead of leaving db-2 pending.
-	for i := range 2 {
-		if node, st := e.schedule(t, e.pod("db", i)); node == "" {
-			t.Fatal(st)
-		}
-	}
+	e.scheduleFirst(t, "db", 2)
 	_ = e.pvs.Add(&v1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv-2"},
 		Spec: v1.PersistentVolumeSpec{NodeAffinity: &v1.VolumeNodeAffinity{Required: &v1.NodeSelector{NodeSelectorTerms: []v1.NodeSelectorTerm{{
 			MatchExpressions: []v1.NodeSelectorRequirement{{Key: zoneKey, Operator: v1.NodeSelectorOpIn, Values: []string{"z0"}}}}}}}}})
