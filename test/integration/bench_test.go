@@ -39,6 +39,40 @@ func benchWorkload(t *testing.T, name string, seed int, rest string) (bin, dir, 
 	return bin, dir, file
 }
 
+// benchCommand is placer-bench with args, run from the repository root,
+// where the examples the tests name are.
+func benchCommand(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = schedproc.RepoRoot()
+	return cmd
+}
+
+// runBench runs placer-bench with args, which must succeed, and returns
+// what it printed.
+func runBench(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := benchCommand(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("placer-bench %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// readReport reads the report.json placer-bench wrote into dir, as much of
+// it as T holds.
+func readReport[T any](t *testing.T, dir string) T {
+	t.Helper()
+	var rep T
+	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 // workloadYAML is a workload file: the header every one starts with (its
 // kind, name and seed), then rest: the cluster, workloads and ops.
 func workloadYAML(name string, seed int, rest string) string {
@@ -52,14 +86,8 @@ func TestBenchDemo(t *testing.T) {
 	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
 	dir := t.TempDir()
 	outDir := filepath.Join(dir, "out")
-	cmd := exec.Command(bin, "run", "-f", "examples/bench/demo.yaml", "--backend", "embedded", "--profile", "default", "--profile", "placer",
+	text := runBench(t, bin, "run", "-f", "examples/bench/demo.yaml", "--backend", "embedded", "--profile", "default", "--profile", "placer",
 		"--set", "trainReplicas=3", "--log-file", filepath.Join(dir, "bench.log"), "--out", outDir)
-	cmd.Dir = schedproc.RepoRoot()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("placer-bench run demo.yaml: %v\n%s", err, out)
-	}
-	text := string(out)
 	if !regexp.MustCompile(`scheduled\s+12\s+12 \(1\.00x\)`).MatchString(text) {
 		t.Errorf("not every pod scheduled:\n%s", text)
 	}
@@ -116,12 +144,8 @@ ops:
 	for _, backend := range []string{"memory", "embedded"} {
 		t.Run(backend, func(t *testing.T) {
 			outDir := filepath.Join(dir, backend+"-out")
-			out, err := exec.Command(bin, "run", "-f", file, "--backend", backend, "--set", "replicas=5",
-				"--log-file", filepath.Join(dir, backend+".log"), "--out", outDir).CombinedOutput()
-			if err != nil {
-				t.Fatalf("placer-bench run: %v\n%s", err, out)
-			}
-			text := string(out)
+			text := runBench(t, bin, "run", "-f", file, "--backend", backend, "--set", "replicas=5",
+				"--log-file", filepath.Join(dir, backend+".log"), "--out", outDir)
 			// 2 x 5 web + 3 db scheduled, both profiles, with placer's ratio to default.
 			for _, want := range []string{`default\s+placer`, `scheduled\s+13\s+13 \(1\.00x\)`, `unschedulable\s+0\s+0`} {
 				if !regexp.MustCompile(want).MatchString(text) {
