@@ -113,6 +113,15 @@ func (c *realCluster) createStatefulSet(t *testing.T, ss *appsv1.StatefulSet) {
 	}
 }
 
+// createParallelSet creates StatefulSet name of r replicas requesting cpu
+// each, all created at once (Parallel pod management): the scheduler sees
+// them back to back.
+func (c *realCluster) createParallelSet(t *testing.T, name string, r int, cpu string) {
+	t.Helper()
+	c.createStatefulSet(t, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
+		Replicas: ptr.To(int32(r)), PodManagementPolicy: appsv1.ParallelPodManagement, Template: replicaTemplate(name, cpu)}})
+}
+
 // waitApp waits until the pods labelled app=<app> that are not terminating
 // number want and are all bound, and returns them by name.
 func (c *realCluster) waitApp(t *testing.T, app string, want int) map[string]v1.Pod {
@@ -243,8 +252,7 @@ func TestStatefulSetUnusableZoneThroughTheBinary(t *testing.T) {
 	})
 	sets := map[string]int{"etcd": 3, "pg": 5}
 	for name, r := range sets {
-		c.createStatefulSet(t, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To(int32(r)), PodManagementPolicy: appsv1.ParallelPodManagement, Template: replicaTemplate(name, "500m")}})
+		c.createParallelSet(t, name, r, "500m")
 	}
 	for name, r := range sets {
 		pods := c.waitApp(t, name, r)

@@ -27,8 +27,7 @@ func TestStatefulSetParallelOnLoadedCluster(t *testing.T) {
 	})
 	sets := map[string]int{"kafka": 7, "zk": 5}
 	for name, r := range sets {
-		c.createStatefulSet(t, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To(int32(r)), PodManagementPolicy: appsv1.ParallelPodManagement, Template: replicaTemplate(name, "1")}})
+		c.createParallelSet(t, name, r, "1")
 	}
 	for name, r := range sets {
 		pods := c.waitApp(t, name, r)
