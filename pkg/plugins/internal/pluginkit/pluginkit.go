@@ -1,16 +1,20 @@
 // Package pluginkit holds what Placer's three scheduler plugins do alike:
 // the extension points they all implement, building a plugin from its
-// pluginConfig arguments, and their counters on the scheduler's /metrics.
+// pluginConfig arguments, their counters on the scheduler's /metrics, and
+// the recount preemption asks of the plugins that count pods.
 package pluginkit
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
+	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
@@ -76,4 +80,19 @@ func Registerer(vecs ...metrics.Registerable) func() {
 	return sync.OnceFunc(func() {
 		legacyregistry.MustRegister(vecs...)
 	})
+}
+
+// Recount is what preemption asks of a plugin that counts pods: update
+// the counts in cycle for pod on nodeInfo by delta (1 added, -1 removed),
+// leaving alone pods the counts are not about.
+type Recount func(cycle fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo, delta int) *fwk.Status
+
+// AddPod counts a nominated pod in.
+func (r Recount) AddPod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, add fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
+	return r(cycle, add.GetPod(), nodeInfo, 1)
+}
+
+// RemovePod counts a victim out.
+func (r Recount) RemovePod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, remove fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
+	return r(cycle, remove.GetPod(), nodeInfo, -1)
 }
