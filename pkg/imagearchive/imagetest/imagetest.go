@@ -92,11 +92,21 @@ func Files(t *testing.T, img v1.Image) map[string]File {
 	rc := mutate.Extract(img)
 	defer rc.Close()
 	files := map[string]File{}
-	tr := tar.NewReader(rc)
+	Walk(t, rc, func(h *tar.Header, data []byte) {
+		files["/"+strings.TrimSuffix(h.Name, "/")] = File{Type: h.Typeflag, Mode: h.Mode, Data: data}
+	})
+	return files
+}
+
+// Walk calls f with each entry of the tar stream r and its contents,
+// failing the test on a read error.
+func Walk(t *testing.T, r io.Reader, f func(h *tar.Header, data []byte)) {
+	t.Helper()
+	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return files
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -105,6 +115,6 @@ func Files(t *testing.T, img v1.Image) map[string]File {
 		if err != nil {
 			t.Fatal(err)
 		}
-		files["/"+strings.TrimSuffix(h.Name, "/")] = File{Type: h.Typeflag, Mode: h.Mode, Data: data}
+		f(h, data)
 	}
 }
