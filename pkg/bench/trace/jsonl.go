@@ -38,6 +38,29 @@ type podRecord struct {
 	Pod
 }
 
+// record is a node or a pod line.
+type record interface {
+	check(file string, line int) error
+	name() string
+}
+
+func (r *nodeRecord) check(file string, line int) error { return checkNode(file, line, &r.Node) }
+func (r *nodeRecord) name() string                      { return r.Name }
+func (r *podRecord) check(file string, line int) error  { return checkPod(file, line, &r.Pod) }
+func (r *podRecord) name() string                       { return r.Name }
+
+// decodeRecord decodes a line into rec, checks it, and enters its name in
+// names, which refuses one read before and one record too many.
+func decodeRecord(dec *json.Decoder, file string, line int, rec record, names *roster) error {
+	if err := dec.Decode(rec); err != nil {
+		return jsonError(file, line, err)
+	}
+	if err := rec.check(file, line); err != nil {
+		return err
+	}
+	return names.add(file, line, rec.name())
+}
+
 // WriteJSONL writes t in the neutral format.
 func WriteJSONL(w io.Writer, t *Trace) error {
 	bw := bufio.NewWriter(w)
@@ -77,7 +100,7 @@ func ParseJSONL(file string, r io.Reader) (*Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	t := &Trace{HasTimes: true}
-	nodeLines, podLines := map[string]int{}, map[string]int{}
+	nodes, pods := newRoster("node", "name", MaxNodes), newRoster("pod", "name", MaxPods)
 	// modelLine: where each pod's models were named, checked at the end.
 	type modelRef struct {
 		line  int
@@ -111,37 +134,17 @@ func ParseJSONL(file string, r io.Reader) (*Trace, error) {
 			t.Name = h.Name
 		case "node":
 			var rec nodeRecord
-			if err := dec.Decode(&rec); err != nil {
-				return nil, jsonError(file, line, err)
-			}
-			if err := checkNode(file, line, &rec.Node); err != nil {
+			if err := decodeRecord(dec, file, line, &rec, nodes); err != nil {
 				return nil, err
-			}
-			if first, dup := nodeLines[rec.Name]; dup {
-				return nil, &InputError{File: file, Line: line, Column: "name", Value: rec.Name, Problem: fmt.Sprintf("node named twice (first on line %d)", first)}
-			}
-			nodeLines[rec.Name] = line
-			if len(t.Nodes) == MaxNodes {
-				return nil, &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d nodes", MaxNodes)}
 			}
 			t.Nodes = append(t.Nodes, rec.Node)
 		case "pod":
 			var rec podRecord
-			if err := dec.Decode(&rec); err != nil {
-				return nil, jsonError(file, line, err)
-			}
-			if err := checkPod(file, line, &rec.Pod); err != nil {
+			if err := decodeRecord(dec, file, line, &rec, pods); err != nil {
 				return nil, err
 			}
-			if first, dup := podLines[rec.Name]; dup {
-				return nil, &InputError{File: file, Line: line, Column: "name", Value: rec.Name, Problem: fmt.Sprintf("pod named twice (first on line %d)", first)}
-			}
-			podLines[rec.Name] = line
 			for _, m := range rec.GPUModels {
 				refs = append(refs, modelRef{line, m})
-			}
-			if len(t.Pods) == MaxPods {
-				return nil, &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d pods", MaxPods)}
 			}
 			t.Pods = append(t.Pods, rec.Pod)
 		default:

@@ -45,6 +45,31 @@ func ReadOpenB(nodesFile, podsFile string) (*Trace, error) {
 	return &Trace{Name: name, Nodes: nodes, Pods: pods, HasTimes: podsHaveTimes}, nil
 }
 
+// roster is where each name of one kind of record was read, for refusing
+// a name read twice and more records than the kind allows.
+type roster struct {
+	kind, column string
+	max          int
+	lines        map[string]int
+}
+
+func newRoster(kind, column string, max int) *roster {
+	return &roster{kind: kind, column: column, max: max, lines: map[string]int{}}
+}
+
+// add enters a record's name, read on line of file; an error for a name
+// read before, or when the kind's maximum is already reached.
+func (r *roster) add(file string, line int, name string) error {
+	if first, dup := r.lines[name]; dup {
+		return &InputError{File: file, Line: line, Column: r.column, Value: name, Problem: fmt.Sprintf("%s named twice (first on line %d)", r.kind, first)}
+	}
+	if len(r.lines) == r.max {
+		return &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d %ss", r.max, r.kind)}
+	}
+	r.lines[name] = line
+	return nil
+}
+
 // parseFile parses file, opened with openLimited, with parse.
 func parseFile[T any](file string, parse func(file string, r io.Reader) (T, error)) (T, error) {
 	f, err := openLimited(file)
@@ -249,18 +274,14 @@ func readOpenBPods(file string, r io.Reader, models map[string]bool) ([]Pod, *cs
 		return nil, nil, err
 	}
 	var pods []Pod
-	seen := map[string]int{}
+	names := newRoster("pod", "name", MaxPods)
 	if err := t.each(func(row []string, line int) error {
 		p, err := openbPod(t, row, line, models)
 		if err != nil {
 			return err
 		}
-		if first, dup := seen[p.Name]; dup {
-			return &InputError{File: file, Line: line, Column: "name", Value: p.Name, Problem: fmt.Sprintf("pod named twice (first on line %d)", first)}
-		}
-		seen[p.Name] = line
-		if len(pods) == MaxPods {
-			return &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d pods", MaxPods)}
+		if err := names.add(file, line, p.Name); err != nil {
+			return err
 		}
 		pods = append(pods, p)
 		return nil
