@@ -58,15 +58,14 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 	if err != nil {
 		return nil, err
 	}
+	if pl.nodeInfos, err = topology.Watch(Name, h, pl.podEvents(), pl.index); err != nil {
+		return nil, err
+	}
 	inf := h.SharedInformerFactory()
-	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
 	pl.sets = inf.Apps().V1().StatefulSets().Lister()
 	pl.pvcs = inf.Core().V1().PersistentVolumeClaims().Lister()
 	pl.pvs = inf.Core().V1().PersistentVolumes().Lister()
 	pl.recorder = h.EventRecorder()
-	if err := topology.Watch(h, pl.podEvents(), pl.index); err != nil {
-		return nil, fmt.Errorf("%s: watching pods and nodes: %w", Name, err)
-	}
 	return pl, nil
 }
 

@@ -7,7 +7,6 @@ package zonespread
 
 import (
 	"context"
-	"fmt"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -59,13 +58,11 @@ func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework
 	if err != nil {
 		return nil, err
 	}
-	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
-	informers := h.SharedInformerFactory()
-	if args.GroupReplicaSetsByDeployment {
-		pl.resolver.replicaSets = informers.Apps().V1().ReplicaSets().Lister()
+	if pl.nodeInfos, err = topology.Watch(Name, h, pl.podEvents(), pl.index); err != nil {
+		return nil, err
 	}
-	if err := topology.Watch(h, pl.podEvents(), pl.index); err != nil {
-		return nil, fmt.Errorf("%s: watching pods and nodes: %w", Name, err)
+	if args.GroupReplicaSetsByDeployment {
+		pl.resolver.replicaSets = h.SharedInformerFactory().Apps().V1().ReplicaSets().Lister()
 	}
 	klog.FromContext(ctx).V(2).Info("ZoneSpread ready", "constraints", pl.constraints)
 	return pl, nil
