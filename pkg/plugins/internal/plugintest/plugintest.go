@@ -1,6 +1,7 @@
 // Package plugintest holds the steps the plugins' unit tests take alike:
 // building a plugin from its (default) arguments, checking its queueing
-// hints and its PreFilterExtensions, reading its counters.
+// hints and its PreFilterExtensions, reading its counters, and writing the
+// resources their nodes have and their pods ask for.
 package plugintest
 
 import (
