@@ -5,10 +5,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,14 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/placer-dev/placer/pkg/imagearchive/imagetest"
 )
 
 // A program that answers --version as placer-scheduler does, small enough to
@@ -98,42 +92,11 @@ func TestBuildMultiPlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The registry: go-containerregistry's, in process. What crane push
-	// DIR REF does: the layout's single entry, an index, pushed as is.
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	u, _ := url.Parse(srv.URL)
-	pushed, err := name.NewTag(u.Host + "/placer/placer-scheduler:v9.9.9")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lp, err := layout.ImageIndexFromPath(w.Layout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	top, err := lp.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(top.Manifests) != 1 || !top.Manifests[0].MediaType.IsIndex() {
-		t.Fatalf("layout index.json: %+v, want one entry, an index", top.Manifests)
-	}
+	// What crane push DIR REF does: the layout's single entry, an index,
+	// pushed as is.
+	pushed, top, pulled := imagetest.Push(t, w.Layout, "placer/placer-scheduler:v9.9.9")
 	if got := top.Manifests[0].Annotations[annotationImageName]; got != "registry.example.com/placer/placer-scheduler:v9.9.9" {
 		t.Errorf("layout names the image %q", got)
-	}
-	fromLayout, err := lp.ImageIndex(top.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(pushed, fromLayout); err != nil {
-		t.Fatalf("push: %v", err)
-	}
-	pulled, err := remote.Index(pushed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := validate.Index(pulled); err != nil {
-		t.Fatalf("the pulled index does not validate: %v", err)
 	}
 	built, _ := idx.Digest()
 	got, _ := pulled.Digest()
@@ -143,13 +106,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 
 	for _, b := range bins {
 		plat := v1.Platform{OS: b.OS, Architecture: b.Arch}
-		img, err := remote.Image(pushed, remote.WithPlatform(plat))
-		if err != nil {
-			t.Fatalf("pull %s: %v", plat, err)
-		}
-		if err := validate.Image(img); err != nil {
-			t.Fatalf("%s does not validate: %v", plat, err)
-		}
+		img := imagetest.Pull(t, pushed, b.OS, b.Arch)
 		cfg, err := img.ConfigFile()
 		if err != nil {
 			t.Fatal(err)
@@ -165,9 +122,9 @@ func TestBuildMultiPlatform(t *testing.T) {
 				t.Errorf("%s: label %s = %q, want %q", plat, k, cfg.Config.Labels[k], v)
 			}
 		}
-		files := imageFiles(t, img)
+		files := imagetest.Files(t, img)
 		want, _ := os.ReadFile(b.Path)
-		if !bytes.Equal(files[BinaryPath].data, want) || files[BinaryPath].mode != 0o755 {
+		if !bytes.Equal(files[BinaryPath].Data, want) || files[BinaryPath].Mode != 0o755 {
 			t.Errorf("%s: %s is not the binary given, mode 0755", plat, BinaryPath)
 		}
 		for f := range files {
@@ -175,8 +132,8 @@ func TestBuildMultiPlatform(t *testing.T) {
 				t.Errorf("%s: the image has a shell, %s", plat, f)
 			}
 		}
-		if !strings.Contains(string(files["/etc/passwd"].data), "nonroot:x:65532:65532:") {
-			t.Errorf("%s: /etc/passwd has no nonroot user:\n%s", plat, files["/etc/passwd"].data)
+		if !strings.Contains(string(files["/etc/passwd"].Data), "nonroot:x:65532:65532:") {
+			t.Errorf("%s: /etc/passwd has no nonroot user:\n%s", plat, files["/etc/passwd"].Data)
 		}
 
 		// The single-platform archive holds the same image, as crane push
@@ -216,7 +173,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 
 		if b.Arch == runtime.GOARCH && runtime.GOOS == "linux" {
 			exe := filepath.Join(dir, "extracted-"+b.Arch)
-			if err := os.WriteFile(exe, files[BinaryPath].data, 0o755); err != nil {
+			if err := os.WriteFile(exe, files[BinaryPath].Data, 0o755); err != nil {
 				t.Fatal(err)
 			}
 			outB, err := exec.Command(exe, "--version").CombinedOutput()
@@ -242,34 +199,6 @@ func TestBuildMultiPlatform(t *testing.T) {
 	}
 }
 
-type imageFile struct {
-	mode int64
-	data []byte
-}
-
-// imageFiles reads the image's flattened file system.
-func imageFiles(t *testing.T, img v1.Image) map[string]imageFile {
-	t.Helper()
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	files := map[string]imageFile{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return files
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files["/"+strings.TrimSuffix(h.Name, "/")] = imageFile{mode: h.Mode, data: data}
-	}
-}
-
 func configName(t *testing.T, img v1.Image) v1.Hash {
 	t.Helper()
 	h, err := img.ConfigName()
@@ -287,30 +216,19 @@ func untar(t *testing.T, file, dir string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return dir
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	imagetest.Walk(t, f, func(h *tar.Header, data []byte) {
 		p := filepath.Join(dir, filepath.FromSlash(h.Name))
 		if h.Typeflag == tar.TypeDir {
 			if err := os.MkdirAll(p, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			continue
+			return
 		}
-		data, err := io.ReadAll(tr)
-		if err == nil {
-			err = os.WriteFile(p, data, 0o644)
-		}
-		if err != nil {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
+	})
+	return dir
 }
 
 func fileSum(t *testing.T, f string) [32]byte {

@@ -96,6 +96,19 @@ func WriteArchive(file string, img v1.Image, ref name.Tag, mtime time.Time) (err
 	}
 	addBytes := func(name string, data []byte) error { return add(name, int64(len(data)), bytes.NewReader(data)) }
 	blobName := func(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+	// addRaw adds the blob raw returns (the config, the manifest) under the
+	// digest digest returns, and returns both with the blob's size.
+	addRaw := func(digest func() (v1.Hash, error), raw func() ([]byte, error)) (v1.Hash, int64, error) {
+		h, err := digest()
+		if err != nil {
+			return h, 0, err
+		}
+		data, err := raw()
+		if err != nil {
+			return h, 0, err
+		}
+		return h, int64(len(data)), addBytes(blobName(h), data)
+	}
 
 	for _, d := range []string{"blobs/", "blobs/sha256/"} {
 		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: mtime}); err != nil {
@@ -127,27 +140,13 @@ func WriteArchive(file string, img v1.Image, ref name.Tag, mtime time.Time) (err
 		}
 		dm.Layers = append(dm.Layers, blobName(digest))
 	}
-	cfgName, err := img.ConfigName()
+	cfgName, _, err := addRaw(img.ConfigName, img.RawConfigFile)
 	if err != nil {
-		return err
-	}
-	cfg, err := img.RawConfigFile()
-	if err != nil {
-		return err
-	}
-	if err := addBytes(blobName(cfgName), cfg); err != nil {
 		return err
 	}
 	dm.Config = blobName(cfgName)
-	manifest, err := img.RawManifest()
+	digest, manifestSize, err := addRaw(img.Digest, img.RawManifest)
 	if err != nil {
-		return err
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return err
-	}
-	if err := addBytes(blobName(digest), manifest); err != nil {
 		return err
 	}
 	mt, err := img.MediaType()
@@ -158,7 +157,7 @@ func WriteArchive(file string, img v1.Image, ref name.Tag, mtime time.Time) (err
 		SchemaVersion: 2,
 		MediaType:     types.OCIImageIndex,
 		Manifests: []v1.Descriptor{{
-			MediaType: mt, Digest: digest, Size: int64(len(manifest)), Annotations: refAnnotations(ref),
+			MediaType: mt, Digest: digest, Size: manifestSize, Annotations: refAnnotations(ref),
 		}},
 	}
 	for _, e := range []struct {

@@ -7,6 +7,8 @@ import (
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/internal/wanterr"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -32,21 +34,7 @@ func TestOptionsValidate(t *testing.T) {
 			want: []string{"Options.Timeout -1ns: must not be negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.opts.validate()
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Errorf("validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("validate() = nil, want %q", tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("validate() = %q, lacks %q", err, w)
-				}
-			}
+			wanterr.Check(t, "validate()", tc.opts.validate(), tc.want)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -27,15 +28,55 @@ import (
 
 // benchWorkload finds placer-bench and writes a workload file into a new
 // test directory.
-func benchWorkload(t *testing.T, yaml string) (bin, dir, file string) {
+func benchWorkload(t *testing.T, name string, seed int, rest string) (bin, dir, file string) {
 	t.Helper()
 	bin = schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
 	dir = t.TempDir()
 	file = filepath.Join(dir, "workload.yaml")
-	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(workloadYAML(name, seed, rest)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return bin, dir, file
+}
+
+// benchCommand is placer-bench with args, run from the repository root,
+// where the examples the tests name are.
+func benchCommand(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = schedproc.RepoRoot()
+	return cmd
+}
+
+// runBench runs placer-bench with args, which must succeed, and returns
+// what it printed.
+func runBench(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := benchCommand(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("placer-bench %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// readReport reads the report.json placer-bench wrote into dir, as much of
+// it as T holds.
+func readReport[T any](t *testing.T, dir string) T {
+	t.Helper()
+	var rep T
+	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// workloadYAML is a workload file: the header every one starts with (its
+// kind, name and seed), then rest: the cluster, workloads and ops.
+func workloadYAML(name string, seed int, rest string) string {
+	return fmt.Sprintf("apiVersion: bench.placer.dev/v1alpha1\nkind: Workload\nname: %s\nseed: %d\n", name, seed) + rest
 }
 
 // TestBenchDemo runs examples/bench/demo.yaml as make demo does, on the
@@ -45,14 +86,8 @@ func TestBenchDemo(t *testing.T) {
 	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
 	dir := t.TempDir()
 	outDir := filepath.Join(dir, "out")
-	cmd := exec.Command(bin, "run", "-f", "examples/bench/demo.yaml", "--backend", "embedded", "--profile", "default", "--profile", "placer",
+	text := runBench(t, bin, "run", "-f", "examples/bench/demo.yaml", "--backend", "embedded", "--profile", "default", "--profile", "placer",
 		"--set", "trainReplicas=3", "--log-file", filepath.Join(dir, "bench.log"), "--out", outDir)
-	cmd.Dir = schedproc.RepoRoot()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("placer-bench run demo.yaml: %v\n%s", err, out)
-	}
-	text := string(out)
 	if !regexp.MustCompile(`scheduled\s+12\s+12 \(1\.00x\)`).MatchString(text) {
 		t.Errorf("not every pod scheduled:\n%s", text)
 	}
@@ -84,11 +119,7 @@ func TestBenchDemo(t *testing.T) {
 // the embedded backends, and checks its table; a bad workload file stops it
 // before anything runs.
 func TestBenchRun(t *testing.T) {
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: small
-seed: 1
-params: {replicas: 4}
+	bin, dir, file := benchWorkload(t, "small", 1, `params: {replicas: 4}
 cluster:
   zones: 3
   nodeGroups:
@@ -113,12 +144,8 @@ ops:
 	for _, backend := range []string{"memory", "embedded"} {
 		t.Run(backend, func(t *testing.T) {
 			outDir := filepath.Join(dir, backend+"-out")
-			out, err := exec.Command(bin, "run", "-f", file, "--backend", backend, "--set", "replicas=5",
-				"--log-file", filepath.Join(dir, backend+".log"), "--out", outDir).CombinedOutput()
-			if err != nil {
-				t.Fatalf("placer-bench run: %v\n%s", err, out)
-			}
-			text := string(out)
+			text := runBench(t, bin, "run", "-f", file, "--backend", backend, "--set", "replicas=5",
+				"--log-file", filepath.Join(dir, backend+".log"), "--out", outDir)
 			// 2 x 5 web + 3 db scheduled, both profiles, with placer's ratio to default.
 			for _, want := range []string{`default\s+placer`, `scheduled\s+13\s+13 \(1\.00x\)`, `unschedulable\s+0\s+0`} {
 				if !regexp.MustCompile(want).MatchString(text) {
@@ -165,18 +192,14 @@ func TestBenchRunAgainstACluster(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "w.yaml")
-	if err := os.WriteFile(file, []byte(`apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: cluster
-seed: 1
-cluster:
+	if err := os.WriteFile(file, []byte(workloadYAML("cluster", 1, `cluster:
   zones: 2
   nodeGroups: [{name: synth, count: 4, capacity: {cpu: "8", memory: 32Gi}}]
 workloads:
 - {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 100m}}}
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}, volumeClaims: [{name: data, storageClassName: bench-zonal, size: 1Gi}]}
 ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
-`), 0o600); err != nil {
+`)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", cp.KubeconfigPath,
@@ -222,11 +245,7 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
 // run created is removed — the cluster's objects on the kubeconfig backend,
 // the control plane's files on the embedded one.
 func TestBenchRunInterrupted(t *testing.T) {
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: stuck
-seed: 1
-cluster:
+	bin, dir, file := benchWorkload(t, "stuck", 1, `cluster:
   zones: 2
   nodeGroups: [{name: small, count: 2, capacity: {cpu: "2", memory: 8Gi}}]
 workloads:
@@ -325,11 +344,7 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 30m}]
 // --metrics-addr serves the pods scheduled so far while the run goes on.
 func TestBenchLiveMetrics(t *testing.T) {
 	// The sleep keeps the run alive while the test scrapes.
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: watched
-seed: 1
-cluster: {zones: 2, nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", memory: 32Gi}}]}
+	bin, dir, file := benchWorkload(t, "watched", 1, `cluster: {zones: 2, nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", memory: 32Gi}}]}
 workloads: [{name: web, kind: Deployment, replicas: 6, pod: {requests: {cpu: 100m}}}]
 ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier}, {op: sleep, duration: 1h}]
 `)

@@ -2,28 +2,21 @@ package integration
 
 import (
 	"archive/tar"
-	"io"
-	"log"
-	"net/http/httptest"
-	"net/url"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/placer-dev/placer/internal/schedproc"
 	"github.com/placer-dev/placer/pkg/imagearchive"
+	"github.com/placer-dev/placer/pkg/imagearchive/imagetest"
 )
 
 // TestImageArchive builds the linux/amd64 image of the built placer-scheduler
@@ -57,45 +50,10 @@ func TestImageArchive(t *testing.T) {
 	}
 	t.Logf("hack/image-archive:\n%s", msg)
 
-	// crane push DIR REF: the layout's one entry, the index, to a registry.
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	u, _ := url.Parse(srv.URL)
-	ref, err := name.NewTag(u.Host + "/placer/placer-scheduler:dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lp, err := layout.ImageIndexFromPath(filepath.Join(out, "oci"))
-	if err != nil {
-		t.Fatalf("the OCI layout: %v", err)
-	}
-	top, err := lp.IndexManifest()
-	if err != nil || len(top.Manifests) != 1 {
-		t.Fatalf("the layout's index.json: %v %+v, want one entry", err, top)
-	}
-	idx, err := lp.ImageIndex(top.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatalf("push: %v", err)
-	}
-
-	// As a node pulls it: the index, then the manifest for its platform.
-	pulledIdx, err := remote.Index(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := validate.Index(pulledIdx, validate.Fast); err != nil {
-		t.Fatalf("the pushed index does not validate: %v", err)
-	}
-	img, err := remote.Image(ref, remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
-	if err != nil {
-		t.Fatalf("pull linux/amd64: %v", err)
-	}
-	if err := validate.Image(img); err != nil {
-		t.Fatalf("the pulled image does not validate (digests, sizes, diff IDs): %v", err)
-	}
+	// crane push DIR REF: the layout's one entry, the index, to a registry;
+	// then as a node pulls it: the index, then the manifest for its platform.
+	ref, _, _ := imagetest.Push(t, filepath.Join(out, "oci"), "placer/placer-scheduler:dev")
+	img := imagetest.Pull(t, ref, "linux", "amd64")
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
@@ -120,37 +78,21 @@ func TestImageArchive(t *testing.T) {
 	}
 
 	// The file system: the binary, no shell or any other executable.
-	var binary []byte
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	var files []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := "/" + strings.TrimSuffix(h.Name, "/")
-		files = append(files, p)
-		if h.Typeflag == tar.TypeReg && h.Mode&0o111 != 0 && p != imagearchive.BinaryPath {
+	files := imagetest.Files(t, img)
+	for p, f := range files {
+		if f.Type == tar.TypeReg && f.Mode&0o111 != 0 && p != imagearchive.BinaryPath {
 			t.Errorf("the image holds another executable, %s", p)
 		}
 		if base := filepath.Base(p); base == "sh" || base == "bash" || base == "ash" || base == "busybox" {
 			t.Errorf("the image holds a shell, %s", p)
 		}
-		if p == imagearchive.BinaryPath {
-			if binary, err = io.ReadAll(tr); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
-	t.Logf("image files: %v", files)
-	if binary == nil {
+	t.Logf("image files: %v", slices.Sorted(maps.Keys(files)))
+	bf, ok := files[imagearchive.BinaryPath]
+	if !ok {
 		t.Fatalf("no %s in the image", imagearchive.BinaryPath)
 	}
+	binary := bf.Data
 	exe := filepath.Join(t.TempDir(), "placer-scheduler")
 	if err := os.WriteFile(exe, binary, 0o755); err != nil {
 		t.Fatal(err)

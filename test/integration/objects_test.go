@@ -13,8 +13,8 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// Objects made by hand, for the tests that apply shipped manifests and
-// create their workloads with the client themselves (manifests_test.go).
+// Objects made by hand, for the tests that create their workloads with the
+// client themselves (manifests_test.go, the real-cluster tests).
 // Tests of placement use the test kit instead (kit_test.go).
 
 func zonedNode(name, zone string, cordoned bool) *v1.Node {
@@ -24,14 +24,19 @@ func zonedNode(name, zone string, cordoned bool) *v1.Node {
 	return n
 }
 
-func podTemplate(app string) v1.PodTemplateSpec {
+// replicaTemplate is a pod template for placer, labelled app=<app>, asking
+// for cpu.
+func replicaTemplate(app, cpu string) v1.PodTemplateSpec {
 	return v1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
-		Spec: v1.PodSpec{SchedulerName: "placer", Containers: []v1.Container{{
-			Name: "c", Image: "registry.k8s.io/pause:3.10",
-			Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("500m")}},
-		}}},
+		Spec:       v1.PodSpec{SchedulerName: "placer", Containers: pause(cpu)},
 	}
+}
+
+// pause is a pod's one container, c: the pause image, asking for cpu.
+func pause(cpu string) []v1.Container {
+	return []v1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10",
+		Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse(cpu)}}}}
 }
 
 // createDeploymentPods creates a Deployment, its ReplicaSet and the RS's
@@ -39,7 +44,7 @@ func podTemplate(app string) v1.PodTemplateSpec {
 func createDeploymentPods(t *testing.T, c kubernetes.Interface, name string, replicas int) []string {
 	t.Helper()
 	ctx := context.Background()
-	tmpl := podTemplate(name)
+	tmpl := replicaTemplate(name, "500m")
 	sel := &metav1.LabelSelector{MatchLabels: tmpl.Labels}
 	d, err := c.AppsV1().Deployments("default").Create(ctx, &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name},

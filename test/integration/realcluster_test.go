@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -75,8 +74,7 @@ func nodeZone(node string) string {
 func (c *realCluster) load(t *testing.T, node, cpu string) {
 	t.Helper()
 	p := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "load-" + node, Namespace: "default"},
-		Spec: v1.PodSpec{NodeName: node, Containers: []v1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10",
-			Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse(cpu)}}}}}}
+		Spec: v1.PodSpec{NodeName: node, Containers: pause(cpu)}}
 	if _, err := c.client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,15 +92,6 @@ func (c *realCluster) cordon(t *testing.T, node string) {
 	}
 }
 
-// replicaTemplate is a pod template for placer asking for cpu.
-func replicaTemplate(app, cpu string) v1.PodTemplateSpec {
-	return v1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
-		Spec: v1.PodSpec{SchedulerName: "placer", Containers: []v1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10",
-			Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse(cpu)}}}}},
-	}
-}
-
 func (c *realCluster) createStatefulSet(t *testing.T, ss *appsv1.StatefulSet) {
 	t.Helper()
 	ss.Namespace = "default"
@@ -113,20 +102,24 @@ func (c *realCluster) createStatefulSet(t *testing.T, ss *appsv1.StatefulSet) {
 	}
 }
 
+// createParallelSet creates StatefulSet name of r replicas requesting cpu
+// each, all created at once (Parallel pod management): the scheduler sees
+// them back to back.
+func (c *realCluster) createParallelSet(t *testing.T, name string, r int, cpu string) {
+	t.Helper()
+	c.createStatefulSet(t, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
+		Replicas: ptr.To(int32(r)), PodManagementPolicy: appsv1.ParallelPodManagement, Template: replicaTemplate(name, cpu)}})
+}
+
 // waitApp waits until the pods labelled app=<app> that are not terminating
 // number want and are all bound, and returns them by name.
 func (c *realCluster) waitApp(t *testing.T, app string, want int) map[string]v1.Pod {
 	t.Helper()
 	var out map[string]v1.Pod
-	var state string
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
-		pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-		if err != nil {
-			return false, nil
-		}
+	c.pollApp(t, app, fmt.Sprintf("app %s: want %d bound pods", app, want), func(pods []v1.Pod) (string, bool) {
 		out = map[string]v1.Pod{}
 		var pending []string
-		for _, p := range pods.Items {
+		for _, p := range pods {
 			if p.DeletionTimestamp != nil {
 				continue
 			}
@@ -135,13 +128,30 @@ func (c *realCluster) waitApp(t *testing.T, app string, want int) map[string]v1.
 				pending = append(pending, p.Name+": "+unschedulableMessage(p))
 			}
 		}
-		state = fmt.Sprintf("%d pods, pending: %v", len(out), pending)
-		return len(out) == want && len(pending) == 0, nil
+		return fmt.Sprintf("%d pods, pending: %v", len(out), pending), len(out) == want && len(pending) == 0
+	})
+	return out
+}
+
+// pollApp lists the pods labelled app=<app> until done says they are as
+// the caller waits for, failing the test with what and done's last account
+// of them after hangGuard. A failed list is retried: the API server of a
+// real cluster may be briefly unavailable.
+func (c *realCluster) pollApp(t *testing.T, app, what string, done func(pods []v1.Pod) (state string, ok bool)) {
+	t.Helper()
+	var state string
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+		if err != nil {
+			return false, nil
+		}
+		var ok bool
+		state, ok = done(pods.Items)
+		return ok, nil
 	})
 	if err != nil {
-		t.Fatalf("app %s: want %d bound pods; %s", app, want, state)
+		t.Fatalf("%s; %s", what, state)
 	}
-	return out
 }
 
 func unschedulableMessage(p v1.Pod) string {
@@ -231,8 +241,7 @@ func TestStatefulSetUnusableZoneThroughTheBinary(t *testing.T) {
 	})
 	sets := map[string]int{"etcd": 3, "pg": 5}
 	for name, r := range sets {
-		c.createStatefulSet(t, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To(int32(r)), PodManagementPolicy: appsv1.ParallelPodManagement, Template: replicaTemplate(name, "500m")}})
+		c.createParallelSet(t, name, r, "500m")
 	}
 	for name, r := range sets {
 		pods := c.waitApp(t, name, r)

@@ -27,8 +27,7 @@ func TestStatefulSetParallelOnLoadedCluster(t *testing.T) {
 	})
 	sets := map[string]int{"kafka": 7, "zk": 5}
 	for name, r := range sets {
-		c.createStatefulSet(t, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To(int32(r)), PodManagementPolicy: appsv1.ParallelPodManagement, Template: replicaTemplate(name, "1")}})
+		c.createParallelSet(t, name, r, "1")
 	}
 	for name, r := range sets {
 		pods := c.waitApp(t, name, r)
@@ -79,15 +78,10 @@ func TestDeploymentRollingUpdateThroughTheBinary(t *testing.T) {
 func (c *realCluster) waitRolledOut(t *testing.T, app, rollout string) map[string]v1.Pod {
 	t.Helper()
 	var out map[string]v1.Pod
-	var state string
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
-		pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-		if err != nil {
-			return false, nil
-		}
+	c.pollApp(t, app, fmt.Sprintf("rollout %s of %s", rollout, app), func(pods []v1.Pod) (string, bool) {
 		out = map[string]v1.Pod{}
 		old, pending := 0, 0
-		for _, p := range pods.Items {
+		for _, p := range pods {
 			if p.Annotations["rollout"] != rollout {
 				old++
 				continue
@@ -100,12 +94,8 @@ func (c *realCluster) waitRolledOut(t *testing.T, app, rollout string) map[strin
 				pending++
 			}
 		}
-		state = fmt.Sprintf("%d new (%d pending), %d old", len(out), pending, old)
-		return old == 0 && pending == 0 && len(out) == 6, nil
+		return fmt.Sprintf("%d new (%d pending), %d old", len(out), pending, old), old == 0 && pending == 0 && len(out) == 6
 	})
-	if err != nil {
-		t.Fatalf("rollout %s of %s: %s", rollout, app, state)
-	}
 	return out
 }
 

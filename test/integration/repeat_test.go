@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -44,19 +42,6 @@ type repeatedReport struct {
 	} `json:"comparison"`
 }
 
-func readRepeatedReport(t *testing.T, dir string) repeatedReport {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep repeatedReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
 // TestBenchAA runs the same profile twice, 8 runs each, shuffled round by
 // round: every run in a process of its own that is gone afterwards, nothing
 // left in TMPDIR, and no figure showing a difference between the two — in
@@ -68,11 +53,7 @@ func readRepeatedReport(t *testing.T, dir string) repeatedReport {
 // figure.
 func TestBenchAA(t *testing.T) {
 	// Pods created at a fixed rate for two seconds: enough for throughput samples.
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: aa
-seed: 3
-cluster:
+	bin, dir, file := benchWorkload(t, "aa", 3, `cluster:
   zones: 3
   nodeGroups: [{name: nodes, count: 100, capacity: {cpu: "16", memory: 64Gi}}]
 workloads:
@@ -84,14 +65,14 @@ ops: [{op: createNodes}, {op: createWorkloads, rate: 300}, {op: barrier}]
 		t.Fatal(err)
 	}
 	outDir := filepath.Join(dir, "out")
-	cmd := exec.Command(bin, "run", "-f", file, "--profile", "default", "--profile", "default", "--count", "8", "--shuffle",
+	cmd := benchCommand(bin, "run", "-f", file, "--profile", "default", "--profile", "default", "--count", "8", "--shuffle",
 		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("placer-bench run: %v\n%s", err, out)
 	}
-	rep := readRepeatedReport(t, outDir)
+	rep := readReport[repeatedReport](t, outDir)
 
 	// Isolation: 16 runs, 16 processes, none of them this command's, none alive.
 	pids := map[int]bool{}
@@ -172,11 +153,7 @@ ops: [{op: createNodes}, {op: createWorkloads, rate: 300}, {op: barrier}]
 // their figures getting medians and intervals; a bad --count is refused
 // before anything runs.
 func TestBenchRepeatedOps(t *testing.T) {
-	bin, dir, file := benchWorkload(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: ops
-seed: 5
-cluster:
+	bin, dir, file := benchWorkload(t, "ops", 5, `cluster:
   zones: 3
   nodeGroups: [{name: node, count: 9, capacity: {cpu: "8", memory: 32Gi, pods: 110}}]
 workloads:
@@ -193,17 +170,14 @@ ops:
 	outDir := filepath.Join(dir, "out")
 	// Without --log-file the logs of every run go to the run's own directory,
 	// readable by its owner only.
-	out, err := exec.Command(bin, "run", "-f", file, "--count", "2", "--out", outDir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("placer-bench run: %v\n%s", err, out)
-	}
+	out := runBench(t, bin, "run", "-f", file, "--count", "2", "--out", outDir)
 	logFile := filepath.Join(outDir, "placer-bench.log")
 	if fi, err := os.Stat(logFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the run's log %s: %v, want a file of mode 0600", logFile, err)
-	} else if !strings.Contains(string(out), "logs: "+logFile) {
+	} else if !strings.Contains(out, "logs: "+logFile) {
 		t.Errorf("the output does not say where the logs are:\n%s", out)
 	}
-	rep := readRepeatedReport(t, outDir)
+	rep := readReport[repeatedReport](t, outDir)
 	sections := map[string]int{}
 	for _, f := range rep.Comparison {
 		for _, p := range f.Profiles {
@@ -228,7 +202,7 @@ ops:
 	}
 
 	for _, count := range []string{"0", "1001"} {
-		out, err := exec.Command(bin, "run", "-f", file, "--count", count).CombinedOutput()
+		out, err := benchCommand(bin, "run", "-f", file, "--count", count).CombinedOutput()
 		want := "--count " + count + ": want 1 to 1000 runs per profile"
 		if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "profile default on") {
 			t.Errorf("--count %s: %v\n%s\nwant %q and nothing run", count, err, out, want)

@@ -293,30 +293,39 @@ func TestSchedulerPacksGPUsAndSpreadsCPU(t *testing.T) {
 	}
 }
 
-// TestSchedulerHeadroomReason runs the binary with a ceiling on cpu and reads
-// the reason a pod is unschedulable the way kubectl describe pod shows it:
-// from the PodScheduled condition and the FailedScheduling event.
-func TestSchedulerHeadroomReason(t *testing.T) {
-	cp := controlplane.StartForTest(t, controlplane.Options{})
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
+// placerConfig writes a KubeSchedulerConfiguration into a new test
+// directory and returns its path: one profile, placer, whose plugins and
+// pluginConfig are profile (indented under its list item), for a scheduler
+// without leader election that reaches the API server through kubeconfig.
+func placerConfig(t *testing.T, kubeconfig, profile string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
 leaderElection: {leaderElect: false}
 clientConnection: {kubeconfig: %q}
 profiles:
 - schedulerName: placer
-  plugins:
+`, kubeconfig) + profile
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSchedulerHeadroomReason runs the binary with a ceiling on cpu and reads
+// the reason a pod is unschedulable the way kubectl describe pod shows it:
+// from the PodScheduled condition and the FailedScheduling event.
+func TestSchedulerHeadroomReason(t *testing.T) {
+	cp := controlplane.StartForTest(t, controlplane.Options{})
+	cfgPath := placerConfig(t, cp.KubeconfigPath, `  plugins:
     multiPoint: {enabled: [{name: ResourceAware}]}
   pluginConfig:
   - name: ResourceAware
     args:
       resources:
       - {name: cpu, maxRequestedPercent: 50}
-`, cp.KubeconfigPath)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	c := kubernetes.NewForConfigOrDie(cp.Config)
 	createNodes(t, c, node("small", "4", "16Gi", 0))
 	proc := schedproc.Start(t, cfgPath, cp.KubeconfigPath)
@@ -422,21 +431,11 @@ current-context: c
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := filepath.Join(t.TempDir(), "config.yaml")
-			body := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-leaderElection: {leaderElect: false}
-clientConnection: {kubeconfig: %q}
-profiles:
-- schedulerName: placer
-  plugins: {multiPoint: {enabled: [{name: %s}]}}
+			cfg := placerConfig(t, kubeconfig, fmt.Sprintf(`  plugins: {multiPoint: {enabled: [{name: %s}]}}
   pluginConfig:
   - name: %s
     args: %s
-`, kubeconfig, tc.plugin, tc.plugin, tc.args)
-			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
+`, tc.plugin, tc.plugin, tc.args))
 			out, err := schedproc.RunToExit(t, hangGuard, "--config="+cfg, "--secure-port=0")
 			if err == nil {
 				t.Fatalf("placer-scheduler started with bad args; output:\n%s", out)

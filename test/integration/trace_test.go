@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,30 +97,6 @@ func writeTrace(t *testing.T, dir, nodes, pods string) (nodesFile, podsFile stri
 	return nodesFile, podsFile
 }
 
-func runBench(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = schedproc.RepoRoot()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("placer-bench %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func readTraceReport(t *testing.T, dir string) traceReport {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep traceReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
 // TestBenchTraceOpenB replays a generated OpenB trace with the FGD
 // protocol as a user would: three seeds, two profiles, each seed one run
 // of each profile in a process of its own. The curve must be the paper's
@@ -139,7 +114,7 @@ func TestBenchTraceOpenB(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	rep := readTraceReport(t, out)
+	rep := readReport[traceReport](t, out)
 	if rep.Count != 3 || len(rep.Runs) != 2 {
 		t.Fatalf("count %d, %d profiles; want 3 runs of 2 profiles", rep.Count, len(rep.Runs))
 	}
@@ -282,7 +257,7 @@ func TestBenchTraceFile(t *testing.T) {
 
 	fgd := filepath.Join(dir, "fgd")
 	runBench(t, bin, "trace", "file", neutral, "--seed", "7", "--profile", "default", "--log-file", "", "--out", fgd)
-	if rep := readTraceReport(t, fgd); *rep.Runs[0][0].Trace.Seed != 7 || rep.Runs[0][0].Trace.PodsOffered == 0 {
+	if rep := readReport[traceReport](t, fgd); *rep.Runs[0][0].Trace.Seed != 7 || rep.Runs[0][0].Trace.PodsOffered == 0 {
 		t.Errorf("fgd replay of the neutral file: %+v", rep.Runs[0][0].Trace)
 	}
 
@@ -291,7 +266,7 @@ func TestBenchTraceFile(t *testing.T) {
 	timeline := filepath.Join(dir, "timeline")
 	// The file may also follow the flags.
 	text := runBench(t, bin, "trace", "file", "--protocol", "timeline", "--speed", "100", "--profile", "default", "--log-file", "", "--out", timeline, neutral)
-	tr := readTraceReport(t, timeline).Runs[0][0].Trace
+	tr := readReport[traceReport](t, timeline).Runs[0][0].Trace
 	if tr.Protocol != "timeline" || tr.PodsOffered != 12 || len(tr.ArrivedPercent) != 12 {
 		t.Fatalf("timeline replay: %+v\n%s", tr, text)
 	}
@@ -338,7 +313,7 @@ func TestBenchTraceBadInput(t *testing.T) {
 			nodes, pods := writeTrace(t, dir, tc.nodes, tc.pods)
 			out := filepath.Join(dir, "out")
 			args := append([]string{"trace", "openb", "--nodes", nodes, "--pods", pods, "--out", out, "--log-file", ""}, tc.flags...)
-			cmd := exec.Command(bin, args...)
+			cmd := benchCommand(bin, args...)
 			text, err := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 2 {
 				t.Fatalf("exit %d (%v), want 2:\n%s", code, err, text)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -37,14 +36,10 @@ func TestBenchUpstream(t *testing.T) {
 	config := filepath.Join(schedulerPerfDir(t), "misc", "performance-config.yaml")
 	dir := t.TempDir()
 	outDir := filepath.Join(dir, "out")
-	out, err := exec.Command(bin, "run", "-f", config, "--case", "SchedulingBasic/500Nodes",
+	text := runBench(t, bin, "run", "-f", config, "--case", "SchedulingBasic/500Nodes",
 		"--set", "initNodes=20", "--set", "initPods=30", "--set", "measurePods=200",
 		"--profile", "default", "--profile", "placer", "--count", "2",
-		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("placer-bench run: %v\n%s", err, out)
-	}
-	text := string(out)
+		"--log-file", filepath.Join(dir, "bench.log"), "--out", outDir)
 	// Two runs of each profile: medians, and ratios with their intervals.
 	for _, want := range []string{`default\s+placer`, `pods\s+230 ±0%\s+230 ±0% \(1\.00x 1\.00–1\.00 ~\)`,
 		`scheduled\s+230 ±0%\s+230 ±0% \(1\.00x 1\.00–1\.00 ~\)`, `unschedulable\s+0 ±0%\s+0 ±0%`, `Medians of 2 runs per profile`} {
@@ -52,7 +47,7 @@ func TestBenchUpstream(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, text)
 		}
 	}
-	var rep struct {
+	type report struct {
 		Workload string                `json:"workload"`
 		Params   map[string]int        `json:"params"`
 		Runs     [][]struct{ PID int } `json:"runs"`
@@ -66,13 +61,7 @@ func TestBenchUpstream(t *testing.T) {
 			} `json:"phases"`
 		} `json:"profiles"`
 	}
-	data, err := os.ReadFile(filepath.Join(outDir, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport[report](t, outDir)
 	if rep.Workload != "SchedulingBasic/500Nodes" || rep.Params["measurePods"] != 200 || len(rep.Profiles) != 2 {
 		t.Errorf("report.json: workload %q, params %v, %d profiles; want SchedulingBasic/500Nodes, measurePods 200, 2", rep.Workload, rep.Params, len(rep.Profiles))
 	}
@@ -113,17 +102,13 @@ func TestBenchUpstream(t *testing.T) {
 	// On the embedded backend, with scheduler_perf's environment and the
 	// workload's feature gates (SchedulerQueueingHints off, which emulates
 	// Kubernetes 1.33 in the scheduler and the API server alike).
-	out, err = exec.Command(bin, "run", "-f", config, "--case", "SchedulingBasic/5Nodes", "--backend", "embedded",
-		"--log-file", filepath.Join(dir, "embedded.log"), "--out", filepath.Join(dir, "embedded")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("placer-bench run --backend embedded: %v\n%s", err, out)
-	}
-	if !regexp.MustCompile(`scheduled\s+15\n`).Match(out) {
+	if out := runBench(t, bin, "run", "-f", config, "--case", "SchedulingBasic/5Nodes", "--backend", "embedded",
+		"--log-file", filepath.Join(dir, "embedded.log"), "--out", filepath.Join(dir, "embedded")); !regexp.MustCompile(`scheduled\s+15\n`).MatchString(out) {
 		t.Errorf("embedded run: want 15 pods scheduled:\n%s", out)
 	}
 
 	// Several workloads and no --case: the choice is listed.
-	out, err = exec.Command(bin, "run", "-f", config).CombinedOutput()
+	out, err := benchCommand(bin, "run", "-f", config).CombinedOutput()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "choose one with --case NAME/WORKLOAD") ||
 		!strings.Contains(string(out), "SchedulingBasic/5000Nodes_10000Pods") {
@@ -147,7 +132,7 @@ func TestBenchUpstream(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err = exec.Command(bin, "run", "-f", bad).CombinedOutput()
+	out, err = benchCommand(bin, "run", "-f", bad).CombinedOutput()
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 ||
 		!strings.Contains(string(out), bad+`:5: Claims.workloadTemplate[1]: op not supported by placer-bench: "createResourceDriver"`) {
 		t.Errorf("run with createResourceDriver: %v\n%s", err, out)

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -47,17 +48,7 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, until: Attempted}]
 	if _, err := runner.Run(ctx, f, profile, backend, runner.Options{RunID: "live", Observer: m}); err != nil {
 		t.Fatal(err)
 	}
-	want := `
-# HELP placer_bench_pods_created_total Pods the harness created, by scheduler profile.
-# TYPE placer_bench_pods_created_total counter
-placer_bench_pods_created_total{profile="default"} 7
-# HELP placer_bench_pods_scheduled_total Pods the harness saw bound to a node, by scheduler profile.
-# TYPE placer_bench_pods_scheduled_total counter
-placer_bench_pods_scheduled_total{profile="default"} 5
-# HELP placer_bench_pods_unschedulable_total Pods the scheduler found unschedulable (counted once per pod), by scheduler profile.
-# TYPE placer_bench_pods_unschedulable_total counter
-placer_bench_pods_unschedulable_total{profile="default"} 2
-`
+	want := podCounts("default", 7, 5, 2)
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
 		"placer_bench_pods_created_total", "placer_bench_pods_scheduled_total", "placer_bench_pods_unschedulable_total"); err != nil {
 		t.Error(err)
@@ -80,4 +71,20 @@ placer_bench_pods_unschedulable_total{profile="default"} 2
 			t.Errorf("/metrics lacks %s", line)
 		}
 	}
+}
+
+// podCounts is the exposition of the pod counters of profile, the leading
+// newline included, as testutil.GatherAndCompare expects it.
+func podCounts(profile string, created, scheduled, unschedulable int) string {
+	return fmt.Sprintf(`
+# HELP placer_bench_pods_created_total Pods the harness created, by scheduler profile.
+# TYPE placer_bench_pods_created_total counter
+placer_bench_pods_created_total{profile=%[1]q} %[2]d
+# HELP placer_bench_pods_scheduled_total Pods the harness saw bound to a node, by scheduler profile.
+# TYPE placer_bench_pods_scheduled_total counter
+placer_bench_pods_scheduled_total{profile=%[1]q} %[3]d
+# HELP placer_bench_pods_unschedulable_total Pods the scheduler found unschedulable (counted once per pod), by scheduler profile.
+# TYPE placer_bench_pods_unschedulable_total counter
+placer_bench_pods_unschedulable_total{profile=%[1]q} %[4]d
+`, profile, created, scheduled, unschedulable)
 }

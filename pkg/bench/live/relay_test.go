@@ -28,17 +28,7 @@ func TestRelayReplay(t *testing.T) {
 	if err := m.Replay(rd); err != nil {
 		t.Fatal(err)
 	}
-	want := `
-# HELP placer_bench_pods_created_total Pods the harness created, by scheduler profile.
-# TYPE placer_bench_pods_created_total counter
-placer_bench_pods_created_total{profile="placer"} 2
-# HELP placer_bench_pods_scheduled_total Pods the harness saw bound to a node, by scheduler profile.
-# TYPE placer_bench_pods_scheduled_total counter
-placer_bench_pods_scheduled_total{profile="placer"} 1
-# HELP placer_bench_pods_unschedulable_total Pods the scheduler found unschedulable (counted once per pod), by scheduler profile.
-# TYPE placer_bench_pods_unschedulable_total counter
-placer_bench_pods_unschedulable_total{profile="placer"} 1
-# HELP placer_bench_phase 1 for the op now running (profile, index in ops, op), 0 for those done.
+	want := podCounts("placer", 2, 1, 1) + `# HELP placer_bench_phase 1 for the op now running (profile, index in ops, op), 0 for those done.
 # TYPE placer_bench_phase gauge
 placer_bench_phase{index="0",op="createWorkloads",profile="placer"} 0
 `

@@ -90,16 +90,27 @@ func (s *Store) Get(gvr schema.GroupVersionResource, ns, name string, _ ...metav
 	return obj.DeepCopyObject(), nil
 }
 
-// Create stores a copy of obj with a UID (unless it has one), a resource
-// version and a creation time.
-func (s *Store) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns string, _ ...metav1.CreateOptions) error {
+// copyInto copies obj, which the store keeps while the caller may go on
+// changing its own, into namespace ns (unless ns is empty: the object's
+// own, or a cluster-scoped object).
+func copyInto(obj runtime.Object, ns string) (runtime.Object, metav1.Object, error) {
 	obj = obj.DeepCopyObject()
 	m, err := meta.Accessor(obj)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if ns != "" {
 		m.SetNamespace(ns)
+	}
+	return obj, m, nil
+}
+
+// Create stores a copy of obj with a UID (unless it has one), a resource
+// version and a creation time.
+func (s *Store) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns string, _ ...metav1.CreateOptions) error {
+	obj, m, err := copyInto(obj, ns)
+	if err != nil {
+		return err
 	}
 	if m.GetName() == "" && m.GetGenerateName() != "" {
 		m.SetName(m.GetGenerateName() + string(uuid.NewUUID())[:5])
@@ -127,13 +138,9 @@ func (s *Store) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns s
 // Update replaces an object (Patch comes here too, the patch already
 // applied by client-go's ObjectReaction).
 func (s *Store) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, _ ...metav1.UpdateOptions) error {
-	obj = obj.DeepCopyObject()
-	m, err := meta.Accessor(obj)
+	obj, m, err := copyInto(obj, ns)
 	if err != nil {
 		return err
-	}
-	if ns != "" {
-		m.SetNamespace(ns)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -3,7 +3,7 @@ package stats
 import (
 	"encoding/json"
 	"math"
-	"sort"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -32,8 +32,7 @@ func MedianInterval(values []float64, level float64) Interval {
 	if n == 0 {
 		return Interval{}
 	}
-	s := append([]float64(nil), values...)
-	sort.Float64s(s)
+	s := slices.Sorted(slices.Values(values)) // a copy: values stay as given
 	iv := Interval{N: n, Median: median(s), Lo: s[0], Hi: s[n-1]}
 	if n == 1 {
 		return iv

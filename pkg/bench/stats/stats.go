@@ -4,6 +4,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -37,8 +38,7 @@ func Summarize(values []float64) Summary {
 	if len(values) == 0 {
 		return Summary{}
 	}
-	s := append([]float64(nil), values...)
-	sort.Float64s(s)
+	s := slices.Sorted(slices.Values(values)) // a copy: values stay as given
 	sum := 0.0
 	for _, v := range s {
 		sum += v
@@ -103,8 +103,7 @@ func CDF(values []float64, steps int) []float64 {
 	if len(values) == 0 || steps < 1 {
 		return nil
 	}
-	sorted := append([]float64(nil), values...)
-	sort.Float64s(sorted)
+	sorted := slices.Sorted(slices.Values(values)) // a copy: values stay as given
 	out := make([]float64, steps+1)
 	for i := range out {
 		out[i] = Percentile(sorted, 100*float64(i)/float64(steps))

@@ -38,6 +38,29 @@ type podRecord struct {
 	Pod
 }
 
+// record is a node or a pod line.
+type record interface {
+	check(file string, line int) error
+	name() string
+}
+
+func (r *nodeRecord) check(file string, line int) error { return checkNode(file, line, &r.Node) }
+func (r *nodeRecord) name() string                      { return r.Name }
+func (r *podRecord) check(file string, line int) error  { return checkPod(file, line, &r.Pod) }
+func (r *podRecord) name() string                       { return r.Name }
+
+// decodeRecord decodes a line into rec, checks it, and enters its name in
+// names, which refuses one read before and one record too many.
+func decodeRecord(dec *json.Decoder, file string, line int, rec record, names *roster) error {
+	if err := dec.Decode(rec); err != nil {
+		return jsonError(file, line, err)
+	}
+	if err := rec.check(file, line); err != nil {
+		return err
+	}
+	return names.add(file, line, rec.name())
+}
+
 // WriteJSONL writes t in the neutral format.
 func WriteJSONL(w io.Writer, t *Trace) error {
 	bw := bufio.NewWriter(w)
@@ -60,12 +83,7 @@ func WriteJSONL(w io.Writer, t *Trace) error {
 
 // ReadJSONL reads a trace file in the neutral format.
 func ReadJSONL(file string) (*Trace, error) {
-	f, err := openLimited(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	t, err := ParseJSONL(file, f)
+	t, err := parseFile(file, ParseJSONL)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +100,7 @@ func ParseJSONL(file string, r io.Reader) (*Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	t := &Trace{HasTimes: true}
-	nodeLines, podLines := map[string]int{}, map[string]int{}
+	nodes, pods := newRoster("node", "name", MaxNodes), newRoster("pod", "name", MaxPods)
 	// modelLine: where each pod's models were named, checked at the end.
 	type modelRef struct {
 		line  int
@@ -116,37 +134,17 @@ func ParseJSONL(file string, r io.Reader) (*Trace, error) {
 			t.Name = h.Name
 		case "node":
 			var rec nodeRecord
-			if err := dec.Decode(&rec); err != nil {
-				return nil, jsonError(file, line, err)
-			}
-			if err := checkNode(file, line, &rec.Node); err != nil {
+			if err := decodeRecord(dec, file, line, &rec, nodes); err != nil {
 				return nil, err
-			}
-			if first, dup := nodeLines[rec.Name]; dup {
-				return nil, &InputError{File: file, Line: line, Column: "name", Value: rec.Name, Problem: fmt.Sprintf("node named twice (first on line %d)", first)}
-			}
-			nodeLines[rec.Name] = line
-			if len(t.Nodes) == MaxNodes {
-				return nil, &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d nodes", MaxNodes)}
 			}
 			t.Nodes = append(t.Nodes, rec.Node)
 		case "pod":
 			var rec podRecord
-			if err := dec.Decode(&rec); err != nil {
-				return nil, jsonError(file, line, err)
-			}
-			if err := checkPod(file, line, &rec.Pod); err != nil {
+			if err := decodeRecord(dec, file, line, &rec, pods); err != nil {
 				return nil, err
 			}
-			if first, dup := podLines[rec.Name]; dup {
-				return nil, &InputError{File: file, Line: line, Column: "name", Value: rec.Name, Problem: fmt.Sprintf("pod named twice (first on line %d)", first)}
-			}
-			podLines[rec.Name] = line
 			for _, m := range rec.GPUModels {
 				refs = append(refs, modelRef{line, m})
-			}
-			if len(t.Pods) == MaxPods {
-				return nil, &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d pods", MaxPods)}
 			}
 			t.Pods = append(t.Pods, rec.Pod)
 		default:
@@ -184,21 +182,38 @@ func jsonError(file string, line int, err error) error {
 	return &InputError{File: file, Line: line, Problem: err.Error()}
 }
 
-func checkNode(file string, line int, n *Node) error {
-	bad := func(col string, v any, problem string) error {
+// badField returns the error of one field of the object on line.
+func badField(file string, line int) func(col string, v any, problem string) error {
+	return func(col string, v any, problem string) error {
 		return &InputError{File: file, Line: line, Column: col, Value: fmt.Sprint(v), Problem: problem}
 	}
+}
+
+// checkCommon checks, in this order, what nodes and pods both have: a
+// name; a label value from column labelCol (unchecked when empty); and cpu,
+// memory and GPU counts within the bounds.
+func checkCommon(bad func(col string, v any, problem string) error, name, labelCol, label string, cpuMilli, memoryMiB, gpus int64) error {
 	switch {
-	case !validName(n.Name):
-		return bad("name", n.Name, nameRule)
-	case n.GPUModel != "" && !validLabelValue(n.GPUModel):
-		return bad("gpuModel", n.GPUModel, "not usable as a label value: at most 63 letters, digits, '-', '_' or '.'")
-	case n.CPUMilli < 0 || n.CPUMilli > MaxCPUMilli:
-		return bad("cpuMilli", n.CPUMilli, fmt.Sprintf("want 0 to %d", int64(MaxCPUMilli)))
-	case n.MemoryMiB < 0 || n.MemoryMiB > MaxMemoryMiB:
-		return bad("memoryMiB", n.MemoryMiB, fmt.Sprintf("want 0 to %d", int64(MaxMemoryMiB)))
-	case n.GPUs < 0 || n.GPUs > MaxGPUs:
-		return bad("gpus", n.GPUs, fmt.Sprintf("want 0 to %d", MaxGPUs))
+	case !validName(name):
+		return bad("name", name, nameRule)
+	case label != "" && !validLabelValue(label):
+		return bad(labelCol, label, "not usable as a label value: at most 63 letters, digits, '-', '_' or '.'")
+	case cpuMilli < 0 || cpuMilli > MaxCPUMilli:
+		return bad("cpuMilli", cpuMilli, fmt.Sprintf("want 0 to %d", int64(MaxCPUMilli)))
+	case memoryMiB < 0 || memoryMiB > MaxMemoryMiB:
+		return bad("memoryMiB", memoryMiB, fmt.Sprintf("want 0 to %d", int64(MaxMemoryMiB)))
+	case gpus < 0 || gpus > MaxGPUs:
+		return bad("gpus", gpus, fmt.Sprintf("want 0 to %d", MaxGPUs))
+	}
+	return nil
+}
+
+func checkNode(file string, line int, n *Node) error {
+	bad := badField(file, line)
+	if err := checkCommon(bad, n.Name, "gpuModel", n.GPUModel, n.CPUMilli, n.MemoryMiB, n.GPUs); err != nil {
+		return err
+	}
+	switch {
 	case n.GPUs == 0 && n.GPUModel != "":
 		return bad("gpuModel", n.GPUModel, "a GPU model on a node with gpus 0")
 	}
@@ -206,20 +221,11 @@ func checkNode(file string, line int, n *Node) error {
 }
 
 func checkPod(file string, line int, p *Pod) error {
-	bad := func(col string, v any, problem string) error {
-		return &InputError{File: file, Line: line, Column: col, Value: fmt.Sprint(v), Problem: problem}
+	bad := badField(file, line)
+	if err := checkCommon(bad, p.Name, "owner", p.Owner, p.CPUMilli, p.MemoryMiB, p.GPUs); err != nil {
+		return err
 	}
 	switch {
-	case !validName(p.Name):
-		return bad("name", p.Name, nameRule)
-	case p.Owner != "" && !validLabelValue(p.Owner):
-		return bad("owner", p.Owner, "not usable as a label value: at most 63 letters, digits, '-', '_' or '.'")
-	case p.CPUMilli < 0 || p.CPUMilli > MaxCPUMilli:
-		return bad("cpuMilli", p.CPUMilli, fmt.Sprintf("want 0 to %d", int64(MaxCPUMilli)))
-	case p.MemoryMiB < 0 || p.MemoryMiB > MaxMemoryMiB:
-		return bad("memoryMiB", p.MemoryMiB, fmt.Sprintf("want 0 to %d", int64(MaxMemoryMiB)))
-	case p.GPUs < 0 || p.GPUs > MaxGPUs:
-		return bad("gpus", p.GPUs, fmt.Sprintf("want 0 to %d", MaxGPUs))
 	case p.GPUMilli < 0 || p.GPUMilli > MilliPerGPU:
 		return bad("gpuMilli", p.GPUMilli, "want 0 to 1000")
 	case p.GPUs == 0 && p.GPUMilli != 0:

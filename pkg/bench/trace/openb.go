@@ -29,26 +29,56 @@ const MaxFileBytes = 2 << 30
 // and every pod's gpu_spec against the models the nodes have, before the
 // trace is returned: a bad file is refused before anything runs.
 func ReadOpenB(nodesFile, podsFile string) (*Trace, error) {
-	nf, err := openLimited(nodesFile)
+	nodes, err := parseFile(nodesFile, ParseOpenBNodes)
 	if err != nil {
 		return nil, err
 	}
-	defer nf.Close()
-	nodes, err := ParseOpenBNodes(nodesFile, nf)
-	if err != nil {
-		return nil, err
-	}
-	pf, err := openLimited(podsFile)
-	if err != nil {
-		return nil, err
-	}
-	defer pf.Close()
-	pods, podsHaveTimes, err := parseOpenBPods(podsFile, pf, nodeModels(nodes))
+	var podsHaveTimes bool
+	pods, err := parseFile(podsFile, func(file string, r io.Reader) (pods []Pod, err error) {
+		pods, podsHaveTimes, err = parseOpenBPods(file, r, nodeModels(nodes))
+		return pods, err
+	})
 	if err != nil {
 		return nil, err
 	}
 	name := strings.TrimSuffix(filepath.Base(podsFile), filepath.Ext(podsFile))
 	return &Trace{Name: name, Nodes: nodes, Pods: pods, HasTimes: podsHaveTimes}, nil
+}
+
+// roster is where each name of one kind of record was read, for refusing
+// a name read twice and more records than the kind allows.
+type roster struct {
+	kind, column string
+	max          int
+	lines        map[string]int
+}
+
+func newRoster(kind, column string, max int) *roster {
+	return &roster{kind: kind, column: column, max: max, lines: map[string]int{}}
+}
+
+// add enters a record's name, read on line of file; an error for a name
+// read before, or when the kind's maximum is already reached.
+func (r *roster) add(file string, line int, name string) error {
+	if first, dup := r.lines[name]; dup {
+		return &InputError{File: file, Line: line, Column: r.column, Value: name, Problem: fmt.Sprintf("%s named twice (first on line %d)", r.kind, first)}
+	}
+	if len(r.lines) == r.max {
+		return &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d %ss", r.max, r.kind)}
+	}
+	r.lines[name] = line
+	return nil
+}
+
+// parseFile parses file, opened with openLimited, with parse.
+func parseFile[T any](file string, parse func(file string, r io.Reader) (T, error)) (T, error) {
+	f, err := openLimited(file)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer f.Close()
+	return parse(file, f)
 }
 
 func openLimited(path string) (*os.File, error) {
@@ -133,6 +163,23 @@ func (t *csvTable) next() (row []string, line int, err error) {
 }
 
 // cell returns a column of row; a row too short to have it is an error.
+// each calls f with each row and its line, to the end of the table or
+// the first error, the reader's or f's.
+func (t *csvTable) each(f func(row []string, line int) error) error {
+	for {
+		row, line, err := t.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(row, line); err != nil {
+			return err
+		}
+	}
+}
+
 func (t *csvTable) cell(row []string, line int, column string) (string, error) {
 	i, ok := t.index[column]
 	if !ok {
@@ -163,48 +210,45 @@ func ParseOpenBNodes(file string, r io.Reader) ([]Node, error) {
 	}
 	var nodes []Node
 	seen := map[string]int{}
-	for {
-		row, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := t.each(func(row []string, line int) error {
+		var err error
 		cells := map[string]string{}
 		for _, c := range openbNodeColumns {
 			if cells[c], err = t.cell(row, line, c); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		n := Node{Name: cells["sn"]}
 		if !validName(n.Name) {
-			return nil, &InputError{File: file, Line: line, Column: "sn", Value: n.Name, Problem: nameRule}
+			return &InputError{File: file, Line: line, Column: "sn", Value: n.Name, Problem: nameRule}
 		}
 		if first, dup := seen[n.Name]; dup {
-			return nil, &InputError{File: file, Line: line, Column: "sn", Value: n.Name, Problem: fmt.Sprintf("node named twice (first on line %d)", first)}
+			return &InputError{File: file, Line: line, Column: "sn", Value: n.Name, Problem: fmt.Sprintf("node named twice (first on line %d)", first)}
 		}
 		seen[n.Name] = line
 		if n.CPUMilli, err = parseInt(file, line, "cpu_milli", cells["cpu_milli"], MaxCPUMilli); err != nil {
-			return nil, err
+			return err
 		}
 		if n.MemoryMiB, err = parseInt(file, line, "memory_mib", cells["memory_mib"], MaxMemoryMiB); err != nil {
-			return nil, err
+			return err
 		}
 		if n.GPUs, err = parseInt(file, line, "gpu", cells["gpu"], MaxGPUs); err != nil {
-			return nil, err
+			return err
 		}
 		// CPU-only nodes carry "nan" (pandas' empty) or nothing.
 		if m := cells["model"]; m != "nan" && n.GPUs > 0 {
 			if !validLabelValue(m) {
-				return nil, &InputError{File: file, Line: line, Column: "model", Value: m, Problem: "not usable as a label value: at most 63 letters, digits, '-', '_' or '.'"}
+				return &InputError{File: file, Line: line, Column: "model", Value: m, Problem: "not usable as a label value: at most 63 letters, digits, '-', '_' or '.'"}
 			}
 			n.GPUModel = m
 		}
 		if len(nodes) == MaxNodes {
-			return nil, &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d nodes", MaxNodes)}
+			return &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d nodes", MaxNodes)}
 		}
 		nodes = append(nodes, n)
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	if len(nodes) == 0 {
 		return nil, &InputError{File: file, Problem: "no nodes: the file has a header and no rows"}
@@ -230,27 +274,19 @@ func readOpenBPods(file string, r io.Reader, models map[string]bool) ([]Pod, *cs
 		return nil, nil, err
 	}
 	var pods []Pod
-	seen := map[string]int{}
-	for {
-		row, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+	names := newRoster("pod", "name", MaxPods)
+	if err := t.each(func(row []string, line int) error {
 		p, err := openbPod(t, row, line, models)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		if first, dup := seen[p.Name]; dup {
-			return nil, nil, &InputError{File: file, Line: line, Column: "name", Value: p.Name, Problem: fmt.Sprintf("pod named twice (first on line %d)", first)}
-		}
-		seen[p.Name] = line
-		if len(pods) == MaxPods {
-			return nil, nil, &InputError{File: file, Line: line, Problem: fmt.Sprintf("more than %d pods", MaxPods)}
+		if err := names.add(file, line, p.Name); err != nil {
+			return err
 		}
 		pods = append(pods, p)
+		return nil
+	}); err != nil {
+		return nil, nil, err
 	}
 	if len(pods) == 0 {
 		return nil, nil, &InputError{File: file, Problem: "no pods: the file has a header and no rows"}

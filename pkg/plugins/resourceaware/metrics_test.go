@@ -5,29 +5,19 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/component-base/metrics"
-	"k8s.io/component-base/metrics/testutil"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
-
-func counterValue(t *testing.T, vec *metrics.CounterVec, label string) float64 {
-	t.Helper()
-	v, err := testutil.GetCounterMetricValue(vec.WithLabelValues(label))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // TestFilterCountsRejectionsByResource: one count per node rejected, under
 // the resource whose ceiling it would cross; passing nodes count nothing.
 func TestFilterCountsRejectionsByResource(t *testing.T) {
 	registerMetrics()
 	pl := plugin(t, guarded("cpu", 50), guarded("memory", 50))
-	cpuBefore, memBefore := counterValue(t, filterRejections, "cpu"), counterValue(t, filterRejections, "memory")
+	cpuBefore, memBefore := plugintest.CounterValue(t, filterRejections, "cpu"), plugintest.CounterValue(t, filterRejections, "memory")
 
 	pod := makePod("p", rl("cpu", "3", "memory", "1Gi"))
 	full := nodeInfo(makeNode(rl("cpu", "4", "memory", "16Gi")))                                        // cpu 75%
@@ -36,10 +26,10 @@ func TestFilterCountsRejectionsByResource(t *testing.T) {
 	for _, ni := range []*framework.NodeInfo{full, alsoFull, roomy} {
 		filter(t, pl, pod, ni)
 	}
-	if got := counterValue(t, filterRejections, "cpu") - cpuBefore; got != 1 {
+	if got := plugintest.CounterValue(t, filterRejections, "cpu") - cpuBefore; got != 1 {
 		t.Errorf("cpu rejections grew by %v, want 1", got)
 	}
-	if got := counterValue(t, filterRejections, "memory") - memBefore; got != 1 {
+	if got := plugintest.CounterValue(t, filterRejections, "memory") - memBefore; got != 1 {
 		t.Errorf("memory rejections grew by %v, want 1", got)
 	}
 }
@@ -73,7 +63,7 @@ func TestScarcePlacementsCounted(t *testing.T) {
 			pl.Unreserve(context.Background(), state, pod, node)
 		}
 	}
-	scarceBefore, otherBefore := counterValue(t, scarcePlacements, "scarce_node"), counterValue(t, scarcePlacements, "other_node")
+	scarceBefore, otherBefore := plugintest.CounterValue(t, scarcePlacements, "scarce_node"), plugintest.CounterValue(t, scarcePlacements, "other_node")
 	cpuPod := makePod("c", rl("cpu", "1"))
 	place(cpuPod, "gpu", true)
 	place(cpuPod, "cpu", true)
@@ -81,10 +71,10 @@ func TestScarcePlacementsCounted(t *testing.T) {
 	place(cpuPod, "gpu", false)
 	place(makePod("g", rl("cpu", "1", string(gpu), "1")), "gpu", true)
 
-	if got := counterValue(t, scarcePlacements, "scarce_node") - scarceBefore; got != 1 {
+	if got := plugintest.CounterValue(t, scarcePlacements, "scarce_node") - scarceBefore; got != 1 {
 		t.Errorf("scarce_node grew by %v, want 1", got)
 	}
-	if got := counterValue(t, scarcePlacements, "other_node") - otherBefore; got != 2 {
+	if got := plugintest.CounterValue(t, scarcePlacements, "other_node") - otherBefore; got != 2 {
 		t.Errorf("other_node grew by %v, want 2", got)
 	}
 }

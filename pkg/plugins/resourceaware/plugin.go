@@ -8,17 +8,17 @@ package resourceaware
 
 import (
 	"context"
-	"fmt"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/kubernetes/pkg/features"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/apis/config/scheme"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 )
 
 // Name is the plugin's name in a KubeSchedulerConfiguration.
@@ -37,26 +37,16 @@ type ResourceAware struct {
 }
 
 var (
-	_ framework.PreFilterPlugin   = &ResourceAware{}
-	_ framework.FilterPlugin      = &ResourceAware{}
-	_ framework.EnqueueExtensions = &ResourceAware{}
-	_ framework.PreScorePlugin    = &ResourceAware{}
-	_ framework.ScorePlugin       = &ResourceAware{}
-	_ framework.ReservePlugin     = &ResourceAware{}
-	_ framework.PostBindPlugin    = &ResourceAware{}
+	_ pluginkit.Extensions     = &ResourceAware{}
+	_ framework.PostBindPlugin = &ResourceAware{}
 )
 
 // New builds the plugin from its (already defaulted) arguments, rejecting
 // invalid ones with an error that names the plugin, the field and the value.
 func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	args, err := argsFrom(obj)
-	if err != nil {
-		return nil, err
-	}
-	// Registered first: newWithArgs looks up the counters, which read as
-	// no-ops until registered.
-	registerMetrics()
-	pl, err := newWithArgs(args, h)
+	pl, _, err := pluginkit.Build(obj, scheme.ResourceAwareArgs, registerMetrics, func(args *config.ResourceAwareArgs) (*ResourceAware, error) {
+		return newWithArgs(args, h)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +54,8 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 }
 
 func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceAware, error) {
-	if err := validation.ValidateResourceAwareArgs(field.NewPath(Name+"Args"), args); err != nil {
-		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
+	if err := pluginkit.Validate(Name, args, validation.ValidateResourceAwareArgs); err != nil {
+		return nil, err
 	}
 	pl := &ResourceAware{
 		handle: h,

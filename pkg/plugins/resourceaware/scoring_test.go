@@ -12,6 +12,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 const gpu v1.ResourceName = "nvidia.com/gpu"
@@ -27,13 +28,8 @@ func makePod(name string, req v1.ResourceList) *v1.Pod {
 	}
 }
 
-func rl(pairs ...string) v1.ResourceList {
-	out := v1.ResourceList{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		out[v1.ResourceName(pairs[i])] = resource.MustParse(pairs[i+1])
-	}
-	return out
-}
+// rl is short for plugintest.Resources: most tests here write several.
+var rl = plugintest.Resources
 
 func nodeInfo(node *v1.Node, pods ...*v1.Pod) *framework.NodeInfo {
 	ni := framework.NewNodeInfo(pods...)

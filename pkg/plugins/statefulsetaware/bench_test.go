@@ -1,27 +1,15 @@
 package statefulsetaware
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	schedcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
-	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
-	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/podtopologyspread"
-	plugintesting "k8s.io/kubernetes/pkg/scheduler/framework/plugins/testing"
-	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
-	schedmetrics "k8s.io/kubernetes/pkg/scheduler/metrics"
-	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginbench"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // BenchmarkFilterScore measures a scheduling cycle's Filter and Score over
@@ -31,68 +19,37 @@ import (
 // guarantee without it (zone and hostname, maxSkew 1, DoNotSchedule). Run
 // with make bench-plugins.
 func BenchmarkFilterScore(b *testing.B) {
-	schedmetrics.Register() // PodTopologySpread's parallelizer reports to them
 	var nodes []*v1.Node
 	for i := range 1000 {
-		name := fmt.Sprintf("n%d", i)
-		alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("16"), v1.ResourcePods: resource.MustParse("110")}
-		nodes = append(nodes, &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name,
-			Labels: map[string]string{zoneKey: fmt.Sprintf("z%d", i%3), "kubernetes.io/hostname": name}},
-			Status: v1.NodeStatus{Allocatable: alloc}})
+		nodes = append(nodes, zoneNode(fmt.Sprintf("n%d", i), fmt.Sprintf("z%d", i%3)))
 	}
 	sets := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
-	replica := func(set string, ordinal int) *v1.Pod {
-		return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", set, ordinal), Namespace: "ns",
-			UID:             types.UID(fmt.Sprintf("%s-%d", set, ordinal)),
-			Labels:          map[string]string{"app": set, appsv1.PodIndexLabel: fmt.Sprint(ordinal)},
-			OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: set, Controller: ptr.To(true)}}}}
+	labelled := func(set string, ordinal int) *v1.Pod {
+		p := replica(set, ordinal)
+		p.Labels["app"] = set // PodTopologySpread's selector
+		return p
 	}
 	var pods []*v1.Pod
 	for s := range 2000 {
 		set := fmt.Sprintf("s%d", s)
-		_ = sets.Add(&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: set, Namespace: "ns"},
-			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(5))}})
+		_ = sets.Add(statefulSet(set, 5, 0))
 		for o := range 5 {
 			if s == 0 && o == 4 {
 				continue // the pod being scheduled
 			}
-			p := replica(set, o)
+			p := labelled(set, o)
 			p.Spec.NodeName = nodes[(s*5+o)*7%len(nodes)].Name
 			pods = append(pods, p)
 		}
 	}
-	snapshot := schedcache.NewSnapshot(pods, nodes)
-	infos, err := snapshot.NodeInfos().List()
-	if err != nil {
-		b.Fatal(err)
-	}
+	snapshot, infos := pluginbench.Snapshot(b, nodes, pods)
 
-	args, err := DefaultArgs()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ssa, err := newWithArgs(args)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ssa := plugintest.Build(b, nil, DefaultArgs, newWithArgs)
 	ssa.nodeInfos = snapshot.NodeInfos()
 	ssa.sets = appslisters.NewStatefulSetLister(sets)
-	for _, n := range nodes {
-		ssa.index.Set(n)
-	}
-	for _, p := range pods {
-		ssa.podEvents().OnAdd(p, false)
-	}
-	pod := replica("s0", 4)
-
-	pts := plugintesting.SetupPlugin(context.Background(), b, frameworkruntime.FactoryAdapter(feature.Features{}, podtopologyspread.New),
-		&config.PodTopologySpreadArgs{DefaultingType: config.ListDefaulting}, snapshot).(pluginbench.FilterScorer)
-	ptsPod := pod.DeepCopy()
-	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "s0"}}
-	ptsPod.Spec.TopologySpreadConstraints = []v1.TopologySpreadConstraint{
-		{MaxSkew: 1, TopologyKey: zoneKey, WhenUnsatisfiable: v1.DoNotSchedule, LabelSelector: sel},
-		{MaxSkew: 1, TopologyKey: "kubernetes.io/hostname", WhenUnsatisfiable: v1.DoNotSchedule, LabelSelector: sel},
-	}
-	b.Run("PodTopologySpread", func(b *testing.B) { pluginbench.RunCycle(b, pts, ptsPod, infos) })
-	b.Run("StatefulSetAware", func(b *testing.B) { pluginbench.RunCycle(b, ssa, pod, infos) })
+	pluginbench.Feed(ssa.index, ssa.podEvents(), nodes, pods)
+	pod := labelled("s0", 4)
+	pluginbench.Compare(b, infos,
+		pluginbench.PodTopologySpread(b, snapshot, pod, zoneKey, v1.DoNotSchedule),
+		pluginbench.Rival{Name: "StatefulSetAware", Plugin: ssa, Pod: pod})
 }

@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // Tests of the conditions real clusters bring: sets whose ordinals start
@@ -23,8 +23,17 @@ import (
 // owner or are terminating, and preemption's what-ifs.
 
 func (e *env) setStart(name string, r, start int) {
-	_ = e.sets.Update(&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
-		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(r)), Ordinals: &appsv1.StatefulSetOrdinals{Start: int32(start)}}})
+	_ = e.sets.Update(statefulSet(name, r, start))
+}
+
+// wantCounted checks how many replicas of set the plugin counts in zone
+// when it prepares to place replica ordinal; what says what a wrong count
+// means.
+func (e *env) wantCounted(t *testing.T, set string, ordinal int, zone string, want int, what string) {
+	t.Helper()
+	if st, _ := e.pl.prepare(e.pod(set, ordinal)); st.zoneCounts[zone] != want {
+		t.Errorf("%s: %v", what, st.zoneCounts)
+	}
 }
 
 // place records a replica on node as the informer would.
@@ -122,8 +131,7 @@ func TestUnusableZoneScheduleAnyway(t *testing.T) {
 		{"full", func(e *env) {
 			for name, ni := range e.infos {
 				if zoneOf(name) == "z2" {
-					ni.(*framework.NodeInfo).AddPod(&v1.Pod{Spec: v1.PodSpec{Containers: []v1.Container{{Resources: v1.ResourceRequirements{
-						Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("16")}}}}}})
+					ni.(*framework.NodeInfo).AddPod(&v1.Pod{Spec: v1.PodSpec{Containers: plugintest.Requesting("cpu", "16")}})
 				}
 			}
 		}, nil},
@@ -138,7 +146,7 @@ func TestUnusableZoneScheduleAnyway(t *testing.T) {
 				perZone, perNode := map[string]int{}, map[string]int{}
 				for i := range r {
 					p := e.pod("db", i)
-					p.Spec.Containers = []v1.Container{{Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("1")}}}}
+					p.Spec.Containers = plugintest.Requesting("cpu", "1")
 					if tc.pod != nil {
 						tc.pod(p)
 					}
@@ -224,20 +232,14 @@ func TestOwnerRemovedOrChanged(t *testing.T) {
 	orphan := p.DeepCopy()
 	orphan.OwnerReferences = nil
 	e.pl.podEvents().OnUpdate(p, orphan)
-	if st, _ := e.pl.prepare(e.pod("db", 0)); st.zoneCounts["z0"] != 0 {
-		t.Errorf("orphaned pod still counted: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "db", 0, "z0", 0, "orphaned pod still counted")
 	// Adopted by another set: counted there, not in db.
 	adopted := orphan.DeepCopy()
 	adopted.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "other", Controller: ptr.To(true)}}
 	adopted.Labels[appsv1.PodIndexLabel] = "2"
 	e.pl.podEvents().OnUpdate(orphan, adopted)
-	if st, _ := e.pl.prepare(e.pod("other", 0)); st.zoneCounts["z0"] != 1 {
-		t.Errorf("adopted pod not counted in its new set: %v", st.zoneCounts)
-	}
-	if st, _ := e.pl.prepare(e.pod("db", 0)); st.zoneCounts["z0"] != 0 {
-		t.Errorf("adopted pod still counted in db: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "other", 0, "z0", 1, "adopted pod not counted in its new set")
+	e.wantCounted(t, "db", 0, "z0", 0, "adopted pod still counted in db")
 }
 
 // A terminating replica of another ordinal still counts: it serves until it
@@ -248,13 +250,9 @@ func TestTerminatingReplicaCounts(t *testing.T) {
 	p := e.pod("db", 1)
 	p.DeletionTimestamp = ptr.To(metav1.Now())
 	e.place(p, "z0-n0")
-	if st, _ := e.pl.prepare(e.pod("db", 0)); st.zoneCounts["z0"] != 1 {
-		t.Errorf("terminating db-1 not counted for db-0: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "db", 0, "z0", 1, "terminating db-1 not counted for db-0")
 	// Its own successor does not count it.
-	if st, _ := e.pl.prepare(e.pod("db", 1)); st.zoneCounts["z0"] != 0 {
-		t.Errorf("db-1's successor counts the terminating db-1: %v", st.zoneCounts)
-	}
+	e.wantCounted(t, "db", 1, "z0", 0, "db-1's successor counts the terminating db-1")
 }
 
 // Preemption asks what removing a victim or adding a nominated pod does:
@@ -273,20 +271,11 @@ func TestPreFilterExtensions(t *testing.T) {
 	if st := e.pl.Filter(ctx, state, p, e.infos["z0-n1"]); st.IsSuccess() {
 		t.Fatal("z0 with 1 of 3 accepted another")
 	}
-	what := state.Clone()
 	victim, err := framework.NewPodInfo(e.pod("db", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := e.pl.PreFilterExtensions().RemovePod(ctx, what, p, victim, e.infos["z0-n0"]); !st.IsSuccess() {
-		t.Fatal(st)
-	}
-	if st := e.pl.Filter(ctx, what, p, e.infos["z0-n1"]); !st.IsSuccess() {
-		t.Errorf("with db-1 removed, z0 still rejected: %v", st)
-	}
-	if st := e.pl.Filter(ctx, state, p, e.infos["z0-n1"]); st.IsSuccess() {
-		t.Error("RemovePod changed the original cycle state")
-	}
+	what := plugintest.RemoveReopens(t, e.pl, state, p, victim, e.infos["z0-n0"], e.infos["z0-n1"])
 	// A nominated replica added to z2 fills it.
 	nominated, _ := framework.NewPodInfo(e.pod("db", 2))
 	other, _ := framework.NewPodInfo(e.pod("other", 2))

@@ -14,6 +14,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
@@ -249,19 +250,10 @@ func unprotectableReason(st *cycleState, policy config.QuorumPolicy) string {
 }
 
 // PreFilterExtensions lets preemption see what removing a victim, or adding
-// a nominated pod, does to the set's counts.
-func (pl *StatefulSetAware) PreFilterExtensions() framework.PreFilterExtensions { return pl }
-
-// AddPod counts podInfoToAdd as placed on nodeInfo, when it is another
-// replica of the pod's set.
-func (pl *StatefulSetAware) AddPod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, podInfoToAdd fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
-	return pl.update(cycle, podInfoToAdd.GetPod(), nodeInfo, 1)
-}
-
-// RemovePod takes podInfoToRemove out of the counts, when it is another
-// replica of the pod's set.
-func (pl *StatefulSetAware) RemovePod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, podInfoToRemove fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
-	return pl.update(cycle, podInfoToRemove.GetPod(), nodeInfo, -1)
+// a nominated pod, does to the set's counts: update counts another replica
+// of the pod's set in or out.
+func (pl *StatefulSetAware) PreFilterExtensions() framework.PreFilterExtensions {
+	return pluginkit.Recount(pl.update)
 }
 
 func (pl *StatefulSetAware) update(cycle fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo, delta int) *fwk.Status {

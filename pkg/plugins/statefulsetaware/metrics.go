@@ -1,37 +1,20 @@
 package statefulsetaware
 
 import (
-	"sync"
-
 	"k8s.io/component-base/metrics"
-	"k8s.io/component-base/metrics/legacyregistry"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 )
 
 // Metrics on the scheduler's /metrics (the component-base legacy registry).
 var (
-	quorumRejections = metrics.NewCounterVec(&metrics.CounterOpts{
-		Namespace:      "placer",
-		Subsystem:      "statefulset",
-		Name:           "quorum_guard_rejections_total",
-		Help:           "Nodes StatefulSetAware rejected, by reason: zone, node, primary_apart, fewest_per_zone (per node evaluated), unprotectable (per scheduling attempt).",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"reason"})
-	placements = metrics.NewCounterVec(&metrics.CounterOpts{
-		Namespace:      "placer",
-		Subsystem:      "statefulset",
-		Name:           "placements_total",
-		Help:           "StatefulSet replicas bound, by the rule that decided the zone: volume_zone, primary_isolated, ordinal_zone, fewest_per_zone, other.",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"rule"})
+	quorumRejections = pluginkit.Counter("statefulset", "quorum_guard_rejections_total", "reason", "Nodes StatefulSetAware rejected, by reason: zone, node, primary_apart, fewest_per_zone (per node evaluated), unprotectable (per scheduling attempt).")
+	placements       = pluginkit.Counter("statefulset", "placements_total", "rule", "StatefulSet replicas bound, by the rule that decided the zone: volume_zone, primary_isolated, ordinal_zone, fewest_per_zone, other.")
 
-	registerOnce sync.Once
+	// registerMetrics registers the metrics once per process (see
+	// pluginkit.Registerer for why not at init).
+	registerMetrics = pluginkit.Registerer(quorumRejections, placements)
 )
-
-func registerMetrics() {
-	registerOnce.Do(func() {
-		legacyregistry.MustRegister(quorumRejections, placements)
-	})
-}
 
 // Filter's rejection reasons, as quorum_guard_rejections_total labels them.
 const (

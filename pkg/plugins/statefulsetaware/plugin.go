@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -22,8 +21,8 @@ import (
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/apis/config/scheme"
-	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -48,44 +47,31 @@ type StatefulSetAware struct {
 }
 
 var (
-	_ framework.PreFilterPlugin   = &StatefulSetAware{}
-	_ framework.FilterPlugin      = &StatefulSetAware{}
-	_ framework.PreScorePlugin    = &StatefulSetAware{}
-	_ framework.ScorePlugin       = &StatefulSetAware{}
-	_ framework.ReservePlugin     = &StatefulSetAware{}
-	_ framework.PostBindPlugin    = &StatefulSetAware{}
-	_ framework.EnqueueExtensions = &StatefulSetAware{}
+	_ pluginkit.Extensions     = &StatefulSetAware{}
+	_ framework.PostBindPlugin = &StatefulSetAware{}
 )
 
 // New builds the plugin on the scheduler's informers: pods and nodes (for
 // the incremental counts), StatefulSets (replicas), claims and volumes.
 func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	args, err := argsFrom(obj)
+	pl, _, err := pluginkit.Build(obj, scheme.StatefulSetAwareArgs, registerMetrics, newWithArgs)
 	if err != nil {
 		return nil, err
 	}
-	// Registered first: newWithArgs looks up the counters, which read as
-	// no-ops until registered.
-	registerMetrics()
-	pl, err := newWithArgs(args)
-	if err != nil {
+	if pl.nodeInfos, err = topology.Watch(Name, h, pl.podEvents(), pl.index); err != nil {
 		return nil, err
 	}
 	inf := h.SharedInformerFactory()
-	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
 	pl.sets = inf.Apps().V1().StatefulSets().Lister()
 	pl.pvcs = inf.Core().V1().PersistentVolumeClaims().Lister()
 	pl.pvs = inf.Core().V1().PersistentVolumes().Lister()
 	pl.recorder = h.EventRecorder()
-	if err := topology.Watch(h, pl.podEvents(), pl.index); err != nil {
-		return nil, fmt.Errorf("%s: watching pods and nodes: %w", Name, err)
-	}
 	return pl, nil
 }
 
 func newWithArgs(args *config.StatefulSetAwareArgs) (*StatefulSetAware, error) {
-	if err := validation.ValidateStatefulSetAwareArgs(field.NewPath(Name+"Args"), args); err != nil {
-		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
+	if err := pluginkit.Validate(Name, args, validation.ValidateStatefulSetAwareArgs); err != nil {
+		return nil, err
 	}
 	pl := &StatefulSetAware{
 		key:      args.TopologyKey,
@@ -104,13 +90,9 @@ func newWithArgs(args *config.StatefulSetAwareArgs) (*StatefulSetAware, error) {
 	return pl, nil
 }
 
-func argsFrom(obj runtime.Object) (*config.StatefulSetAwareArgs, error) {
-	return scheme.PluginArgs(Name, obj, &configv1.StatefulSetAwareArgs{}, &config.StatefulSetAwareArgs{})
-}
-
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.StatefulSetAwareArgs, error) {
-	return argsFrom(nil)
+	return scheme.StatefulSetAwareArgs(nil)
 }
 
 // Name returns the plugin's name.

@@ -11,7 +11,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -22,6 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -40,16 +40,7 @@ type env struct {
 
 func newEnv(t *testing.T, args *config.StatefulSetAwareArgs, zones, nodesPerZone int) *env {
 	t.Helper()
-	if args == nil {
-		var err error
-		if args, err = DefaultArgs(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pl, err := newWithArgs(args)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := plugintest.Build(t, args, DefaultArgs, newWithArgs)
 	e := &env{pl: pl, infos: topology.NodeInfoMap{},
 		sets: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
 		pvcs: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
@@ -67,10 +58,35 @@ func newEnv(t *testing.T, args *config.StatefulSetAwareArgs, zones, nodesPerZone
 	return e
 }
 
+// zoneNode is a node of zone with room for 16 cpu and 110 pods.
+func zoneNode(name, zone string) *v1.Node {
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{zoneKey: zone, "kubernetes.io/hostname": name}},
+		Status: v1.NodeStatus{Allocatable: plugintest.Resources("cpu", "16", "pods", "110")}}
+}
+
+// replica is the pod of set with ordinal, as the StatefulSet controller
+// names, labels and owns it; its UID is its name.
+func replica(set string, ordinal int) *v1.Pod {
+	name := fmt.Sprintf("%s-%d", set, ordinal)
+	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID(name),
+		Labels:          map[string]string{appsv1.PodIndexLabel: fmt.Sprint(ordinal)},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: set, Controller: ptr.To(true)}},
+	}}
+}
+
+// statefulSet is set name of r replicas, ordinals from start (0: no
+// ordinals field, as most sets are written).
+func statefulSet(name string, r, start int) *appsv1.StatefulSet {
+	s := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
+		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(r))}}
+	if start != 0 {
+		s.Spec.Ordinals = &appsv1.StatefulSetOrdinals{Start: int32(start)}
+	}
+	return s
+}
+
 func (e *env) addNode(name, zone string) {
-	alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("16"), v1.ResourcePods: resource.MustParse("110")}
-	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{zoneKey: zone, "kubernetes.io/hostname": name}},
-		Status: v1.NodeStatus{Allocatable: alloc}}
+	n := zoneNode(name, zone)
 	ni := framework.NewNodeInfo()
 	ni.SetNode(n)
 	e.infos[name] = ni
@@ -78,17 +94,27 @@ func (e *env) addNode(name, zone string) {
 }
 
 func (e *env) setReplicas(name string, r int) {
-	_ = e.sets.Update(&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
-		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(r))}})
+	_ = e.sets.Update(statefulSet(name, r, 0))
 }
 
+// pod is a replica with a UID of its own: tests make several pods of one
+// name (a replica and its successor).
 func (e *env) pod(setName string, ordinal int) *v1.Pod {
 	e.uidSeq++
-	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{
-		Name: fmt.Sprintf("%s-%d", setName, ordinal), Namespace: "ns", UID: types.UID(fmt.Sprintf("uid-%d", e.uidSeq)),
-		Labels:          map[string]string{appsv1.PodIndexLabel: fmt.Sprint(ordinal)},
-		OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: setName, Controller: ptr.To(true)}},
-	}}
+	p := replica(setName, ordinal)
+	p.UID = types.UID(fmt.Sprintf("uid-%d", e.uidSeq))
+	return p
+}
+
+// scheduleFirst schedules replicas 0 to n-1 of set in turn, each of which
+// must find a node.
+func (e *env) scheduleFirst(t *testing.T, set string, n int) {
+	t.Helper()
+	for i := range n {
+		if node, st := e.schedule(t, e.pod(set, i)); node == "" {
+			t.Fatal(st)
+		}
+	}
 }
 
 // schedule runs the plugin's cycle for pod over every node that the other
@@ -259,11 +285,7 @@ func TestOrdinalsKeepTheirZone(t *testing.T) {
 func TestScaleDownAndUpWhilePending(t *testing.T) {
 	e := newEnv(t, nil, 3, 2)
 	e.setReplicas("db", 5)
-	for i := range 5 {
-		if node, st := e.schedule(t, e.pod("db", i)); node == "" {
-			t.Fatal(st)
-		}
-	}
+	e.scheduleFirst(t, "db", 5)
 	// Scaled down to 3: ordinals 3 and 4 no longer count, so a recreated
 	// db-2 is judged against R=3 (1 per zone) without them.
 	e.setReplicas("db", 3)
@@ -371,11 +393,7 @@ func TestVolumeZoneWins(t *testing.T) {
 	// db-0 and db-1 are in z0 and z1. db-2's claim is bound to a volume in z0:
 	// the quorum guard would forbid z0 (1 per zone) but VolumeZone requires
 	// it; the plugin agrees with the volume instead of leaving db-2 pending.
-	for i := range 2 {
-		if node, st := e.schedule(t, e.pod("db", i)); node == "" {
-			t.Fatal(st)
-		}
-	}
+	e.scheduleFirst(t, "db", 2)
 	_ = e.pvs.Add(&v1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv-2"},
 		Spec: v1.PersistentVolumeSpec{NodeAffinity: &v1.VolumeNodeAffinity{Required: &v1.NodeSelector{NodeSelectorTerms: []v1.NodeSelectorTerm{{
 			MatchExpressions: []v1.NodeSelectorRequirement{{Key: zoneKey, Operator: v1.NodeSelectorOpIn, Values: []string{"z0"}}}}}}}}})

@@ -1,22 +1,14 @@
 package zonespread
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
-	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
-	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/podtopologyspread"
-	plugintesting "k8s.io/kubernetes/pkg/scheduler/framework/plugins/testing"
-	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
-	schedmetrics "k8s.io/kubernetes/pkg/scheduler/metrics"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/pluginbench"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // benchCluster is 1000 nodes over 3 zones and 10 000 running pods of 100
@@ -47,49 +39,16 @@ func benchCluster() ([]*v1.Node, []*v1.Pod) {
 // same rules as the pod's own constraints (zone maxSkew 1 DoNotSchedule,
 // hostname ScheduleAnyway), the plugin it replaces. Run with make bench-plugins.
 func BenchmarkFilterScore(b *testing.B) {
-	schedmetrics.Register() // PodTopologySpread's parallelizer reports to them
 	nodes, pods := benchCluster()
-	snapshot := cache.NewSnapshot(pods, nodes)
-	infos, err := snapshot.NodeInfos().List()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
+	snapshot, infos := pluginbench.Snapshot(b, nodes, pods)
 
-	args, err := DefaultArgs()
-	if err != nil {
-		b.Fatal(err)
-	}
-	zs, err := newWithArgs(args)
-	if err != nil {
-		b.Fatal(err)
-	}
+	zs := plugintest.Build(b, nil, DefaultArgs, newWithArgs)
 	zs.nodeInfos = snapshot.NodeInfos()
-	for _, n := range nodes {
-		zs.index.Set(n)
-	}
-	for _, p := range pods {
-		zs.podEvents().OnAdd(p, false)
-	}
+	pluginbench.Feed(zs.index, zs.podEvents(), nodes, pods)
 	pod := owned("incoming", "ReplicaSet", "web")
 	pod.Labels = map[string]string{"app": "web"}
 
-	pts := plugintesting.SetupPlugin(ctx, b, frameworkruntime.FactoryAdapter(feature.Features{}, podtopologyspread.New),
-		&config.PodTopologySpreadArgs{DefaultingType: config.ListDefaulting}, snapshot).(pluginbench.FilterScorer)
-	ptsPod := pod.DeepCopy()
-	sel := &metav1.LabelSelector{MatchLabels: pod.Labels}
-	ptsPod.Spec.TopologySpreadConstraints = []v1.TopologySpreadConstraint{
-		{MaxSkew: 1, TopologyKey: zoneKey, WhenUnsatisfiable: v1.DoNotSchedule, LabelSelector: sel},
-		{MaxSkew: 1, TopologyKey: hostKey, WhenUnsatisfiable: v1.ScheduleAnyway, LabelSelector: sel},
-	}
-	for _, tc := range []struct {
-		name string
-		pl   pluginbench.FilterScorer
-		pod  *v1.Pod
-	}{
-		{"PodTopologySpread", pts, ptsPod},
-		{"ZoneSpread", zs, pod},
-	} {
-		b.Run(tc.name, func(b *testing.B) { pluginbench.RunCycle(b, tc.pl, tc.pod, infos) })
-	}
+	pluginbench.Compare(b, infos,
+		pluginbench.PodTopologySpread(b, snapshot, pod, zoneKey, v1.ScheduleAnyway),
+		pluginbench.Rival{Name: "ZoneSpread", Plugin: zs, Pod: pod})
 }

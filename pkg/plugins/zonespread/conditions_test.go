@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"testing"
 
+	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // Tests of what real clusters do to the counts: pods that lose or change
@@ -20,11 +23,26 @@ func (c *cluster) zoneCounts(t *testing.T, kind, owner string) string {
 	return fmt.Sprintf("a:%d b:%d c:%d", counts["a"], counts["b"], counts["c"])
 }
 
+// observeBound gives the plugin's pod handler p bound to node, as the
+// informer would, and returns it.
+func (c *cluster) observeBound(p *v1.Pod, node string) *v1.Pod {
+	p.Spec.NodeName = node
+	c.pl.podEvents().OnAdd(p, false)
+	return p
+}
+
+// wantZoneCounts checks the zone counts of the kind's owner; what says
+// what wrong counts mean.
+func (c *cluster) wantZoneCounts(t *testing.T, kind, owner, want, what string) {
+	t.Helper()
+	if got := c.zoneCounts(t, kind, owner); got != want {
+		t.Errorf("%s: %s %s", what, owner, got)
+	}
+}
+
 func TestOwnerRemovedOrChanged(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
-	p := owned("w1", "StatefulSet", "web")
-	p.Spec.NodeName = "a1"
-	c.pl.podEvents().OnAdd(p, false)
+	p := c.observeBound(owned("w1", "StatefulSet", "web"), "a1")
 	if got := c.zoneCounts(t, "StatefulSet", "web"); got != "a:1 b:0 c:0" {
 		t.Fatalf("web %s", got)
 	}
@@ -32,43 +50,32 @@ func TestOwnerRemovedOrChanged(t *testing.T) {
 	orphan := p.DeepCopy()
 	orphan.OwnerReferences = nil
 	c.pl.podEvents().OnUpdate(p, orphan)
-	if got := c.zoneCounts(t, "StatefulSet", "web"); got != "a:0 b:0 c:0" {
-		t.Errorf("orphan still counted: web %s", got)
-	}
+	c.wantZoneCounts(t, "StatefulSet", "web", "a:0 b:0 c:0", "orphan still counted")
 	// Adopted by another workload: counted there only.
 	adopted := orphan.DeepCopy()
 	adopted.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "api", Controller: ptr.To(true)}}
 	c.pl.podEvents().OnUpdate(orphan, adopted)
-	if got := c.zoneCounts(t, "ReplicaSet", "api"); got != "a:1 b:0 c:0" {
-		t.Errorf("adopted pod: api %s", got)
-	}
+	c.wantZoneCounts(t, "ReplicaSet", "api", "a:1 b:0 c:0", "adopted pod")
 	// Adopted by a kind ZoneSpread does not spread (a DaemonSet): gone.
 	daemon := adopted.DeepCopy()
 	daemon.OwnerReferences[0].Kind = "DaemonSet"
 	c.pl.podEvents().OnUpdate(adopted, daemon)
-	if got := c.zoneCounts(t, "ReplicaSet", "api"); got != "a:0 b:0 c:0" {
-		t.Errorf("pod now of a DaemonSet still counted: api %s", got)
-	}
+	c.wantZoneCounts(t, "ReplicaSet", "api", "a:0 b:0 c:0", "pod now of a DaemonSet still counted")
 }
 
 // Terminating replicas do not count, as in PodTopologySpread: in a rolling
 // update the new pods fill the zones the old ones are leaving.
 func TestTerminatingReplicasDoNotCount(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "b1")
-	leaving := owned("w3", "StatefulSet", "web")
-	leaving.Spec.NodeName = "c1"
-	c.pl.podEvents().OnAdd(leaving, false)
+	c.bindReplicas("StatefulSet", "web", "a1", "b1")
+	leaving := c.observeBound(owned("w3", "StatefulSet", "web"), "c1")
 	if got := c.zoneCounts(t, "StatefulSet", "web"); got != "a:1 b:1 c:1" {
 		t.Fatalf("web %s", got)
 	}
 	terminating := leaving.DeepCopy()
 	terminating.DeletionTimestamp = ptr.To(metav1.Now())
 	c.pl.podEvents().OnUpdate(leaving, terminating)
-	if got := c.zoneCounts(t, "StatefulSet", "web"); got != "a:1 b:1 c:0" {
-		t.Errorf("terminating pod counted: web %s", got)
-	}
+	c.wantZoneCounts(t, "StatefulSet", "web", "a:1 b:1 c:0", "terminating pod counted")
 	// Its successor must go to c, where the set is thinnest.
 	if nodes, _ := c.feasibleNodes(t, owned("w4", "StatefulSet", "web")); fmt.Sprint(nodes) != "[c1]" {
 		t.Errorf("successor may go to %v, want [c1]", nodes)
@@ -77,10 +84,7 @@ func TestTerminatingReplicasDoNotCount(t *testing.T) {
 
 func TestPreFilterExtensions(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "a2")
-	c.bind(owned("w3", "StatefulSet", "web"), "b1")
-	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	c.bindReplicas("StatefulSet", "web", "a1", "a2", "b1", "c1")
 	ctx := context.Background()
 	p := owned("w5", "StatefulSet", "web")
 	state := framework.NewCycleState()
@@ -90,20 +94,11 @@ func TestPreFilterExtensions(t *testing.T) {
 	if st := c.pl.Filter(ctx, state, p, c.infos["a3"]); st.IsSuccess() {
 		t.Fatal("a with 2 against 1 accepted a third")
 	}
-	what := state.Clone()
 	victim, err := framework.NewPodInfo(owned("w1", "StatefulSet", "web"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := c.pl.PreFilterExtensions().RemovePod(ctx, what, p, victim, c.infos["a1"]); !st.IsSuccess() {
-		t.Fatal(st)
-	}
-	if st := c.pl.Filter(ctx, what, p, c.infos["a3"]); !st.IsSuccess() {
-		t.Errorf("with w1 removed, a still rejected: %v", st)
-	}
-	if st := c.pl.Filter(ctx, state, p, c.infos["a3"]); st.IsSuccess() {
-		t.Error("RemovePod changed the original cycle state")
-	}
+	what := plugintest.RemoveReopens(t, c.pl, state, p, victim, c.infos["a1"], c.infos["a3"])
 	// A nominated replica in b and c raises the minimum: a is open again
 	// even with w1 back.
 	other, _ := framework.NewPodInfo(owned("x", "StatefulSet", "other"))

@@ -9,6 +9,7 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/state"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
@@ -113,19 +114,10 @@ func (pl *ZoneSpread) evaluate(h *hardState, w workload, feas *topology.Feasibil
 }
 
 // PreFilterExtensions lets preemption see what removing a victim of the same
-// workload, or adding a nominated replica, does to the counts.
-func (pl *ZoneSpread) PreFilterExtensions() framework.PreFilterExtensions { return pl }
-
-// AddPod counts podInfoToAdd on nodeInfo when it is a replica of the pod's
-// workload.
-func (pl *ZoneSpread) AddPod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, podInfoToAdd fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
-	return pl.update(cycle, podInfoToAdd.GetPod(), nodeInfo, 1)
-}
-
-// RemovePod takes podInfoToRemove out of the counts when it is a replica of
-// the pod's workload.
-func (pl *ZoneSpread) RemovePod(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, podInfoToRemove fwk.PodInfo, nodeInfo fwk.NodeInfo) *fwk.Status {
-	return pl.update(cycle, podInfoToRemove.GetPod(), nodeInfo, -1)
+// workload, or adding a nominated replica, does to the counts: update
+// counts a replica of the pod's workload in or out.
+func (pl *ZoneSpread) PreFilterExtensions() framework.PreFilterExtensions {
+	return pluginkit.Recount(pl.update)
 }
 
 func (pl *ZoneSpread) update(cycle fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo, delta int) *fwk.Status {

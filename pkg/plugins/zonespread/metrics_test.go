@@ -4,7 +4,8 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/component-base/metrics/testutil"
+
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 )
 
 // counter reads one series of a counter vector; a series never touched reads 0.
@@ -14,11 +15,7 @@ func counter(t *testing.T, name, label string) float64 {
 	if name == "filter_rejections_total" {
 		vec = filterRejections
 	}
-	v, err := testutil.GetCounterMetricValue(vec.WithLabelValues(label))
-	if err != nil {
-		t.Fatalf("%s{%s}: %v", name, label, err)
-	}
-	return v
+	return plugintest.CounterValue(t, vec, label)
 }
 
 // TestMetricsCountDecisionsAndRejections: each PreFilter counts one decision,
@@ -39,10 +36,7 @@ func TestMetricsCountDecisionsAndRejections(t *testing.T) {
 
 	// Zone a holds 2, b 1, c 1, and x has no zone: a1..a3 fail max_skew, x missing_label.
 	c := newCluster(t, nil, append(threeZones(), mkNode("x", ""))...)
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "a2")
-	c.bind(owned("w3", "StatefulSet", "web"), "b1")
-	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	c.bindReplicas("StatefulSet", "web", "a1", "a2", "b1", "c1")
 	c.feasibleNodes(t, owned("w5", "StatefulSet", "web"))
 
 	optedOut := owned("q", "StatefulSet", "s")

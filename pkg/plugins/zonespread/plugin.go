@@ -7,12 +7,10 @@ package zonespread
 
 import (
 	"context"
-	"fmt"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics"
 	"k8s.io/klog/v2"
@@ -20,8 +18,8 @@ import (
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/apis/config/scheme"
-	configv1 "github.com/placer-dev/placer/pkg/apis/config/v1"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -51,36 +49,20 @@ type ZoneSpread struct {
 	rejectedMaxSkew, rejectedMissingLabel metrics.CounterMetric
 }
 
-var (
-	_ framework.PreFilterPlugin   = &ZoneSpread{}
-	_ framework.FilterPlugin      = &ZoneSpread{}
-	_ framework.PreScorePlugin    = &ZoneSpread{}
-	_ framework.ScorePlugin       = &ZoneSpread{}
-	_ framework.ReservePlugin     = &ZoneSpread{}
-	_ framework.EnqueueExtensions = &ZoneSpread{}
-)
+var _ pluginkit.Extensions = &ZoneSpread{}
 
 // New builds the plugin and subscribes it to the scheduler's pod and node
 // informers, from which it keeps its counts.
 func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework.Plugin, error) {
-	args, err := argsFrom(obj)
+	pl, args, err := pluginkit.Build(obj, scheme.ZoneSpreadArgs, registerMetrics, newWithArgs)
 	if err != nil {
 		return nil, err
 	}
-	// Registered first: newWithArgs looks up the counters, which read as
-	// no-ops until registered.
-	registerMetrics()
-	pl, err := newWithArgs(args)
-	if err != nil {
+	if pl.nodeInfos, err = topology.Watch(Name, h, pl.podEvents(), pl.index); err != nil {
 		return nil, err
 	}
-	pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
-	informers := h.SharedInformerFactory()
 	if args.GroupReplicaSetsByDeployment {
-		pl.resolver.replicaSets = informers.Apps().V1().ReplicaSets().Lister()
-	}
-	if err := topology.Watch(h, pl.podEvents(), pl.index); err != nil {
-		return nil, fmt.Errorf("%s: watching pods and nodes: %w", Name, err)
+		pl.resolver.replicaSets = h.SharedInformerFactory().Apps().V1().ReplicaSets().Lister()
 	}
 	klog.FromContext(ctx).V(2).Info("ZoneSpread ready", "constraints", pl.constraints)
 	return pl, nil
@@ -89,8 +71,8 @@ func New(ctx context.Context, obj runtime.Object, h framework.Handle) (framework
 // newWithArgs validates the arguments and builds the plugin without any
 // informer; New wires those in.
 func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
-	if err := validation.ValidateZoneSpreadArgs(field.NewPath(Name+"Args"), args); err != nil {
-		return nil, fmt.Errorf("invalid arguments of plugin %s: %w", Name, err)
+	if err := pluginkit.Validate(Name, args, validation.ValidateZoneSpreadArgs); err != nil {
+		return nil, err
 	}
 	pl := &ZoneSpread{
 		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,
@@ -113,13 +95,9 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 	return pl, nil
 }
 
-func argsFrom(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
-	return scheme.PluginArgs(Name, obj, &configv1.ZoneSpreadArgs{}, &config.ZoneSpreadArgs{})
-}
-
 // DefaultArgs returns the plugin's arguments with every default applied.
 func DefaultArgs() (*config.ZoneSpreadArgs, error) {
-	return argsFrom(nil)
+	return scheme.ZoneSpreadArgs(nil)
 }
 
 // Name returns the plugin's name.

@@ -3,13 +3,13 @@ package zonespread
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/plugins/internal/plugintest"
 	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
@@ -28,15 +29,14 @@ func mkNode(name, zone string) *v1.Node {
 	if zone != "" {
 		labels[zoneKey] = zone
 	}
-	alloc := v1.ResourceList{v1.ResourceCPU: resource.MustParse("4"), v1.ResourceMemory: resource.MustParse("8Gi"), v1.ResourcePods: resource.MustParse("110")}
+	alloc := plugintest.Resources("cpu", "4", "memory", "8Gi", "pods", "110")
 	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Status: v1.NodeStatus{Allocatable: alloc, Capacity: alloc}}
 }
 
 func owned(name, kind, owner string) *v1.Pod {
 	p := &v1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name)},
-		Spec: v1.PodSpec{Containers: []v1.Container{{Name: "c", Resources: v1.ResourceRequirements{
-			Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("1")}}}}},
+		Spec:       v1.PodSpec{Containers: plugintest.Requesting("cpu", "1")},
 	}
 	if kind != "" {
 		p.OwnerReferences = []metav1.OwnerReference{{Kind: kind, Name: owner, Controller: ptr.To(true), APIVersion: "apps/v1"}}
@@ -53,16 +53,7 @@ type cluster struct {
 
 func newCluster(t *testing.T, args *config.ZoneSpreadArgs, nodes ...*v1.Node) *cluster {
 	t.Helper()
-	if args == nil {
-		var err error
-		if args, err = DefaultArgs(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pl, err := newWithArgs(args)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := plugintest.Build(t, args, DefaultArgs, newWithArgs)
 	c := &cluster{pl: pl, infos: topology.NodeInfoMap{}}
 	pl.nodeInfos = c.infos
 	for _, n := range nodes {
@@ -83,6 +74,14 @@ func (c *cluster) bind(p *v1.Pod, node string) {
 	p.Spec.NodeName = node
 	c.infos[node].(*framework.NodeInfo).AddPod(p)
 	c.pl.podEvents().OnAdd(p, false)
+}
+
+// bindReplicas binds replicas w1, w2, ... of the kind's owner, one to each
+// of nodes in turn.
+func (c *cluster) bindReplicas(kind, owner string, nodes ...string) {
+	for i, node := range nodes {
+		c.bind(owned(fmt.Sprintf("w%d", i+1), kind, owner), node)
+	}
 }
 
 // feasibleNodes runs PreFilter and Filter on every node and returns those passing.
@@ -115,10 +114,7 @@ func threeZones() []*v1.Node {
 func TestSkewBound(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
 	// Deployment web: 2 in a, 1 in b, 1 in c.
-	c.bind(owned("w1", "StatefulSet", "web"), "a1")
-	c.bind(owned("w2", "StatefulSet", "web"), "a2")
-	c.bind(owned("w3", "StatefulSet", "web"), "b1")
-	c.bind(owned("w4", "StatefulSet", "web"), "c1")
+	c.bindReplicas("StatefulSet", "web", "a1", "a2", "b1", "c1")
 	got, reasons := c.feasibleNodes(t, owned("w5", "StatefulSet", "web"))
 	if want := []string{"b1", "b2", "c1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("feasible = %v, want %v", got, want)
@@ -137,8 +133,7 @@ func TestMaxSkewTwo(t *testing.T) {
 	args, _ := DefaultArgs()
 	args.Constraints[0].MaxSkew = ptr.To[int32](2)
 	c := newCluster(t, args, threeZones()...)
-	c.bind(owned("w1", "Job", "j"), "a1")
-	c.bind(owned("w2", "Job", "j"), "a2")
+	c.bindReplicas("Job", "j", "a1", "a2")
 	// a holds 2, b and c 0: a third in a would make skew 3.
 	got, _ := c.feasibleNodes(t, owned("w3", "Job", "j"))
 	if fmt.Sprint(got) != "[b1 b2 c1]" {
@@ -161,7 +156,7 @@ func TestZoneThatCannotTakeThePodDoesNotBlock(t *testing.T) {
 		{"tainted", func(n *v1.Node) {
 			n.Spec.Taints = []v1.Taint{{Key: "dedicated", Value: "db", Effect: v1.TaintEffectNoSchedule}}
 		}, nil},
-		{"full", func(n *v1.Node) { n.Status.Allocatable[v1.ResourceCPU] = resource.MustParse("500m") }, nil},
+		{"full", func(n *v1.Node) { maps.Copy(n.Status.Allocatable, plugintest.Resources("cpu", "500m")) }, nil},
 		{"excluded by node selector", nil, func(p *v1.Pod) { p.Spec.NodeSelector = map[string]string{"tier": "gold"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,8 +170,7 @@ func TestZoneThatCannotTakeThePodDoesNotBlock(t *testing.T) {
 				}
 			}
 			c := newCluster(t, nil, nodes...)
-			c.bind(owned("w1", "ReplicationController", "rc"), "a1")
-			c.bind(owned("w2", "ReplicationController", "rc"), "b1")
+			c.bindReplicas("ReplicationController", "rc", "a1", "b1")
 			p := owned("w3", "ReplicationController", "rc")
 			if tc.pod != nil {
 				tc.pod(p)
@@ -195,8 +189,7 @@ func TestTolerationsAndAffinityCountAsFeasible(t *testing.T) {
 	nodes := threeZones()
 	nodes[5].Spec.Taints = []v1.Taint{{Key: "dedicated", Value: "db", Effect: v1.TaintEffectNoSchedule}}
 	c := newCluster(t, nil, nodes...)
-	c.bind(owned("w1", "StatefulSet", "db"), "a1")
-	c.bind(owned("w2", "StatefulSet", "db"), "b1")
+	c.bindReplicas("StatefulSet", "db", "a1", "b1")
 	p := owned("w3", "StatefulSet", "db")
 	p.Spec.Tolerations = []v1.Toleration{{Key: "dedicated", Operator: v1.TolerationOpEqual, Value: "db", Effect: v1.TaintEffectNoSchedule}}
 	// The pod tolerates c's taint, so c (0) is the minimum and a, b (1) are closed... to a second replica: 2-0 > 1.
@@ -207,8 +200,7 @@ func TestTolerationsAndAffinityCountAsFeasible(t *testing.T) {
 
 func TestZonesAppearAndVanish(t *testing.T) {
 	c := newCluster(t, nil, mkNode("a1", "a"), mkNode("b1", "b"))
-	c.bind(owned("w1", "StatefulSet", "s"), "a1")
-	c.bind(owned("w2", "StatefulSet", "s"), "b1")
+	c.bindReplicas("StatefulSet", "s", "a1", "b1")
 	// A new, empty zone appears: it becomes the minimum.
 	c.addNode(mkNode("c1", "c"))
 	if got, _ := c.feasibleNodes(t, owned("w3", "StatefulSet", "s")); fmt.Sprint(got) != "[c1]" {
@@ -375,10 +367,7 @@ func TestReserveUnreserveAndInformerAgree(t *testing.T) {
 func TestScorePrefersLeastLoadedZoneThenNode(t *testing.T) {
 	c := newCluster(t, nil, threeZones()...)
 	// a: 1 (on a1), b: 1 (on b1), c: 1 (c1), then a second in a on a2.
-	c.bind(owned("w1", "StatefulSet", "s"), "a1")
-	c.bind(owned("w2", "StatefulSet", "s"), "b1")
-	c.bind(owned("w3", "StatefulSet", "s"), "c1")
-	c.bind(owned("w4", "StatefulSet", "s"), "a2")
+	c.bindReplicas("StatefulSet", "s", "a1", "b1", "c1", "a2")
 	p := owned("w5", "StatefulSet", "s")
 	state := framework.NewCycleState()
 	if st := c.pl.PreScore(context.Background(), state, p, nil); !st.IsSuccess() {

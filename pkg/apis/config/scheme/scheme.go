@@ -47,3 +47,21 @@ func PluginArgs[T runtime.Object](plugin string, obj runtime.Object, versioned r
 	}
 	return args, nil
 }
+
+// ResourceAwareArgs, ZoneSpreadArgs and StatefulSetAwareArgs are PluginArgs
+// for each of Placer's plugins (named after their kinds, <plugin>Args): the
+// one place that pairs each kind's internal and v1 types, so the plugins
+// need not know the versions.
+func ResourceAwareArgs(obj runtime.Object) (*config.ResourceAwareArgs, error) {
+	return PluginArgs("ResourceAware", obj, &configv1.ResourceAwareArgs{}, &config.ResourceAwareArgs{})
+}
+
+// ZoneSpreadArgs: see ResourceAwareArgs.
+func ZoneSpreadArgs(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
+	return PluginArgs("ZoneSpread", obj, &configv1.ZoneSpreadArgs{}, &config.ZoneSpreadArgs{})
+}
+
+// StatefulSetAwareArgs: see ResourceAwareArgs.
+func StatefulSetAwareArgs(obj runtime.Object) (*config.StatefulSetAwareArgs, error) {
+	return PluginArgs("StatefulSetAware", obj, &configv1.StatefulSetAwareArgs{}, &config.StatefulSetAwareArgs{})
+}

@@ -1,12 +1,12 @@
 package validation
 
 import (
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
+	"github.com/placer-dev/placer/internal/wanterr"
 	"github.com/placer-dev/placer/pkg/apis/config"
 )
 
@@ -92,21 +92,7 @@ func TestValidateResourceAwareArgs(t *testing.T) {
 	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidateResourceAwareArgs(field.NewPath("args"), &tc.args)
-			if len(tc.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want %q", tc.wantErr)
-			}
-			for _, w := range tc.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			wanterr.Check(t, "ValidateResourceAwareArgs", ValidateResourceAwareArgs(field.NewPath("args"), &tc.args), tc.wantErr)
 		})
 	}
 }

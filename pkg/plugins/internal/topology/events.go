@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"fmt"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -51,13 +53,17 @@ func (ix *NodeIndex) setObj(obj any) {
 	}
 }
 
-// Watch subscribes the tracker's pod handlers and the node index to the
-// scheduler's informers.
-func Watch(h framework.Handle, pods cache.ResourceEventHandler, nodes *NodeIndex) error {
+// Watch subscribes a plugin's pod handlers and node index to the
+// scheduler's informers, from which they keep the plugin's counts, and
+// returns the scheduler's snapshot of the nodes, which the plugin's Filter
+// and Score read. Errors name the plugin.
+func Watch(plugin string, h framework.Handle, pods cache.ResourceEventHandler, nodes *NodeIndex) (framework.NodeInfoLister, error) {
 	inf := h.SharedInformerFactory().Core().V1()
 	if _, err := inf.Pods().Informer().AddEventHandler(pods); err != nil {
-		return err
+		return nil, fmt.Errorf("%s: watching pods and nodes: %w", plugin, err)
 	}
-	_, err := inf.Nodes().Informer().AddEventHandler(nodes.Handler())
-	return err
+	if _, err := inf.Nodes().Informer().AddEventHandler(nodes.Handler()); err != nil {
+		return nil, fmt.Errorf("%s: watching pods and nodes: %w", plugin, err)
+	}
+	return h.SnapshotSharedLister().NodeInfos(), nil
 }
