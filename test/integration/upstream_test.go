@@ -146,7 +146,10 @@ func TestBenchUpstream(t *testing.T) {
 // run as it serves a workload file's: pods scheduled, the op running.
 func TestBenchUpstreamLiveMetrics(t *testing.T) {
 	// The sleep keeps the run alive while the test scrapes.
-	bin, dir, config := benchWorkload(t, `- name: Watched
+	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "performance-config.yaml")
+	if err := os.WriteFile(config, []byte(`- name: Watched
   workloadTemplate:
   - opcode: createNodes
     count: 2
@@ -157,7 +160,9 @@ func TestBenchUpstreamLiveMetrics(t *testing.T) {
     duration: 1h
   workloads:
   - name: small
-`)
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	body := scrapeLiveMetrics(t, bin, []string{"run", "-f", config, "--profile", "default",
 		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")},
 		`placer_bench_pods_scheduled_total{profile="default"} 5`, `placer_bench_phase{index="2",op="sleep",profile="default"} 1`)
