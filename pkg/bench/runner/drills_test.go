@@ -11,7 +11,10 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
 
-func runFile(t *testing.T, text, profileSpec string) *result.Result {
+// runMemory runs a workload file's text with a profile on a fresh memory
+// backend, failing the test on any error, and returns the result and the
+// backend, to look at what is left.
+func runMemory(t *testing.T, text, profileSpec string) (*result.Result, sim.Backend) {
 	t.Helper()
 	f, err := workload.Parse([]byte(text), nil)
 	if err != nil {
@@ -25,11 +28,18 @@ func runFile(t *testing.T, text, profileSpec string) *result.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer backend.Close()
-	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "drill"})
+	t.Cleanup(func() { backend.Close() })
+	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "test-" + profileSpec})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res, backend
+}
+
+// runFile is runMemory's result.
+func runFile(t *testing.T, text, profileSpec string) *result.Result {
+	t.Helper()
+	res, _ := runMemory(t, text, profileSpec)
 	return res
 }
 

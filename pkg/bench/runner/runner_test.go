@@ -9,8 +9,6 @@ import (
 	"github.com/placer-dev/placer/pkg/sim"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/placer-dev/placer/pkg/bench/workload"
 )
 
 const small = `apiVersion: bench.placer.dev/v1alpha1
@@ -47,25 +45,9 @@ ops:
 `
 
 func TestRunOnMemoryBackend(t *testing.T) {
-	f, err := workload.Parse([]byte(small), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, spec := range []string{"default", "placer"} {
 		t.Run(spec, func(t *testing.T) {
-			profile, err := ResolveProfile(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			backend, err := sim.NewBackend(context.Background(), sim.BackendMemory, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer backend.Close()
-			res, err := Run(context.Background(), f, profile, backend, Options{RunID: "test"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, backend := runMemory(t, small, spec)
 			// 21 web + 5 db fit; the 2 pods asking for 64 cpus fit nowhere.
 			if res.Pods != 28 || res.Scheduled != 26 || res.Unschedulable != 2 {
 				t.Errorf("pods %d scheduled %d unschedulable %d, want 28 26 2", res.Pods, res.Scheduled, res.Unschedulable)
@@ -122,25 +104,17 @@ func TestResolveProfileErrors(t *testing.T) {
 }
 
 func TestOnlyMeasuredPodsCount(t *testing.T) {
-	f, err := workload.Parse([]byte(strings.Replace(strings.Replace(small,
+	text := strings.Replace(strings.Replace(small,
 		"- op: createWorkloads\n", "- op: createWorkloads\n  workloads: [web, huge]\n- op: createWorkloads\n  workloads: [db]\n  measure: true\n", 1),
-		"  until: Attempted\n", "  until: Attempted\n", 1)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, _ := ResolveProfile("default")
-	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
-	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "m"})
-	if err != nil {
-		t.Fatal(err)
-	}
+		"  until: Attempted\n", "  until: Attempted\n", 1)
+	res := runFile(t, text, "default")
 	if res.Pods != 28 || res.Scheduled != 26 || res.Latency.Count != 5 {
 		t.Errorf("pods %d scheduled %d measured latencies %d, want 28 26 5", res.Pods, res.Scheduled, res.Latency.Count)
 	}
 }
 
 func TestScaleAndChurn(t *testing.T) {
-	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+	text := `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: scale
 seed: 5
@@ -170,17 +144,9 @@ ops:
 - op: scale
   workload: web
   replicas: 3
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, _ := ResolveProfile("default")
-	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
-	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "s"})
+`
 	// db was never created: scaling it is a no-op, not an error.
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, backend := runMemory(t, text, "default")
 	// 4 created + 2 by scale-up + 4 churn replacements = 10 pods made, all bound.
 	if res.Pods != 10 || res.Scheduled != 10 {
 		t.Errorf("pods %d scheduled %d, want 10 10", res.Pods, res.Scheduled)
@@ -197,7 +163,7 @@ ops:
 }
 
 func TestStatefulSetScaleKeepsIdentity(t *testing.T) {
-	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+	text := `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: ss
 seed: 5
@@ -222,15 +188,8 @@ ops:
 - op: scale
   workload: db
   replicas: 2
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, _ := ResolveProfile("default")
-	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
-	if _, err := Run(context.Background(), f, profile, backend, Options{RunID: "s"}); err != nil {
-		t.Fatal(err)
-	}
+`
+	_, backend := runMemory(t, text, "default")
 	ctx := context.Background()
 	pods, _ := backend.Client().CoreV1().Pods("bench").List(ctx, metav1.ListOptions{})
 	var names []string
@@ -248,7 +207,7 @@ ops:
 }
 
 func TestStatefulSetClaimsAreProvisionedInThePodsZone(t *testing.T) {
-	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+	text := `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: claims
 seed: 2
@@ -267,18 +226,10 @@ ops:
 - op: createWorkloads
 - op: barrier
   timeout: 2m
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+`
 	for _, spec := range []string{"default", "placer"} {
 		t.Run(spec, func(t *testing.T) {
-			profile, _ := ResolveProfile(spec)
-			backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
-			res, err := Run(context.Background(), f, profile, backend, Options{RunID: "c"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, backend := runMemory(t, text, spec)
 			if res.Scheduled != 6 || res.Phases[2].TimedOut {
 				t.Fatalf("scheduled %d of 6 (barrier timed out: %v)", res.Scheduled, res.Phases[2].TimedOut)
 			}
@@ -302,7 +253,7 @@ ops:
 }
 
 func TestPreemptionsCounted(t *testing.T) {
-	f, err := workload.Parse([]byte(`apiVersion: bench.placer.dev/v1alpha1
+	text := `apiVersion: bench.placer.dev/v1alpha1
 kind: Workload
 name: preempt
 seed: 1
@@ -318,17 +269,8 @@ ops:
 - {op: barrier, timeout: 1m}
 - {op: createWorkloads, workloads: [high]}
 - {op: barrier, timeout: 1m}
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, _ := ResolveProfile("default")
-	backend, _ := sim.NewBackend(context.Background(), sim.BackendMemory, "")
-	defer backend.Close()
-	res, err := Run(context.Background(), f, profile, backend, Options{RunID: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
+`
+	res := runFile(t, text, "default")
 	// 1.5 cpus free only once both 1-cpu pods are gone.
 	if res.Preempted != 2 || res.PreemptionAttempts < 1 || res.Scheduled != 3 {
 		t.Errorf("preempted %d, attempts %d, scheduled %d; want 2, at least 1, 3", res.Preempted, res.PreemptionAttempts, res.Scheduled)
