@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,12 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
+
+// head starts a workload file: its name, seed and zone count; the cluster's
+// node groups follow.
+func head(name string, seed, zones int) string {
+	return fmt.Sprintf("apiVersion: bench.placer.dev/v1alpha1\nkind: Workload\nname: %s\nseed: %d\ncluster:\n  zones: %d\n", name, seed, zones)
+}
 
 // runMemory runs a workload file's text with a profile on a fresh memory
 // backend, failing the test on any error, and returns the result and the
@@ -43,13 +50,7 @@ func runFile(t *testing.T, text, profileSpec string) *result.Result {
 	return res
 }
 
-const drillCluster = `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: drill
-seed: 7
-cluster:
-  zones: 3
-  nodeGroups: [{name: node, count: 6, capacity: {cpu: "8", memory: 32Gi, pods: 110}}]
+var drillCluster = head("drill", 7, 3) + `  nodeGroups: [{name: node, count: 6, capacity: {cpu: "8", memory: 32Gi, pods: 110}}]
 workloads:
 - {name: web, kind: Deployment, replicas: 6, pod: {requests: {cpu: 500m, memory: 1Gi}}}
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: "1", memory: 2Gi}}, volumeClaims: [{name: data, storageClassName: zonal, size: 1Gi}]}
@@ -101,13 +102,7 @@ func TestZoneOutageAndRecovery(t *testing.T) {
 // Removed nodes: their pods are displaced; a bare pod has nobody to
 // recreate it.
 func TestNodeFailureRemove(t *testing.T) {
-	res := runFile(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: drill
-seed: 7
-cluster:
-  zones: 1
-  nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", memory: 32Gi, pods: 110}}]
+	res := runFile(t, head("drill", 7, 1)+`  nodeGroups: [{name: node, count: 2, capacity: {cpu: "8", memory: 32Gi, pods: 110}}]
 workloads:
 - {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 500m}}}
 - {name: bare, kind: Pod, replicas: 2, pod: {requests: {cpu: 500m}}}
@@ -134,13 +129,7 @@ ops:
 // Two 4-cpu nodes, shapes of 1 and 2 cpus in turn: 1+2+1+2+1 = 7 cpus fit,
 // then a 2-cpu pod finds no node with 2 free.
 func TestFillToFailure(t *testing.T) {
-	res := runFile(t, `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: fill
-seed: 1
-cluster:
-  zones: 1
-  nodeGroups: [{name: node, count: 2, capacity: {cpu: "4", memory: 32Gi, pods: 110}}]
+	res := runFile(t, head("fill", 1, 1)+`  nodeGroups: [{name: node, count: 2, capacity: {cpu: "4", memory: 32Gi, pods: 110}}]
 workloads: []
 ops:
 - {op: createNodes}

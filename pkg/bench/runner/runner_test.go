@@ -11,13 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-const small = `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: small
-seed: 3
-cluster:
-  zones: 3
-  nodeGroups:
+var small = head("small", 3, 3) + `  nodeGroups:
   - name: nodes
     count: 12
     capacity: {cpu: "8", memory: 32Gi}
@@ -114,13 +108,7 @@ func TestOnlyMeasuredPodsCount(t *testing.T) {
 }
 
 func TestScaleAndChurn(t *testing.T) {
-	text := `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: scale
-seed: 5
-cluster:
-  zones: 3
-  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+	text := head("scale", 5, 3) + `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
 workloads:
 - {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 100m}}}
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}, volumeClaims: [{name: data, storageClassName: zonal, size: 1Gi}]}
@@ -163,13 +151,7 @@ ops:
 }
 
 func TestStatefulSetScaleKeepsIdentity(t *testing.T) {
-	text := `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: ss
-seed: 5
-cluster:
-  zones: 3
-  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+	text := head("ss", 5, 3) + `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
 workloads:
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}}
 ops:
@@ -207,13 +189,7 @@ ops:
 }
 
 func TestStatefulSetClaimsAreProvisionedInThePodsZone(t *testing.T) {
-	text := `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: claims
-seed: 2
-cluster:
-  zones: 3
-  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+	text := head("claims", 2, 3) + `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
 workloads:
 - name: db
   kind: StatefulSet
@@ -253,13 +229,7 @@ ops:
 }
 
 func TestPreemptionsCounted(t *testing.T) {
-	text := `apiVersion: bench.placer.dev/v1alpha1
-kind: Workload
-name: preempt
-seed: 1
-cluster:
-  zones: 1
-  nodeGroups: [{name: one, count: 1, capacity: {cpu: "2", memory: 8Gi}}]
+	text := head("preempt", 1, 1) + `  nodeGroups: [{name: one, count: 1, capacity: {cpu: "2", memory: 8Gi}}]
 workloads:
 - {name: low, kind: Pod, replicas: 2, pod: {requests: {cpu: "1"}, priority: 0}}
 - {name: high, kind: Pod, replicas: 1, pod: {requests: {cpu: 1500m}, priority: 1000}}
