@@ -202,19 +202,15 @@ func (e *executor) runPods(ns string, sel labels.Selector) ([]*v1.Pod, error) {
 }
 
 func (e *executor) do(ctx context.Context, s *Step) error {
+	// The ops that take the step as it is.
+	steps := map[string]func(context.Context, *Step) error{
+		OpCreateNodes: e.createNodes, OpCreateNamespaces: e.createNamespaces, OpCreatePods: e.createPods,
+		OpDeletePods: e.deletePods, OpCreateAny: e.createAny, OpChurn: e.churn,
+	}
+	if op, ok := steps[s.Code]; ok {
+		return op(ctx, s)
+	}
 	switch s.Code {
-	case OpCreateNodes:
-		return e.createNodes(ctx, s)
-	case OpCreateNamespaces:
-		return e.createNamespaces(ctx, s)
-	case OpCreatePods:
-		return e.createPods(ctx, s)
-	case OpDeletePods:
-		return e.deletePods(ctx, s)
-	case OpCreateAny:
-		return e.createAny(ctx, s)
-	case OpChurn:
-		return e.churn(ctx, s)
 	case OpBarrier:
 		return e.barrier(ctx, s.Barrier)
 	case OpSleep:
