@@ -147,24 +147,40 @@ func Write(w io.Writer, s *Snapshot) error {
 type group struct {
 	gvk     schema.GroupVersionKind
 	objects []runtime.Object
+	// add files obj under this kind and reports whether it is of it.
+	add func(obj runtime.Object) bool
 }
 
 // groups lists the snapshot's objects by kind, cluster-scoped objects and
 // owners before what refers to them.
 func (s *Snapshot) groups() []group {
 	return []group{
-		{v1.SchemeGroupVersion.WithKind("Namespace"), ptrs(s.Namespaces)},
-		{schedulingv1.SchemeGroupVersion.WithKind("PriorityClass"), ptrs(s.PriorityClasses)},
-		{storagev1.SchemeGroupVersion.WithKind("StorageClass"), ptrs(s.StorageClasses)},
-		{v1.SchemeGroupVersion.WithKind("Node"), ptrs(s.Nodes)},
-		{v1.SchemeGroupVersion.WithKind("PersistentVolume"), ptrs(s.Volumes)},
-		{v1.SchemeGroupVersion.WithKind("PersistentVolumeClaim"), ptrs(s.Claims)},
-		{appsv1.SchemeGroupVersion.WithKind("Deployment"), ptrs(s.Deployments)},
-		{appsv1.SchemeGroupVersion.WithKind("ReplicaSet"), ptrs(s.ReplicaSets)},
-		{appsv1.SchemeGroupVersion.WithKind("StatefulSet"), ptrs(s.StatefulSets)},
-		{batchv1.SchemeGroupVersion.WithKind("Job"), ptrs(s.Jobs)},
-		{v1.SchemeGroupVersion.WithKind("Pod"), ptrs(s.Pods)},
+		kind(v1.SchemeGroupVersion, "Namespace", &s.Namespaces),
+		kind(schedulingv1.SchemeGroupVersion, "PriorityClass", &s.PriorityClasses),
+		kind(storagev1.SchemeGroupVersion, "StorageClass", &s.StorageClasses),
+		kind(v1.SchemeGroupVersion, "Node", &s.Nodes),
+		kind(v1.SchemeGroupVersion, "PersistentVolume", &s.Volumes),
+		kind(v1.SchemeGroupVersion, "PersistentVolumeClaim", &s.Claims),
+		kind(appsv1.SchemeGroupVersion, "Deployment", &s.Deployments),
+		kind(appsv1.SchemeGroupVersion, "ReplicaSet", &s.ReplicaSets),
+		kind(appsv1.SchemeGroupVersion, "StatefulSet", &s.StatefulSets),
+		kind(batchv1.SchemeGroupVersion, "Job", &s.Jobs),
+		kind(v1.SchemeGroupVersion, "Pod", &s.Pods),
 	}
+}
+
+// kind is the group of one kind's objects, held in items.
+func kind[T any, P interface {
+	*T
+	runtime.Object
+}](gv schema.GroupVersion, name string, items *[]T) group {
+	return group{gvk: gv.WithKind(name), objects: ptrs[T, P](*items), add: func(obj runtime.Object) bool {
+		o, ok := obj.(P)
+		if ok {
+			*items = append(*items, *o)
+		}
+		return ok
+	}}
 }
 
 // ptrs returns pointers to the elements, as runtime.Objects.
@@ -249,35 +265,17 @@ func (s *Snapshot) addObject(data []byte) error {
 	if err != nil {
 		return err
 	}
-	switch o := obj.(type) {
-	case *v1.Namespace:
-		s.Namespaces = append(s.Namespaces, *o)
-	case *v1.Node:
-		s.Nodes = append(s.Nodes, *o)
-	case *v1.Pod:
-		s.Pods = append(s.Pods, *o)
-	case *v1.PersistentVolume:
-		s.Volumes = append(s.Volumes, *o)
-	case *v1.PersistentVolumeClaim:
-		s.Claims = append(s.Claims, *o)
-	case *storagev1.StorageClass:
-		s.StorageClasses = append(s.StorageClasses, *o)
-	case *schedulingv1.PriorityClass:
-		s.PriorityClasses = append(s.PriorityClasses, *o)
-	case *appsv1.Deployment:
-		s.Deployments = append(s.Deployments, *o)
-	case *appsv1.ReplicaSet:
-		s.ReplicaSets = append(s.ReplicaSets, *o)
-	case *appsv1.StatefulSet:
-		s.StatefulSets = append(s.StatefulSets, *o)
-	case *batchv1.Job:
-		s.Jobs = append(s.Jobs, *o)
+	for _, g := range s.groups() {
+		if g.add(obj) {
+			return nil
+		}
+	}
+	switch obj.(type) {
 	case *v1.Secret, *v1.ConfigMap:
 		return fmt.Errorf("kind %s: a snapshot never holds Secrets or ConfigMaps; remove it from the file", gvk.Kind)
 	default:
 		return fmt.Errorf("kind %s (%s): not a kind a snapshot holds; want one of %s", gvk.Kind, gvk.GroupVersion(), strings.Join(Kinds(), ", "))
 	}
-	return nil
 }
 
 // scrub drops what may carry secret values and what no scheduler reads:
