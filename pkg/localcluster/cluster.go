@@ -163,6 +163,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return nil, err
 	}
 	c.done = append(c.done, goDone(func() { <-runCtx.Done(); stopControllers() }))
+	// As kube-controller-manager does, so that tools (placer-bench on
+	// --backend kubeconfig) know the controllers make the pods here.
+	c.done = append(c.done, goDone(func() { sim.HoldControllerLease(runCtx, client, "placer-bench-cluster-up") }))
 	kubelet, err := newKubelet(client, factory, c.Nodes)
 	if err != nil {
 		return nil, err
@@ -175,7 +178,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 	}
 	c.done = append(c.done, goDone(func() { kubelet.run(runCtx) }))
-	c.done = append(c.done, goDone(func() { sim.RunProvisioner(runCtx, client) }))
+	c.done = append(c.done, goDone(func() { sim.RunProvisioner(runCtx, client, "") }))
 
 	if opts.ExternalScheduler {
 		return c, nil

@@ -217,17 +217,25 @@ func (b *kubeconfigBackend) waitGone(ctx context.Context, namespaces []string, s
 	return nil
 }
 
-// Close resets and then deletes the namespaces the run created.
+// Close resets, then deletes the namespaces the run created, or another
+// run created and left because this one used them, unless objects not of
+// this run are in them.
 func (b *kubeconfigBackend) Close() error {
 	errs := []error{b.Reset()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	created := map[string]bool{}
 	for _, ns := range b.namespaces {
+		created[ns] = true
+	}
+	for ns := range b.used {
 		// Another run (or anyone) may have put objects in it since: it is
-		// then theirs too, and stays.
-		if b.othersIn(ctx, ns) {
+		// then theirs too, and stays. A namespace another harness run made
+		// (its run label says so) and left because this one used it goes
+		// with the last run that used it.
+		if b.othersIn(ctx, ns) || !created[ns] && !b.madeByARun(ctx, ns) {
 			continue
 		}
 		if err := b.client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
@@ -235,6 +243,16 @@ func (b *kubeconfigBackend) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// madeByARun reports whether a harness run created namespace ns.
+func (b *kubeconfigBackend) madeByARun(ctx context.Context, ns string) bool {
+	n, err := b.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		return false
+	}
+	_, ok := n.Labels[generate.RunLabel]
+	return ok
 }
 
 // othersIn reports whether namespace ns holds pods, claims or controller

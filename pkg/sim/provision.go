@@ -30,6 +30,11 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/generate"
 )
 
+// volumeDriver is the CSI driver of the volumes it makes: no node runs
+// one, so no kubelet can mount them. (A CSI driver's name is a DNS
+// subdomain, unlike a provisioner's.)
+const volumeDriver = "zonal.bench.placer.dev"
+
 // Provisioner is the provisioner name on the StorageClasses it makes.
 const Provisioner = "bench.placer.dev/zonal"
 
@@ -51,7 +56,9 @@ func EnsureStorageClass(ctx context.Context, c kubernetes.Interface, name, runID
 
 // RunProvisioner provisions until ctx ends: claims whose class is this provisioner's
 // and that the scheduler has given a node get a volume in the node's zone.
-func RunProvisioner(ctx context.Context, c kubernetes.Interface) {
+// With a runID, only the claims of that run (on a shared cluster, another
+// run's or the cluster's own claims are not the run's to touch).
+func RunProvisioner(ctx context.Context, c kubernetes.Interface, runID string) {
 	factory := informers.NewSharedInformerFactory(c, 0)
 	claims := factory.Core().V1().PersistentVolumeClaims()
 	nodes := factory.Core().V1().Nodes().Lister()
@@ -78,7 +85,7 @@ func RunProvisioner(ctx context.Context, c kubernetes.Interface) {
 			return
 		}
 		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		err := provision(ctx, c, claims.Lister(), nodes, classes, ns, name)
+		err := provision(ctx, c, claims.Lister(), nodes, classes, ns, name, runID)
 		if err != nil && ctx.Err() == nil {
 			klog.FromContext(ctx).Error(err, "provisioning", "claim", key)
 			queue.AddRateLimited(key)
@@ -90,9 +97,10 @@ func RunProvisioner(ctx context.Context, c kubernetes.Interface) {
 }
 
 func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.PersistentVolumeClaimLister,
-	nodes corelisters.NodeLister, classes storagelisters.StorageClassLister, ns, name string) error {
+	nodes corelisters.NodeLister, classes storagelisters.StorageClassLister, ns, name, runID string) error {
 	pvc, err := claims.PersistentVolumeClaims(ns).Get(name)
-	if err != nil || pvc.Spec.VolumeName != "" || pvc.Spec.StorageClassName == nil {
+	if err != nil || pvc.Spec.VolumeName != "" || pvc.Spec.StorageClassName == nil ||
+		runID != "" && pvc.Labels[generate.RunLabel] != runID {
 		return nil // gone, already bound, or not ours
 	}
 	nodeName := pvc.Annotations[volume.AnnSelectedNode]
@@ -121,7 +129,7 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 				Namespace: pvc.Namespace, Name: pvc.Name, UID: pvc.UID},
 			// A CSI volume of a driver no node runs: no kubelet can mount it,
 			// so on a real cluster it never reaches a real disk.
-			PersistentVolumeSource: v1.PersistentVolumeSource{CSI: &v1.CSIPersistentVolumeSource{Driver: Provisioner, VolumeHandle: string(pvc.UID)}},
+			PersistentVolumeSource: v1.PersistentVolumeSource{CSI: &v1.CSIPersistentVolumeSource{Driver: volumeDriver, VolumeHandle: string(pvc.UID)}},
 			NodeAffinity: &v1.VolumeNodeAffinity{Required: &v1.NodeSelector{NodeSelectorTerms: []v1.NodeSelectorTerm{{
 				MatchExpressions: []v1.NodeSelectorRequirement{{Key: generate.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{zone}}},
 			}}}},

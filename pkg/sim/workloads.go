@@ -56,7 +56,10 @@ func NewWorkloads(backend Backend, gen *generate.Generator, runID string) *Workl
 // EnsureNamespace creates ns unless it exists, and tells the backend
 // whether the run created it (then it is the run's to delete).
 func (w *Workloads) EnsureNamespace(ctx context.Context, ns string) error {
-	_, err := w.client.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	// The run label says a harness run made it: on a shared cluster, the
+	// last run to use it deletes it (Backend.Close).
+	_, err := w.client.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
+		Labels: map[string]string{generate.RunLabel: w.runID}}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
@@ -152,6 +155,10 @@ func (w *Workloads) createController(ctx context.Context, inst *generate.Instanc
 			}
 			o.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
 				WhenDeleted: appsv1.DeletePersistentVolumeClaimRetentionPolicyType, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType}
+			// Its replicas all at once, as the harness makes them elsewhere:
+			// on nodes nothing runs pods on (no KWOK), the ordered policy
+			// would wait forever for replica 0 to be Ready.
+			o.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
 		}
 		s, err := apps.StatefulSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		if err != nil {

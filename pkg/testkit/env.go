@@ -369,7 +369,7 @@ func (e *Env) startProvisioner() {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			sim.RunProvisioner(ctx, e.Client)
+			sim.RunProvisioner(ctx, e.Client, "")
 		}()
 		e.tb.Cleanup(func() { cancel(); <-done })
 	})

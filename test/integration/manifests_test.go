@@ -231,7 +231,7 @@ func TestInstallManifests(t *testing.T) {
 	}
 	provCtx, stopProvisioner := context.WithCancel(ctx)
 	provDone := make(chan struct{})
-	go func() { defer close(provDone); sim.RunProvisioner(provCtx, c) }()
+	go func() { defer close(provDone); sim.RunProvisioner(provCtx, c, "") }()
 	t.Cleanup(func() { stopProvisioner(); <-provDone })
 
 	web, err := c.AppsV1().Deployments("default").Get(ctx, "placer-example-web", metav1.GetOptions{})

@@ -18,7 +18,10 @@ func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*re
 	for _, sh := range op.Shapes {
 		res.Placed[sh.Name] = 0
 	}
-	const namespace = "bench"
+	namespace := "bench"
+	if r.backend.Shared() {
+		namespace = runNamespace(namespace, r.opts.RunID)
+	}
 	if err := r.workloads.EnsureNamespace(ctx, namespace); err != nil {
 		return res, err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,6 +79,9 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
+	if backend.Shared() {
+		f = ownNamespaces(f, opts.RunID)
+	}
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		gen: generate.New(f, opts.RunID), created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
 		nodes: map[string]*v1.Node{}, lost: map[string]string{}, occupied: map[string]occupancy{}}
@@ -107,7 +111,12 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	// harness provides as it provides the controllers.
 	provCtx, stopProv := context.WithCancel(ctx)
 	defer stopProv()
-	go sim.RunProvisioner(provCtx, r.client)
+	// On a shared cluster, only the run's own claims.
+	var claimsOf string
+	if backend.Shared() {
+		claimsOf = opts.RunID
+	}
+	go sim.RunProvisioner(provCtx, r.client, claimsOf)
 
 	if f.Cluster.Snapshot != "" {
 		if err := r.loadSnapshot(ctx); err != nil {
@@ -125,6 +134,25 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	res := s.Result
 	res.Drills, res.Fills = r.drills, r.fills
 	return res, errors.Join(runErr, s.Finish(ctx, r.summary()))
+}
+
+// ownNamespaces is f with every workload in a namespace of the run's own
+// (the file's, suffixed with the run ID's random tail): on a cluster other
+// runs share, two runs of the same file must not create objects of the
+// same names.
+func ownNamespaces(f *workload.File, runID string) *workload.File {
+	own := *f
+	own.Workloads = slices.Clone(f.Workloads)
+	for i := range own.Workloads {
+		own.Workloads[i].Namespace = runNamespace(own.Workloads[i].Namespace, runID)
+	}
+	return &own
+}
+
+// runNamespace is namespace ns of run runID on a shared cluster: ns and the
+// last 6 characters of the ID (its random part), a valid DNS label.
+func runNamespace(ns, runID string) string {
+	return ns + "-" + runID[max(0, len(runID)-6):]
 }
 
 // summary is what the run knows of its pods' nodes and workloads, and
