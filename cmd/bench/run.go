@@ -15,6 +15,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/sim"
 
+	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
@@ -79,6 +80,7 @@ func parseRun(args []string) (*benchJob, runOptions, int) {
 	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof (go tool pprof reads it)")
 	count := fs.Int("count", 1, fmt.Sprintf("run each profile this many times (1 to %d), interleaved A B A B ..., each run in a process of its own; 6 or more give 95%% intervals", maxCount))
 	shuffle := fs.Bool("shuffle", false, "run the profiles of each round in an order drawn from the workload's seed, instead of as given")
+	maxObjects := fs.Int("max-objects", 0, limits.FlagHelp)
 	if err := fs.Parse(args); err != nil {
 		return nil, runOptions{}, 2
 	}
@@ -99,13 +101,13 @@ func parseRun(args []string) (*benchJob, runOptions, int) {
 	var job *benchJob
 	var err error
 	if upstreamFile(*file) {
-		job, err = upstreamJob(*file, *caseName, sets, profiles)
+		job, err = upstreamJob(*file, *caseName, sets, profiles, *maxObjects)
 	} else {
 		if *caseName != "" {
 			fmt.Fprintf(os.Stderr, "placer-bench: --case is for upstream scheduler_perf files; %s is a workload file\n", *file)
 			return nil, runOptions{}, 2
 		}
-		job, err = workloadJob(*file, sets, profiles)
+		job, err = workloadJob(*file, sets, profiles, *maxObjects)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "placer-bench: %v\n", err)
@@ -159,8 +161,8 @@ type benchJob struct {
 }
 
 // workloadJob reads a placer-bench workload file.
-func workloadJob(file string, sets setFlag, profiles listFlag) (*benchJob, error) {
-	f, err := workload.Load(file, sets)
+func workloadJob(file string, sets setFlag, profiles listFlag, maxObjects int) (*benchJob, error) {
+	f, err := workload.LoadWithCeiling(file, sets, maxObjects)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func upstreamFile(path string) bool {
 // upstreamJob selects and plans one workload of a scheduler_perf file.
 // Without --profile it runs the profile the test case asks for (its
 // schedulerConfigPath, else upstream's default).
-func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*benchJob, error) {
+func upstreamJob(file, caseName string, sets setFlag, profiles listFlag, maxObjects int) (*benchJob, error) {
 	f, err := upstream.Load(file)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag) (*bench
 	if err != nil {
 		return nil, err
 	}
-	plan, err := f.Plan(tc, w, sets)
+	plan, err := f.PlanWithCeiling(tc, w, sets, maxObjects)
 	if err != nil {
 		return nil, err
 	}
