@@ -135,3 +135,41 @@ func writeTestFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// A trace replay's nodes and drawn pods are checked before any backend
+// starts.
+func TestTraceRefusesObjectsOverTheCeiling(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "t.jsonl")
+	var lines []string
+	for _, n := range []string{"a", "b", "c"} {
+		lines = append(lines, `{"kind":"node","name":"`+n+`","cpuMilli":8000,"memoryMiB":32768,"gpus":1}`)
+	}
+	lines = append(lines, `{"kind":"pod","name":"p","cpuMilli":1000,"memoryMiB":1024,"gpus":1}`)
+	writeTestFile(t, file, strings.Join(lines, "\n")+"\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "nodes", args: []string{"--max-objects", "2"},
+			want: "placer-bench trace: trace t: 3 nodes, more than the ceiling of 2 objects;"},
+		// 3 GPUs at 130%: 4 whole-GPU pods drawn, 7 objects.
+		{name: "draw", args: []string{"--max-objects", "6"},
+			want: "placer-bench trace: trace t: --target 130 with seed 42 draws more than 3 pods, which with the trace's 3 nodes is more than the ceiling of 6 objects;"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"file", file, "--log-file", "", "--out", filepath.Join(dir, "out")}, tc.args...)
+			code, stderr := stderrOf(t, func() int {
+				job, _, code := parseTrace(args)
+				if job != nil {
+					return 0
+				}
+				return code
+			})
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit code %d, stderr:\n%s\nwant 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}

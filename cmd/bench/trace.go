@@ -9,6 +9,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/sim"
 
+	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/trace"
@@ -69,6 +70,7 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 	cpuProfile := fs.Bool("cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof")
 	count := fs.Int("count", 1, "fgd: replays of each seed per profile; timeline: replays per profile")
 	shuffle := fs.Bool("shuffle", false, "run the profiles of each round in an order drawn from the first seed")
+	maxObjects := fs.Int("max-objects", 0, limits.FlagHelp)
 	if err := fs.Parse(rest); err != nil {
 		return nil, runOptions{}, 2
 	}
@@ -113,6 +115,10 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 	if *count < 1 || *count > maxCount {
 		return fail("--count %d: want 1 to %d", *count, maxCount)
 	}
+	ceiling, err := limits.Ceiling(*maxObjects)
+	if err != nil {
+		return fail("%v", err)
+	}
 	opts := replay.Options{Protocol: *protocol}
 	var seedList []int64
 	switch *protocol {
@@ -130,6 +136,10 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 			return fail("%d seeds × --count %d: more than %d runs per profile", len(seedList), *count, maxCount)
 		}
 		opts.TargetPercent = *target
+		// Every seed's draw within the ceiling, counted without being kept.
+		if err := trace.CheckFGD(t, seedList, *target, ceiling); err != nil {
+			return fail("%v", err)
+		}
 		// The draw is checked here, not in each run's process.
 		if _, err := trace.DrawFGD(t, seedList[0], *target); err != nil {
 			return fail("%v", err)
@@ -142,7 +152,11 @@ func parseTrace(args []string) (*benchJob, runOptions, int) {
 			return fail("--protocol timeline needs --speed S (the trace's times are divided by S)")
 		}
 		opts.Speed = *speed
-		if _, err := trace.Timeline(t, *speed); err != nil {
+		events, err := trace.Timeline(t, *speed)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if err := trace.CheckTimeline(t, events, ceiling); err != nil {
 			return fail("%v", err)
 		}
 	default:
