@@ -78,13 +78,16 @@ func forMemory(mem uint64) int {
 }
 
 // machineMemory is the memory this process may use: the machine's, or its
-// cgroup's limit when lower; 0 when neither can be read (not Linux).
+// cgroup's limit when lower (cgroup v2, else v1, whose "no limit" is a
+// number far above any machine); 0 when none can be read (not Linux).
 func machineMemory() uint64 {
-	total := memTotal("/proc/meminfo")
-	if limit := cgroupLimit("/sys/fs/cgroup/memory.max"); limit > 0 && (total == 0 || limit < total) {
-		return limit
+	mem := memTotal("/proc/meminfo")
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if limit := cgroupLimit(p); limit > 0 && (mem == 0 || limit < mem) {
+			mem = limit
+		}
 	}
-	return total
+	return mem
 }
 
 // memTotal reads MemTotal from a /proc/meminfo file, in bytes.
@@ -113,8 +116,9 @@ func memTotal(path string) uint64 {
 	return 0
 }
 
-// cgroupLimit reads a cgroup v2 memory.max file: bytes, or 0 for "max"
-// (no limit) and anything unreadable.
+// cgroupLimit reads a cgroup memory limit file (v2 memory.max, v1
+// memory.limit_in_bytes): bytes, or 0 for "max" (no limit) and anything
+// unreadable.
 func cgroupLimit(path string) uint64 {
 	data, err := os.ReadFile(path)
 	if err != nil {
