@@ -34,6 +34,8 @@ func TestCeilings(t *testing.T) {
 			loadErr: "config.yaml:4: Basic.workloadTemplate[0] (createNodes).count: 3000000000 " + int32Refusal},
 		{name: "param", from: "{nodes: 5,", to: "{nodes: 3000000000,",
 			planErr: "config.yaml:4: Basic/small: workloadTemplate[0] (createNodes): param $nodes: 3000000000 " + int32Refusal},
+		{name: "param past an int64", from: "{nodes: 5,", to: "{nodes: 1e30,",
+			planErr: "config.yaml:4: Basic/small: workloadTemplate[0] (createNodes): param $nodes: 1000000000000000000000000000000 " + int32Refusal},
 		{name: "param from --set", sets: map[string]int{"pods": 3_000_000_000},
 			planErr: "config.yaml:6: Basic/small: workloadTemplate[1] (createPods): param $pods (--set pods=3000000000): 3000000000 " + int32Refusal},
 		{name: "createAny count", from: "  workloads:", to: "  - {opcode: createAny, templatePath: pod.yaml, namespace: x, count: 4294967296}\n  workloads:",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -213,6 +214,12 @@ func (r *resolver) count(literal int, param string) (int, error) {
 	case int:
 		n = v
 	case float64:
+		// Above an int64, int(v) is undefined: refuse it as too large
+		// rather than as not an integer.
+		if v > limits.MaxCount {
+			return 0, fmt.Errorf("%s: %s is more than %d, the most any count may be (Kubernetes counts are 32-bit)",
+				r.source(param), strconv.FormatFloat(v, 'f', -1, 64), int64(limits.MaxCount))
+		}
 		if v != float64(int(v)) {
 			return 0, fmt.Errorf("param %s is %v; want an integer", param, v)
 		}
