@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/placer-dev/placer/internal/klogfile"
 	"github.com/placer-dev/placer/pkg/localcluster"
 )
 
@@ -32,12 +34,16 @@ func (f quantityFlag) Set(v string) error {
 	return nil
 }
 
-func cluster(args []string) int {
-	if len(args) == 0 || args[0] != "up" {
-		fmt.Fprintln(os.Stderr, "usage: placer-bench cluster up [flags]")
-		return 2
-	}
-	opts := localcluster.DefaultOptions()
+// clusterFlags are the flags of `placer-bench cluster up`.
+type clusterFlags struct {
+	opts            localcluster.Options
+	config, logFile string
+}
+
+// newClusterCommand is `placer-bench cluster up`.
+func newClusterCommand() *command {
+	f := &clusterFlags{opts: localcluster.DefaultOptions()}
+	opts := &f.opts
 	fs := flag.NewFlagSet("cluster up", flag.ContinueOnError)
 	fs.IntVar(&opts.Zones, "zones", opts.Zones, "zones (zone-a, zone-b, ...)")
 	fs.IntVar(&opts.NodesPerZone, "nodes-per-zone", opts.NodesPerZone, "simulated nodes in each zone")
@@ -46,15 +52,28 @@ func cluster(args []string) int {
 	fs.IntVar(&opts.NodePods, "node-pods", opts.NodePods, "pods each node can hold")
 	fs.IntVar(&opts.MaxObjects, "max-objects", 0, "the most nodes the cluster may have (--zones × --nodes-per-zone), checked before anything starts; "+
 		"0 means the default ceiling of placer-bench run --max-objects (docs/workloads.md, Ceilings)")
-	config := fs.String("config", "", "KubeSchedulerConfiguration for the scheduler (default: manifests/scheduler-config.yaml, profile placer)")
-	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "placer-cluster.log"), "where the components' logs go (empty: discard)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "placer-bench cluster up: unexpected arguments %v\n", fs.Args())
-		return 2
-	}
+	fs.StringVar(&f.config, "config", "", "KubeSchedulerConfiguration for the scheduler (default: manifests/scheduler-config.yaml, profile placer)")
+	fs.StringVar(&f.logFile, "log-file", filepath.Join(os.TempDir(), "placer-cluster.log"), "where the components' logs go (empty: discard)")
+	return &command{name: "cluster", run: func(ctx context.Context, args []string) int {
+		if len(args) == 0 || args[0] != "up" {
+			fmt.Fprintln(os.Stderr, "usage: placer-bench cluster up [flags]")
+			return 2
+		}
+		if err := fs.Parse(args[1:]); err != nil {
+			return 2
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(os.Stderr, "placer-bench cluster up: unexpected arguments %v\n", fs.Args())
+			return 2
+		}
+		return f.runE(ctx)
+	}}
+}
+
+// runE checks the flags, starts the cluster with pkg/localcluster and
+// stops it on Ctrl-C.
+func (f *clusterFlags) runE(ctx context.Context) int {
+	opts := f.opts
 	bad := func(format string, a ...any) int {
 		fmt.Fprintf(os.Stderr, "placer-bench cluster up: "+format+"\n", a...)
 		return 2
@@ -71,19 +90,20 @@ func cluster(args []string) int {
 	case opts.NodeMemory.Sign() <= 0:
 		return bad("--node-memory=%s: want a positive quantity", opts.NodeMemory.String())
 	}
-	if *config != "" {
-		data, err := os.ReadFile(*config)
+	if f.config != "" {
+		data, err := os.ReadFile(f.config)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "placer-bench cluster up: --config: %v\n", err)
 			return 2
 		}
 		opts.SchedulerConfig = data
 	}
-	ctx, done, ok := commandContext(*logFile)
-	if !ok {
+	closeLog, err := klogfile.Route(f.logFile, false)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", f.logFile, err)
 		return 2
 	}
-	defer done()
+	defer closeLog()
 	fmt.Fprintln(os.Stderr, "starting etcd, kube-apiserver, controllers, nodes and placer-scheduler...")
 	c, err := localcluster.Start(ctx, opts)
 	if err != nil {
@@ -99,8 +119,8 @@ kubeconfig: %s
 
 Ctrl-C stops the cluster and removes its files.
 `, len(c.Nodes), opts.Zones, strings.Join(c.SchedulerNames, ", "), c.KubeconfigPath, c.KubeconfigPath)
-	if *logFile != "" {
-		fmt.Printf("logs: %s\n", *logFile)
+	if f.logFile != "" {
+		fmt.Printf("logs: %s\n", f.logFile)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "stopping...")

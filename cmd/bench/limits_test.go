@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -96,7 +97,7 @@ current-context: c
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(tc.name, " ", "-"))
 			args := append([]string{"--backend", "kubeconfig", "--kubeconfig", kubeconfig, "--out", out, "--log-file", ""}, tc.args...)
-			code, stderr := stderrOf(t, func() int { return runBench(args) })
+			code, stderr := stderrOf(t, func() int { return newRunCommand().run(context.Background(), args) })
 			if code != 2 {
 				t.Errorf("exit code %d, want 2 (bad input)", code)
 			}
@@ -118,7 +119,7 @@ func TestClusterUpRefusesNodesOverTheCeiling(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	code, stderr := stderrOf(t, func() int {
-		return cluster([]string{"up", "--log-file", "", "--zones", "3", "--nodes-per-zone", "1000", "--max-objects", "2000"})
+		return newClusterCommand().run(context.Background(), []string{"up", "--log-file", "", "--zones", "3", "--nodes-per-zone", "1000", "--max-objects", "2000"})
 	})
 	want := "placer-bench cluster up: nodes per zone: 1000 in 3 zones makes 3000 nodes, more than the ceiling of 2000;"
 	if code == 0 || !strings.Contains(stderr, want) {
@@ -160,13 +161,8 @@ func TestTraceRefusesObjectsOverTheCeiling(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"file", file, "--log-file", "", "--out", filepath.Join(dir, "out")}, tc.args...)
-			code, stderr := stderrOf(t, func() int {
-				job, _, code := parseTrace(args)
-				if job != nil {
-					return 0
-				}
-				return code
-			})
+			// Refused, the command returns before session.Compare runs.
+			code, stderr := stderrOf(t, func() int { return newTraceCommand().run(context.Background(), args) })
 			if code != 2 || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit code %d, stderr:\n%s\nwant 2 and %q", code, stderr, tc.want)
 			}

@@ -1,19 +1,18 @@
-// Command placer-bench is Placer's benchmark harness.
+// Command placer-bench is Placer's benchmark harness. Each command here
+// only reads its flags and calls the library: pkg/bench/session runs the
+// benchmarks, pkg/bench/report writes their reports, pkg/localcluster is
+// `cluster up`.
 package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
-	"k8s.io/klog/v2"
-
-	"github.com/placer-dev/placer/pkg/bench/report"
+	"github.com/placer-dev/placer/pkg/bench/session"
 )
 
 const usage = `placer-bench: measure and demonstrate Kubernetes scheduler profiles.
@@ -26,9 +25,25 @@ Usage:
   placer-bench report DIR           (re)write DIR/report.html and its SVG charts from DIR/report.json
   placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
                                     simulated nodes over zones, volumes, placer-scheduler
+  placer-bench snapshot --kubeconfig FILE -o FILE
+                                    read a live cluster (never writes to it) into a file that a
+                                    workload file can start from: what would each profile do there?
 
 Run 'placer-bench <command> -h' for its flags.
 `
+
+// command is one subcommand, in kwok's NewCommand/runE shape on Go's flag
+// package (which keeps the single-dash forms, -f and -count, that the docs
+// and scripts use): its constructor defines the flags, and run parses
+// args with them and calls the library, returning the exit status.
+type command struct {
+	name string
+	run  func(ctx context.Context, args []string) int
+}
+
+func commands() []*command {
+	return []*command{newRunCommand(), newTraceCommand(), newReportCommand(), newClusterCommand(), newSnapshotCommand(), newRunProfileCommand()}
+}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -36,91 +51,39 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
-	case "run":
-		os.Exit(runBench(os.Args[2:]))
-	case "trace":
-		os.Exit(traceCommand(os.Args[2:]))
-	case "cluster":
-		os.Exit(cluster(os.Args[2:]))
-	case "report":
-		os.Exit(writeReportPage(os.Args[2:]))
-	case childCommand:
-		os.Exit(runProfileCommand(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "placer-bench: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
+		return
 	}
-}
-
-// commandContext sends the components' logs to logFile and returns a
-// context that Ctrl-C or SIGTERM cancels; done undoes both. A log file that
-// cannot be made is reported, and ok is false.
-func commandContext(logFile string) (ctx context.Context, done func(), ok bool) {
-	closeLog, err := quietLogs(logFile)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench: --log-file=%s: %v\n", logFile, err)
-		return nil, nil, false
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	return ctx, func() { stop(); closeLog() }, true
-}
-
-// quietLogs sends klog (the API server's and scheduler's logs) to a file, so
-// that the terminal shows the harness's output only.
-func quietLogs(path string) (func(), error) { return logTo(path, os.O_TRUNC) }
-
-// logTo sends klog to the file at path, opened with mode (os.O_TRUNC for a
-// run's first process, os.O_APPEND for each run's own after it); an empty
-// path discards the logs.
-func logTo(path string, mode int) (func(), error) {
-	var w io.Writer = io.Discard
-	var f *os.File
-	if path != "" {
-		var err error
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode, 0o600); err != nil {
-			return nil, err
+	for _, c := range commands() {
+		if c.name == os.Args[1] {
+			// Ctrl-C and SIGTERM end a command as it sees fit: a session
+			// reports what it measured, a cluster stops.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := c.run(ctx, os.Args[2:])
+			stop()
+			os.Exit(code)
 		}
-		w = f
 	}
-	flush := routeKlog(w)
-	return func() {
-		flush()
-		if f != nil {
-			f.Close()
+	fmt.Fprintf(os.Stderr, "placer-bench: unknown command %q\n\n%s", os.Args[1], usage)
+	os.Exit(2)
+}
+
+// exitStatus prints err after prefix, unless the library's own output
+// already said why (a *session.ExitError without Err), and returns the exit
+// status for it.
+func exitStatus(prefix string, err error) int {
+	if err == nil {
+		return 0
+	}
+	code := 1
+	var e *session.ExitError
+	if errors.As(err, &e) {
+		code = e.Code
+		if e.Err == nil {
+			return code
 		}
-	}, nil
-}
-
-// routeKlog sends klog's output, at -v=0, to w only; the returned func
-// flushes it.
-func routeKlog(w io.Writer) func() {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("alsologtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	_ = fs.Set("v", "0")
-	klog.SetOutput(w)
-	return klog.Flush
-}
-
-// writeReportPage is "placer-bench report DIR".
-func writeReportPage(args []string) int {
-	if len(args) != 1 {
-		fmt.Fprintln(os.Stderr, "usage: placer-bench report DIR (a run directory holding report.json)")
-		return 2
 	}
-	r, err := report.Read(args[0])
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench report: %v\n", err)
-		return 1
-	}
-	if err := report.WritePage(args[0], r); err != nil {
-		fmt.Fprintf(os.Stderr, "placer-bench report: %v\n", err)
-		return 1
-	}
-	fmt.Println(filepath.Join(args[0], report.PageFile))
-	return 0
+	fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
+	return code
 }

@@ -81,8 +81,8 @@ func TestPreferLabel(t *testing.T) {
 			// A pod no node can take is reported with the scheduler's reasons.
 			huge := env.WaitSettled(env.Create(workload.Workload{Name: "huge", Kind: workload.KindPod,
 				Pod: workload.PodShape{Requests: resources("64", "1Gi")}}))
-			if p := huge[0]; !p.Unschedulable || !strings.Contains(p.Message, "Insufficient cpu") {
-				t.Errorf("huge: unschedulable %v, message %q; want Insufficient cpu", p.Unschedulable, p.Message)
+			if p := huge[0]; !p.Unschedulable || !strings.Contains(p.Reason, "Insufficient cpu") {
+				t.Errorf("huge: unschedulable %v, message %q; want Insufficient cpu", p.Unschedulable, p.Reason)
 			}
 		})
 	}

@@ -26,7 +26,6 @@ import (
 
 	"github.com/placer-dev/placer/manifests"
 	"github.com/placer-dev/placer/pkg/bench/limits"
-	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/controlplane"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
@@ -173,11 +172,14 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 
 	factory := informers.NewSharedInformerFactory(client, 0)
 	started := make(chan struct{})
-	ctrl, err := startControllers(runCtx, cfg, client, factory, started)
+	// Worker counts and the collector's period follow kube-controller-manager's
+	// defaults, sized down for a laptop's cluster.
+	stopControllers, err := sim.StartControllers(runCtx, cfg, client, factory, started,
+		sim.Controllers{Workloads: true, Workers: workers, GCWorkers: workers, GCSync: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}
-	c.done = append(c.done, ctrl)
+	c.done = append(c.done, goDone(func() { <-runCtx.Done(); stopControllers() }))
 	kubelet, err := newKubelet(client, factory, c.Nodes)
 	if err != nil {
 		return nil, err
@@ -190,7 +192,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 	}
 	c.done = append(c.done, goDone(func() { kubelet.run(runCtx) }))
-	c.done = append(c.done, goDone(func() { provision.Run(runCtx, client) }))
+	c.done = append(c.done, goDone(func() { sim.RunProvisioner(runCtx, client) }))
 
 	if opts.ExternalScheduler {
 		return c, nil
@@ -234,7 +236,7 @@ func (c *Cluster) createStorageClass(ctx context.Context, client kubernetes.Inte
 	class := &storagev1.StorageClass{
 		ObjectMeta: metav1.ObjectMeta{Name: StorageClass,
 			Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
-		Provisioner:       provision.Provisioner,
+		Provisioner:       sim.Provisioner,
 		VolumeBindingMode: &wait,
 	}
 	if _, err := client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {

@@ -18,6 +18,10 @@ import (
 	"k8s.io/utils/ptr"
 )
 
+// workers is how many pods the kubelet, and each controller, handle at
+// once: kube-controller-manager's default, sized for a laptop's cluster.
+const workers = 5
+
 // kubelet plays the kubelets of the simulated nodes, as KWOK does: a pod
 // bound to one of them is reported Running and Ready with an IP at once, and
 // a pod being deleted there is removed (its containers "stopped"). Nothing

@@ -28,9 +28,19 @@ type Backend interface {
 	// the run removes what it made, and only that. The others are thrown
 	// away whole.
 	Shared() bool
+	// RunsControllers reports a cluster whose own Deployment, ReplicaSet,
+	// StatefulSet and Job controllers make the pods of the run's controller
+	// objects; elsewhere the run makes them, as those controllers would.
+	RunsControllers() bool
 	// PrepareNode adds to a synthetic node what the backend needs: on a
-	// real cluster, the annotation that lets KWOK keep it Ready.
+	// real cluster, the annotation that lets KWOK keep it Ready and the
+	// taint that keeps the cluster's own pods off it.
 	PrepareNode(n *v1.Node)
+	// PreparePod adds to the spec of a pod (or a pod template) the run
+	// makes what the backend needs: on a real cluster, what keeps the pod
+	// on the run's own nodes and from preempting anyone. It may be applied
+	// more than once.
+	PreparePod(ctx context.Context, spec *v1.PodSpec) error
 	// UsedNamespace records that the run puts objects in ns, and whether
 	// the run created it (then it is the run's to delete).
 	UsedNamespace(ns string, created bool)
@@ -72,11 +82,13 @@ func NewBackend(ctx context.Context, name, tempDir string) (Backend, error) {
 // whole, so they need not track or prepare anything.
 type private struct{}
 
-func (private) Shared() bool                         { return false }
-func (private) PrepareNode(*v1.Node)                 {}
-func (private) UsedNamespace(string, bool)           {}
-func (private) Namespaces() (used, created []string) { return nil, nil }
-func (private) Reset() error                         { return nil }
+func (private) Shared() bool                                  { return false }
+func (private) RunsControllers() bool                         { return false }
+func (private) PrepareNode(*v1.Node)                          {}
+func (private) PreparePod(context.Context, *v1.PodSpec) error { return nil }
+func (private) UsedNamespace(string, bool)                    {}
+func (private) Namespaces() (used, created []string)          { return nil, nil }
+func (private) Reset() error                                  { return nil }
 
 type memoryBackend struct {
 	private
@@ -107,9 +119,19 @@ func NewEmbeddedBackend(ctx context.Context, opts controlplane.Options) (Backend
 	if err != nil {
 		return nil, err
 	}
-	c, err := kubernetes.NewForConfig(cp.Config)
+	b, err := OnControlPlane(cp)
 	if err != nil {
 		cp.Stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// OnControlPlane is the embedded backend on a control plane the caller
+// started (a test's, say); Close stops it.
+func OnControlPlane(cp *controlplane.ControlPlane) (Backend, error) {
+	c, err := kubernetes.NewForConfig(cp.Config)
+	if err != nil {
 		return nil, err
 	}
 	return &embeddedBackend{cp: cp, client: c}, nil

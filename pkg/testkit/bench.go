@@ -4,14 +4,13 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/bench/session"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
 
@@ -39,8 +38,9 @@ type BenchOptions struct {
 }
 
 // Bench runs a harness workload file (docs/workloads.md) b.N times, each on
-// a fresh backend with a scheduler built from opts, the way placer-bench run
-// does, and reports per run, for benchstat to compare between commits:
+// a fresh backend with a scheduler built from opts, through placer-bench
+// run's own loop (pkg/bench/session) with its runs in this process, and
+// reports per run, for benchstat to compare between commits:
 // pods/s (scheduling throughput, sampled each second as scheduler_perf
 // does), p50-latency-s and p99-latency-s (pod creation to bind), scheduled
 // and unschedulable (pods), and peak-heap-B. pods/s is left out when a run
@@ -83,25 +83,19 @@ func Bench(b *testing.B, workloadFile string, opts BenchOptions) *result.Result 
 	}
 	profile := &runner.Profile{Name: name, Config: cfg, SchedulerName: name, Registry: opts.Registry}
 
+	// The session's loop with one profile, b.N rounds, each run in this
+	// process on a backend of its own; the timer runs during the runs only.
+	s := session.New(session.WorkloadJob(f, []*runner.Profile{profile}), session.Options{Backend: string(backend), Count: b.N},
+		&session.InProcess{Dir: b.TempDir, Timer: b})
+	s.RunID = RunID
+	b.ResetTimer()
+	if err := s.Rounds(b.Context()); err != nil {
+		b.Fatalf("testkit.Bench: %s: %v", workloadFile, err)
+	}
 	var throughput, p50, p99, scheduled, unschedulable, heap float64
 	sampled := true
 	var last *result.Result
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		be, err := sim.NewBackend(b.Context(), string(backend), b.TempDir())
-		if err != nil {
-			b.Fatalf("testkit.Bench: starting the %s backend: %v", backend, err)
-		}
-		b.StartTimer()
-		res, runErr := runner.Run(b.Context(), f, profile, be, runner.Options{RunID: RunID})
-		b.StopTimer()
-		if err := be.Close(); err != nil {
-			b.Errorf("testkit.Bench: stopping the %s backend: %v", backend, err)
-		}
-		if runErr != nil {
-			b.Fatalf("testkit.Bench: %s: %v", workloadFile, runErr)
-		}
+	for _, res := range s.Report.Runs[0] {
 		for _, ph := range res.Phases {
 			if ph.TimedOut {
 				b.Errorf("testkit.Bench: %s: ops[%d] (%s) timed out after %v with pods left unscheduled: the figures are not comparable",

@@ -13,20 +13,15 @@ import (
 	"github.com/placer-dev/placer/pkg/sim"
 
 	v1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
-	"github.com/placer-dev/placer/pkg/bench/memapi"
-	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/controlplane"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
@@ -164,7 +159,7 @@ type Env struct {
 	mu        sync.Mutex
 	file      *workload.File
 	gen       *generate.Generator
-	uids      map[types.UID]types.UID // generated UID -> the API's, for owner references
+	sim       *sim.Workloads
 	workloads []*Workload
 
 	provisionOnce sync.Once
@@ -178,7 +173,7 @@ func Start(tb testing.TB, opts Options) *Env {
 	if err := opts.validate(); err != nil {
 		tb.Fatalf("testkit.Start: %v", err)
 	}
-	e := &Env{tb: tb, ctx: tb.Context(), timeout: opts.Timeout, uids: map[types.UID]types.UID{}}
+	e := &Env{tb: tb, ctx: tb.Context(), timeout: opts.Timeout}
 	if e.timeout == 0 {
 		e.timeout = DefaultTimeout
 	}
@@ -206,17 +201,20 @@ func Start(tb testing.TB, opts Options) *Env {
 		}
 	}
 
+	var backend sim.Backend
+	var err error
 	switch opts.Backend {
 	case Memory:
-		e.Client = memapi.NewClientset(memapi.NewStore())
+		backend, err = sim.NewBackend(e.ctx, sim.BackendMemory, "")
 	default:
 		e.ControlPlane = controlplane.StartForTest(tb, controlplane.Options{})
-		c, err := kubernetes.NewForConfig(e.ControlPlane.Config)
-		if err != nil {
-			tb.Fatalf("testkit.Start: a client of the control plane: %v", err)
-		}
-		e.Client = c
+		backend, err = sim.OnControlPlane(e.ControlPlane)
 	}
+	if err != nil {
+		tb.Fatalf("testkit.Start: %v", err)
+	}
+	e.Client = backend.Client()
+	e.sim = sim.NewWorkloads(backend, e.gen, RunID)
 	if _, err := e.createNodes(e.file.Cluster.NodeGroups); err != nil {
 		tb.Fatalf("testkit.Start: %v", err)
 	}
@@ -224,11 +222,7 @@ func Start(tb testing.TB, opts Options) *Env {
 		opts.External(tb, e)
 		return e
 	}
-	var restCfg *rest.Config
-	if e.ControlPlane != nil {
-		restCfg = e.ControlPlane.Config
-	}
-	s, err := inprocscheduler.Start(e.ctx, e.Client, inprocscheduler.Options{Config: cfg, Registry: opts.Registry, RESTConfig: restCfg})
+	s, err := inprocscheduler.Start(e.ctx, e.Client, inprocscheduler.Options{Config: cfg, Registry: opts.Registry, RESTConfig: backend.RESTConfig()})
 	if err != nil {
 		tb.Fatalf("testkit.Start: starting the scheduler: %v", err)
 	}
@@ -293,15 +287,7 @@ func (e *Env) AddNodes(groups ...workload.NodeGroup) []*v1.Node {
 		e.tb.Fatalf("testkit: AddNodes: %v", err)
 	}
 	if e.Scheduler != nil {
-		lister := e.Scheduler.Informers.Core().V1().Nodes().Lister()
-		err := e.poll(func() (bool, error) {
-			for _, n := range nodes {
-				if seen, err := lister.Get(n.Name); err != nil || len(seen.Status.Allocatable) == 0 {
-					return false, nil
-				}
-			}
-			return true, nil
-		})
+		err := sim.WaitSchedulerSeesNodes(e.ctx, e.Scheduler.Informers.Core().V1().Nodes().Lister(), nodes, e.timeout)
 		if err != nil {
 			e.tb.Fatalf("testkit: AddNodes: the scheduler has not seen the new nodes: %v", err)
 		}
@@ -374,15 +360,6 @@ func (e *Env) poll(cond func() (bool, error)) error {
 	})
 }
 
-// ensureNamespace creates a namespace unless it exists.
-func (e *Env) ensureNamespace(ns string) error {
-	_, err := e.Client.CoreV1().Namespaces().Create(e.ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating namespace %s: %w", ns, err)
-	}
-	return nil
-}
-
 // startProvisioner starts, once, the harness's zonal volume provisioner,
 // which plays the storage stack for StatefulSet claims; it stops when the
 // test ends.
@@ -392,7 +369,7 @@ func (e *Env) startProvisioner() {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			provision.Run(ctx, e.Client)
+			sim.RunProvisioner(ctx, e.Client)
 		}()
 		e.tb.Cleanup(func() { cancel(); <-done })
 	})

@@ -4,79 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/placemath"
 )
 
-// Placement is one pod and where the scheduler put it.
-type Placement struct {
-	Namespace string
-	Name      string
-	// Workload is the instance the pod belongs to: its "app" label (which
-	// the kit's pods carry), else its controller's name, else its own name.
-	Workload string
-	// Kind is the workload's kind: Deployment (a pod of a ReplicaSet made by
-	// one), StatefulSet, Job, Pod (no controller), or its controller's kind.
-	Kind string
-	// Ordinal is a StatefulSet replica's ordinal; -1 for other pods.
-	Ordinal int
-	// Node is where the pod is bound; empty when it is not.
-	Node string
-	// Zone is the node's topology.kubernetes.io/zone label.
-	Zone string
-	// Requests are the pod's effective requests, as the scheduler counts them.
-	Requests v1.ResourceList
-	// Unschedulable is set when the pod is not bound and the scheduler has
-	// found no node for it (PodScheduled False, reason Unschedulable).
-	Unschedulable bool
-	// Message is the scheduler's message on an unbound pod's PodScheduled
-	// condition: why no node would take it, plugin by plugin.
-	Message string
-}
+// Placement is one pod and where the scheduler put it: the harness's
+// result.Placement, so that a test and a benchmark report read alike.
+// OwnerKind is empty for a bare pod; Reason is the scheduler's message on
+// an unbound pod.
+type Placement = result.Placement
 
-// Bound reports whether the pod has a node.
-func (p Placement) Bound() bool { return p.Node != "" }
-
-// PlacementOf reads a pod's placement; zoneOf maps node names to zones.
+// PlacementOf reads a pod's placement (result.PlacementOf); zoneOf maps
+// node names to zones.
 func PlacementOf(pod *v1.Pod, zoneOf map[string]string) Placement {
-	p := Placement{Namespace: pod.Namespace, Name: pod.Name, Workload: pod.Name, Kind: "Pod", Ordinal: -1,
-		Node: pod.Spec.NodeName, Zone: zoneOf[pod.Spec.NodeName]}
-	if ref := metav1.GetControllerOf(pod); ref != nil {
-		p.Workload, p.Kind = ref.Name, ref.Kind
-		if ref.Kind == "ReplicaSet" {
-			if _, ok := pod.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; ok {
-				p.Kind = "Deployment"
-			}
-		}
-	}
-	if app, ok := pod.Labels["app"]; ok {
-		p.Workload = app
-	}
-	if v, ok := pod.Labels[appsv1.PodIndexLabel]; ok {
-		if i, err := strconv.Atoi(v); err == nil {
-			p.Ordinal = i
-		}
-	}
-	if len(pod.Spec.Containers) > 0 {
-		p.Requests = resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
-	}
-	if p.Node == "" {
-		for _, c := range pod.Status.Conditions {
-			if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse {
-				p.Message = c.Message
-				p.Unschedulable = c.Reason == v1.PodReasonUnschedulable
-			}
-		}
-	}
-	return p
+	return result.PlacementOf(pod, zoneOf)
 }
 
 // Placements are pods and where they went, with helpers for the usual
@@ -311,7 +258,7 @@ func (e *Env) readPlacements(pods []types.NamespacedName) (Placements, error) {
 	for _, n := range pods {
 		p, ok := byName[n]
 		if !ok {
-			p = Placement{Namespace: n.Namespace, Name: n.Name, Workload: n.Name, Ordinal: -1, Message: "the pod does not exist"}
+			p = Placement{Namespace: n.Namespace, Name: n.Name, Workload: n.Name, Reason: "the pod does not exist"}
 		}
 		out = append(out, p)
 	}

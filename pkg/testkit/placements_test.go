@@ -5,23 +5,21 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/testkit"
 )
 
 // at is a bound replica of workload w on node n in zone z.
 func at(w, n, z string) testkit.Placement {
-	return testkit.Placement{Workload: w, Name: w + "-" + n, Node: n, Zone: z, Ordinal: -1}
+	return testkit.Placement{Workload: w, Name: w + "-" + n, Node: n, Zone: z}
 }
 
 // unbound is a replica of w the scheduler found no node for.
 func unbound(w string) testkit.Placement {
-	return testkit.Placement{Workload: w, Name: w + "-pending", Ordinal: -1, Unschedulable: true}
+	return testkit.Placement{Workload: w, Name: w + "-pending", Unschedulable: true}
 }
 
 func TestSkew(t *testing.T) {
@@ -176,43 +174,5 @@ func TestUtilization(t *testing.T) {
 	// n1: 1.5 of 4; n2: nothing of 2; n3 has no cpu to share.
 	if want := map[string]float64{"n1": 0.375, "n2": 0}; !maps.Equal(got, want) {
 		t.Errorf("Utilization = %v, want %v", got, want)
-	}
-}
-
-func TestPlacementOf(t *testing.T) {
-	zones := map[string]string{"n1": "zone-a"}
-	ctrl := func(kind, name string) []metav1.OwnerReference {
-		return []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, Controller: ptr.To(true)}}
-	}
-	container := []v1.Container{{Name: "c", Resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("250m")}}}}
-
-	rsPod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-5d8f-x7k2p", Namespace: "bench", OwnerReferences: ctrl("ReplicaSet", "web-5d8f"),
-		Labels: map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: "5d8f"}},
-		Spec: v1.PodSpec{NodeName: "n1", Containers: container}}
-	p := testkit.PlacementOf(rsPod, zones)
-	if p.Workload != "web" || p.Kind != "Deployment" || p.Ordinal != -1 || p.Node != "n1" || p.Zone != "zone-a" || !p.Bound() {
-		t.Errorf("Deployment pod: %+v", p)
-	}
-	if q := p.Requests[v1.ResourceCPU]; q.MilliValue() != 250 {
-		t.Errorf("requests %v, want cpu 250m", p.Requests)
-	}
-
-	ssPod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-2", OwnerReferences: ctrl("StatefulSet", "db"),
-		Labels: map[string]string{appsv1.PodIndexLabel: "2"}},
-		Status: v1.PodStatus{Conditions: []v1.PodCondition{{Type: v1.PodScheduled, Status: v1.ConditionFalse,
-			Reason: v1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient cpu."}}}}
-	p = testkit.PlacementOf(ssPod, zones)
-	if p.Workload != "db" || p.Kind != "StatefulSet" || p.Ordinal != 2 || p.Bound() || !p.Unschedulable ||
-		p.Message != "0/3 nodes are available: 3 Insufficient cpu." {
-		t.Errorf("unschedulable StatefulSet pod: %+v", p)
-	}
-
-	// A scheduling error is a message but not unschedulable.
-	bare := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "solo"},
-		Status: v1.PodStatus{Conditions: []v1.PodCondition{{Type: v1.PodScheduled, Status: v1.ConditionFalse,
-			Reason: "SchedulerError", Message: "binding rejected"}}}}
-	p = testkit.PlacementOf(bare, zones)
-	if p.Workload != "solo" || p.Kind != "Pod" || p.Unschedulable || p.Message != "binding rejected" {
-		t.Errorf("bare pod with a scheduling error: %+v", p)
 	}
 }

@@ -96,10 +96,10 @@ func TestEnvOnMemory(t *testing.T) {
 			t.Errorf("%s on %s: the registry's filter plugin did not run", p.Name, p.Node)
 		}
 	}
-	if got := placed.Of("db"); !slices.Equal(names(got), []string{"db-0", "db-1", "db-2"}) || got[2].Ordinal != 2 || got[2].Kind != "StatefulSet" {
+	if got := placed.Of("db"); !slices.Equal(names(got), []string{"db-0", "db-1", "db-2"}) || got[2].Ordinal == nil || *got[2].Ordinal != 2 || got[2].OwnerKind != "StatefulSet" {
 		t.Errorf("db placements %+v", got)
 	}
-	if got := placed.Of("web"); len(got) != 6 || got[0].Kind != "Deployment" || got[0].Zone == "" {
+	if got := placed.Of("web"); len(got) != 6 || got[0].OwnerKind != "Deployment" || got[0].Zone == "" {
 		t.Errorf("web placements %+v", got)
 	}
 
@@ -107,7 +107,7 @@ func TestEnvOnMemory(t *testing.T) {
 	// cpus fit only on the other nodes, which the test's plugin rejects.
 	huge := env.Create(workload.Workload{Name: "huge", Kind: workload.KindPod, Pod: workload.PodShape{Requests: res("4")}})
 	p := env.WaitSettled(huge)[0]
-	if p.Name != "huge-0" || p.Bound() || !p.Unschedulable || !strings.Contains(p.Message, onlyLabelledReason) || !strings.Contains(p.Message, "Insufficient cpu") {
+	if p.Name != "huge-0" || p.Bound() || !p.Unschedulable || !strings.Contains(p.Reason, onlyLabelledReason) || !strings.Contains(p.Reason, "Insufficient cpu") {
 		t.Errorf("huge: %+v; want unschedulable, naming %q and Insufficient cpu", p, onlyLabelledReason)
 	}
 

@@ -77,7 +77,7 @@ func (e *Env) waitFor(what string, ws []*Workload, done func(Placement) bool) Pl
 			break
 		}
 		shown++
-		msg := p.Message
+		msg := p.Reason
 		if msg == "" {
 			msg = "no decision by the scheduler yet (does a running profile have its schedulerName?)"
 		}

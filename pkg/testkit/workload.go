@@ -4,18 +4,11 @@ import (
 	"fmt"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	v1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
-	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/bench/workload"
 )
 
@@ -34,10 +27,6 @@ type Workload struct {
 
 	env *Env
 }
-
-// removeNow deletes at once, as a kubelet confirming termination would:
-// no kubelet runs here.
-var removeNow = metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}
 
 // Create creates a workload from the harness's spec (pkg/bench/workload, as
 // in a workload file's workloads[]): its controller objects, claims and
@@ -89,95 +78,16 @@ func (e *Env) checkWorkload(w workload.Workload) (workload.Workload, error) {
 // createInstance creates an instance's controllers, then its claims, then
 // its pods, with owner references carrying the UIDs the API assigned.
 func (e *Env) createInstance(inst *generate.Instance) error {
-	c := e.Client
-	if err := e.ensureNamespace(inst.Workload.Namespace); err != nil {
-		return err
-	}
-	for _, vc := range inst.Workload.VolumeClaims {
-		if err := provision.EnsureStorageClass(e.ctx, c, vc.StorageClassName, RunID); err != nil {
-			return err
-		}
+	if len(inst.Workload.VolumeClaims) > 0 {
 		e.startProvisioner()
 	}
-	var err error
-	switch o := inst.Owner.(type) {
-	case *appsv1.Deployment:
-		var d *appsv1.Deployment
-		if d, err = c.AppsV1().Deployments(o.Namespace).Create(e.ctx, o, metav1.CreateOptions{}); err == nil {
-			e.uids[o.UID] = d.UID
-			rs := inst.ReplicaSet.DeepCopy()
-			rs.OwnerReferences = e.mapUIDs(rs.OwnerReferences)
-			var created *appsv1.ReplicaSet
-			if created, err = c.AppsV1().ReplicaSets(rs.Namespace).Create(e.ctx, rs, metav1.CreateOptions{}); err == nil {
-				e.uids[inst.ReplicaSet.UID] = created.UID
-			}
-		}
-	case *appsv1.StatefulSet:
-		var s *appsv1.StatefulSet
-		if s, err = c.AppsV1().StatefulSets(o.Namespace).Create(e.ctx, o, metav1.CreateOptions{}); err == nil {
-			e.uids[o.UID] = s.UID
-		}
-	case *batchv1.Job:
-		var j *batchv1.Job
-		if j, err = c.BatchV1().Jobs(o.Namespace).Create(e.ctx, o, metav1.CreateOptions{}); err == nil {
-			e.uids[o.UID] = j.UID
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("creating the controller of %s: %w", inst.Name, err)
-	}
-	for _, pvc := range inst.Claims {
-		if _, err := c.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(e.ctx, pvc, metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("creating claim %s/%s: %w", pvc.Namespace, pvc.Name, err)
-		}
+	if err := e.sim.CreateOwners(e.ctx, inst); err != nil {
+		return err
 	}
 	for _, p := range inst.Pods {
-		if err := e.createPod(p, nil); err != nil {
+		if _, err := e.sim.CreatePod(e.ctx, p, nil, false); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func (e *Env) mapUIDs(refs []metav1.OwnerReference) []metav1.OwnerReference {
-	out := append([]metav1.OwnerReference(nil), refs...)
-	for i := range out {
-		if real, ok := e.uids[out[i].UID]; ok {
-			out[i].UID = real
-		}
-	}
-	return out
-}
-
-// createPod creates a pod, and those of its claims that do not exist yet
-// (a StatefulSet's claims outlive its pods).
-func (e *Env) createPod(pod *v1.Pod, claims []*v1.PersistentVolumeClaim) error {
-	for _, pvc := range claims {
-		if _, err := e.Client.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(e.ctx, pvc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating claim %s/%s: %w", pvc.Namespace, pvc.Name, err)
-		}
-	}
-	p := pod.DeepCopy()
-	p.OwnerReferences = e.mapUIDs(p.OwnerReferences)
-	if _, err := e.Client.CoreV1().Pods(p.Namespace).Create(e.ctx, p, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("creating pod %s/%s: %w", p.Namespace, p.Name, err)
-	}
-	return nil
-}
-
-// deletePod removes a pod at once and waits until the API no longer has it,
-// so that a replacement of the same name can be created.
-func (e *Env) deletePod(ns, name string) error {
-	err := e.Client.CoreV1().Pods(ns).Delete(e.ctx, name, removeNow)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting pod %s/%s: %w", ns, name, err)
-	}
-	err = e.poll(func() (bool, error) {
-		_, err := e.Client.CoreV1().Pods(ns).Get(e.ctx, name, metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
-	})
-	if err != nil {
-		return fmt.Errorf("pod %s/%s still there after deletion: %w", ns, name, err)
 	}
 	return nil
 }
@@ -219,59 +129,10 @@ func (w *Workload) Scale(replicas int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, inst := range w.Instances {
-		if err := e.setReplicas(inst, replicas); err != nil {
+		if err := e.sim.Scale(e.ctx, inst, replicas, false); err != nil {
 			e.tb.Fatalf("testkit: Scale of %s: %v", inst.Name, err)
 		}
-		for len(inst.Pods) > replicas {
-			last := inst.Pods[len(inst.Pods)-1]
-			if err := e.deletePod(last.Namespace, last.Name); err != nil {
-				e.tb.Fatalf("testkit: Scale of %s: %v", inst.Name, err)
-			}
-			inst.Pods = inst.Pods[:len(inst.Pods)-1]
-		}
-		for len(inst.Pods) < replicas {
-			pod, claims := e.gen.ReplacementPod(inst, len(inst.Pods))
-			if err := e.createPod(pod, claims); err != nil {
-				e.tb.Fatalf("testkit: Scale of %s: %v", inst.Name, err)
-			}
-			inst.Pods = append(inst.Pods, pod)
-		}
 	}
-}
-
-// setReplicas updates an instance's controller object.
-func (e *Env) setReplicas(inst *generate.Instance, replicas int) error {
-	n := ptr.To(int32(replicas))
-	apps, batch := e.Client.AppsV1(), e.Client.BatchV1()
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		switch o := inst.Owner.(type) {
-		case *appsv1.Deployment:
-			d, err := apps.Deployments(o.Namespace).Get(e.ctx, o.Name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			d.Spec.Replicas = n
-			_, err = apps.Deployments(o.Namespace).Update(e.ctx, d, metav1.UpdateOptions{})
-			return err
-		case *appsv1.StatefulSet:
-			s, err := apps.StatefulSets(o.Namespace).Get(e.ctx, o.Name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			s.Spec.Replicas = n
-			_, err = apps.StatefulSets(o.Namespace).Update(e.ctx, s, metav1.UpdateOptions{})
-			return err
-		case *batchv1.Job:
-			j, err := batch.Jobs(o.Namespace).Get(e.ctx, o.Name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			j.Spec.Parallelism = n
-			_, err = batch.Jobs(o.Namespace).Update(e.ctx, j, metav1.UpdateOptions{})
-			return err
-		}
-		return nil
-	})
 }
 
 // Replace removes one of the workload's pods, as a node failure or an
@@ -289,15 +150,10 @@ func (w *Workload) Replace(pod string) string {
 		if i < 0 {
 			continue
 		}
-		old := inst.Pods[i]
-		if err := e.deletePod(old.Namespace, old.Name); err != nil {
+		repl, _, err := e.sim.Replace(e.ctx, inst, i, false)
+		if err != nil {
 			e.tb.Fatalf("testkit: Replace %s: %v", pod, err)
 		}
-		repl, claims := e.gen.ReplacementPod(inst, i)
-		if err := e.createPod(repl, claims); err != nil {
-			e.tb.Fatalf("testkit: Replace %s: %v", pod, err)
-		}
-		inst.Pods[i] = repl
 		return repl.Name
 	}
 	e.tb.Fatalf("testkit: Replace: %s is not a current pod of workload %s (pods: %v)", pod, w.Spec.Name, w.podNamesLocked())
@@ -321,31 +177,8 @@ func (w *Workload) Delete() {
 	e.tb.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.Client
 	for _, inst := range w.Instances {
-		for _, p := range inst.Pods {
-			if err := e.deletePod(p.Namespace, p.Name); err != nil {
-				e.tb.Fatalf("testkit: Delete of %s: %v", w.Spec.Name, err)
-			}
-		}
-		inst.Pods = nil
-		for _, pvc := range inst.Claims {
-			if err := c.CoreV1().PersistentVolumeClaims(pvc.Namespace).Delete(e.ctx, pvc.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				e.tb.Fatalf("testkit: Delete of %s: claim %s: %v", w.Spec.Name, pvc.Name, err)
-			}
-		}
-		var err error
-		switch o := inst.Owner.(type) {
-		case *appsv1.Deployment:
-			if err = c.AppsV1().ReplicaSets(o.Namespace).Delete(e.ctx, inst.ReplicaSet.Name, metav1.DeleteOptions{}); err == nil || apierrors.IsNotFound(err) {
-				err = c.AppsV1().Deployments(o.Namespace).Delete(e.ctx, o.Name, metav1.DeleteOptions{})
-			}
-		case *appsv1.StatefulSet:
-			err = c.AppsV1().StatefulSets(o.Namespace).Delete(e.ctx, o.Name, metav1.DeleteOptions{})
-		case *batchv1.Job:
-			err = c.BatchV1().Jobs(o.Namespace).Delete(e.ctx, o.Name, metav1.DeleteOptions{})
-		}
-		if err != nil && !apierrors.IsNotFound(err) {
+		if err := e.sim.Delete(e.ctx, inst); err != nil {
 			e.tb.Fatalf("testkit: Delete of %s: %v", w.Spec.Name, err)
 		}
 	}

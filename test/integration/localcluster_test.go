@@ -154,6 +154,9 @@ func TestClusterUp(t *testing.T) {
 		t.Errorf("kubectl get events --field-selector reason=Scheduled:\n%s", ev)
 	}
 
+	// What would each profile do on this cluster?
+	whatIfOnSnapshot(t, bench, kubeconfig, tmp, kc)
+
 	// Ctrl-C: everything stops and the cluster's files go.
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

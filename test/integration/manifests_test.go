@@ -34,9 +34,9 @@ import (
 
 	"github.com/placer-dev/placer/internal/schedproc"
 	"github.com/placer-dev/placer/manifests"
-	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/controlplane"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // What manifests/kustomization.yaml installs, as the README tells an admin
@@ -223,7 +223,7 @@ func TestInstallManifests(t *testing.T) {
 	class := "placer-test-zonal"
 	_, err = c.StorageV1().StorageClasses().Create(ctx, &storagev1.StorageClass{
 		ObjectMeta:        metav1.ObjectMeta{Name: class},
-		Provisioner:       provision.Provisioner,
+		Provisioner:       sim.Provisioner,
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer),
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -231,7 +231,7 @@ func TestInstallManifests(t *testing.T) {
 	}
 	provCtx, stopProvisioner := context.WithCancel(ctx)
 	provDone := make(chan struct{})
-	go func() { defer close(provDone); provision.Run(provCtx, c) }()
+	go func() { defer close(provDone); sim.RunProvisioner(provCtx, c) }()
 	t.Cleanup(func() { stopProvisioner(); <-provDone })
 
 	web, err := c.AppsV1().Deployments("default").Get(ctx, "placer-example-web", metav1.GetOptions{})

@@ -43,6 +43,9 @@ type Generator struct {
 	file  *workload.File
 	runID string
 	rng   *rand.Rand
+	// NodePrefix starts every node's name: on a cluster other runs share,
+	// the run's ID, so that two runs' nodes never clash.
+	NodePrefix string
 }
 
 // New returns a generator for a file, a run ID (the value of RunLabel), and
@@ -91,7 +94,7 @@ func (g *Generator) Nodes(groups ...string) []*v1.Node {
 			alloc[v1.ResourcePods] = *resource.NewQuantity(defaultPods, resource.DecimalSI)
 		}
 		for i := range grp.Count.Value {
-			name := fmt.Sprintf("%s-%d", grp.Name, i)
+			name := fmt.Sprintf("%s%s-%d", g.NodePrefix, grp.Name, i)
 			labels := map[string]string{RunLabel: g.runID, GroupLabel: grp.Name, HostnameLabel: name, ZoneLabel: zones[i%len(zones)]}
 			for k, v := range grp.Labels {
 				labels[k] = v

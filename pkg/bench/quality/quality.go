@@ -22,6 +22,11 @@ type Node struct {
 	Name        string
 	Zone        string
 	Allocatable v1.ResourceList
+	// Occupied is what pods that are not the run's request on the node
+	// (those of a cluster snapshot, or of other schedulers), and their
+	// number: capacity taken before the run placed anything.
+	Occupied     v1.ResourceList
+	OccupiedPods int64
 }
 
 // strandedResources are the resources stranded capacity is computed over:
@@ -226,6 +231,16 @@ func survivors(pods []result.Placement, lost func(node string) bool) int {
 func packing(nodes []Node, pods []result.Placement, reference v1.ResourceList) result.Packing {
 	requested := map[string]map[v1.ResourceName]int64{} // node -> resource -> milli-units
 	podsOn := map[string]int64{}
+	for _, n := range nodes {
+		if len(n.Occupied) == 0 && n.OccupiedPods == 0 {
+			continue
+		}
+		requested[n.Name] = map[v1.ResourceName]int64{}
+		for r, q := range n.Occupied {
+			requested[n.Name][r] = q.MilliValue()
+		}
+		podsOn[n.Name] = n.OccupiedPods
+	}
 	for _, p := range pods {
 		if p.Node == "" {
 			continue

@@ -209,3 +209,24 @@ func TestGPUPacking(t *testing.T) {
 		}
 	}
 }
+
+// Capacity that pods of others took before the run (a snapshot's) counts:
+// the node is in use, its requests include them, fewer reference pods fit.
+func TestPackingCountsOccupied(t *testing.T) {
+	busy := node("a1", "a", "4", "8Gi")
+	busy.Occupied = v1.ResourceList{v1.ResourceCPU: mustQ("2"), v1.ResourceMemory: mustQ("2Gi")}
+	busy.OccupiedPods = 9
+	nodes := []Node{busy, node("b1", "b", "4", "8Gi")}
+	pods := []result.Placement{pod("Deployment", "web", "w1", "a1", "1", "2Gi")}
+	p := packing(nodes, pods, v1.ResourceList{v1.ResourceCPU: mustQ("1"), v1.ResourceMemory: mustQ("2Gi")})
+	if p.NodesInUse != 1 {
+		t.Errorf("nodes in use %d, want 1", p.NodesInUse)
+	}
+	if got := p.PerNode[0]; got.CPU != 0.75 || got.Memory != 0.5 {
+		t.Errorf("a1 %+v, want cpu 0.75 and memory 0.5 (others' 2 cpu, 2Gi and the run's 1 cpu, 2Gi)", got)
+	}
+	// a1 holds 10 pods of its 10: none fits; b1 takes 4.
+	if p.ReferencePodsFit != 4 {
+		t.Errorf("reference pods fit %d, want 4", p.ReferencePodsFit)
+	}
+}

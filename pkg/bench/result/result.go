@@ -8,8 +8,6 @@ package result
 import (
 	"time"
 
-	v1 "k8s.io/api/core/v1"
-
 	"github.com/placer-dev/placer/pkg/bench/stats"
 )
 
@@ -72,28 +70,6 @@ func (res *Result) Placements() []Placement { return res.placements }
 // SetPlacements records the run's placements (the runner does, and a parent
 // process for a Result it decoded from a run's own process).
 func (res *Result) SetPlacements(p []Placement) { res.placements = p }
-
-// Placement is one pod of the run and where it went, for an export anyone
-// can check independently. OwnerKind is Deployment, StatefulSet or Job (a
-// Deployment's pods count under the Deployment, not their ReplicaSet), empty
-// for bare pods.
-type Placement struct {
-	Namespace string          `json:"namespace"`
-	Name      string          `json:"name"`
-	OwnerKind string          `json:"ownerKind,omitempty"`
-	OwnerName string          `json:"ownerName,omitempty"`
-	Ordinal   *int            `json:"ordinal,omitempty"`
-	Node      string          `json:"node,omitempty"`
-	Zone      string          `json:"zone,omitempty"`
-	Requests  v1.ResourceList `json:"requests,omitempty"`
-	// Deleted pods (churn, scale-down, preemption, drills) are listed with
-	// where they were; the final placement is the others.
-	Deleted bool `json:"deleted,omitempty"`
-	// Unschedulable and Reason: the scheduler's last verdict on a pod that
-	// is not bound.
-	Unschedulable bool   `json:"unschedulable,omitempty"`
-	Reason        string `json:"reason,omitempty"`
-}
 
 // DrillResult is what one failure drill (or recovery) did to the run.
 type DrillResult struct {

@@ -11,7 +11,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -20,14 +19,8 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
-
-// unreachable are the taints the node lifecycle controller puts on a node
-// that stopped reporting: the scheduler keeps new pods off it.
-var unreachable = []v1.Taint{
-	{Key: v1.TaintNodeUnreachable, Effect: v1.TaintEffectNoSchedule},
-	{Key: v1.TaintNodeUnreachable, Effect: v1.TaintEffectNoExecute},
-}
 
 // zoneOutage loses every node of a zone.
 func (r *run) zoneOutage(ctx context.Context, index int, op workload.Op) (*result.DrillResult, error) {
@@ -126,62 +119,19 @@ func (r *run) loseNodes(ctx context.Context, index int, op workload.Op, domain s
 
 // failNode makes a node unusable: NotReady and tainted unreachable, or gone.
 func (r *run) failNode(ctx context.Context, name, mode string) error {
-	nodes := r.client.CoreV1().Nodes()
-	if mode == workload.OutageRemove {
-		if err := nodes.Delete(ctx, name, removeNow); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("removing node %s: %w", name, err)
-		}
-		return nil
-	}
-	n, err := nodes.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("node %s: %w", name, err)
-	}
-	for _, t := range unreachable {
-		if !slices.ContainsFunc(n.Spec.Taints, func(have v1.Taint) bool { return have.MatchTaint(&t) }) {
-			n.Spec.Taints = append(n.Spec.Taints, t)
-		}
-	}
-	if n, err = nodes.Update(ctx, n, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("tainting node %s: %w", name, err)
-	}
-	setReady(n, v1.ConditionUnknown, "NodeStatusUnknown", "failure drill: the node stopped reporting")
-	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("node %s status: %w", name, err)
-	}
-	return nil
-}
-
-func setReady(n *v1.Node, status v1.ConditionStatus, reason, message string) {
-	c := v1.NodeCondition{Type: v1.NodeReady, Status: status, Reason: reason, Message: message,
-		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}
-	for i := range n.Status.Conditions {
-		if n.Status.Conditions[i].Type == v1.NodeReady {
-			n.Status.Conditions[i] = c
-			return
-		}
-	}
-	n.Status.Conditions = append(n.Status.Conditions, c)
+	return sim.LoseNode(ctx, r.client, name, mode == workload.OutageRemove)
 }
 
 // replace deletes a pod and, when a controller of the run owns it, creates
 // its replacement as that controller would; it returns the replacement's
 // UID, or "" for a pod nothing recreates.
 func (r *run) replace(ctx context.Context, pod *v1.Pod) (types.UID, error) {
-	if err := r.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, removeNow); err != nil && !apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("removing %s/%s: %w", pod.Namespace, pod.Name, err)
-	}
 	inst, i := r.slotOf(pod)
 	if inst == nil || inst.Owner == nil {
-		return "", nil
+		return "", r.workloads.DeletePod(ctx, pod.Namespace, pod.Name)
 	}
-	next, claims := r.gen.ReplacementPod(inst, i)
-	uid, err := r.createPodUID(ctx, next, claims, false)
-	if err != nil {
-		return "", err
-	}
-	inst.Pods[i] = next
-	return uid, nil
+	_, uid, err := r.workloads.Replace(ctx, inst, i, false)
+	return uid, err
 }
 
 // slotOf finds the instance and index of a pod the run created.
@@ -291,23 +241,9 @@ func (r *run) zoneRecovery(ctx context.Context, index int, op workload.Op) (*res
 
 // restoreNode undoes failNode.
 func (r *run) restoreNode(ctx context.Context, name, mode string) error {
-	nodes := r.client.CoreV1().Nodes()
-	if mode == workload.OutageRemove {
-		return r.createNode(ctx, r.nodes[name])
-	}
-	n, err := nodes.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("node %s: %w", name, err)
-	}
-	n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t v1.Taint) bool { return t.Key == v1.TaintNodeUnreachable })
-	if n, err = nodes.Update(ctx, n, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("untainting node %s: %w", name, err)
-	}
-	setReady(n, v1.ConditionTrue, "KubeletReady", "failure drill: the node is back")
-	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("node %s status: %w", name, err)
-	}
-	return nil
+	n := r.nodes[name].DeepCopy()
+	r.backend.PrepareNode(n)
+	return sim.RestoreNode(ctx, r.client, n, mode == workload.OutageRemove)
 }
 
 // waitSchedulerSeesLost waits until the scheduler's informer has every

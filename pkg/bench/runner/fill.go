@@ -19,14 +19,14 @@ func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*re
 		res.Placed[sh.Name] = 0
 	}
 	const namespace = "bench"
-	if err := r.ensureNamespace(ctx, namespace); err != nil {
+	if err := r.workloads.EnsureNamespace(ctx, namespace); err != nil {
 		return res, err
 	}
 	deadline := time.Now().Add(op.Timeout.Duration)
 	for i := range op.MaxPods.Value {
 		sh := op.Shapes[i%len(op.Shapes)]
 		pod := r.gen.FillPod(sh, i, namespace, r.profile.SchedulerName)
-		uid, err := r.createPodUID(ctx, pod, nil, false)
+		uid, err := r.workloads.CreatePod(ctx, pod, nil, false)
 		if err != nil {
 			return res, err
 		}

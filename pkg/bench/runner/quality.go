@@ -121,7 +121,9 @@ func (r *run) qualityNodes() []quality.Node {
 	var out []quality.Node
 	for _, name := range r.liveNodes() {
 		n := r.nodes[name]
-		out = append(out, quality.Node{Name: name, Zone: r.zones[name], Allocatable: n.Status.Allocatable})
+		o := r.occupied[name]
+		out = append(out, quality.Node{Name: name, Zone: r.zones[name], Allocatable: n.Status.Allocatable,
+			Occupied: o.requests, OccupiedPods: o.pods})
 	}
 	return out
 }

@@ -12,10 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	v1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
@@ -24,7 +21,6 @@ import (
 	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
-	"github.com/placer-dev/placer/pkg/bench/provision"
 	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/stats"
@@ -55,13 +51,19 @@ type run struct {
 	gen     *generate.Generator
 	opts    Options
 	tracker *podTracker
-	uids    sync.Map // generated UID -> the backend's UID, for owner references
-	created map[string][]*generate.Instance
-	zones   map[string]string
+	// workloads creates and changes the run's instances as controllers would.
+	workloads *sim.Workloads
+	// controllers is set where the cluster's own controllers make the pods.
+	controllers *byController
+	created     map[string][]*generate.Instance
+	zones       map[string]string
 	// nodes are the generated nodes by name; lost, those a drill took down
 	// and how (workload.OutageNotReady or OutageRemove).
 	nodes map[string]*v1.Node
 	lost  map[string]string
+	// occupied is what pods that are not the run's (a snapshot's) take on
+	// each node.
+	occupied map[string]occupancy
 	// drills and fills are the results of those ops, in order.
 	drills []result.DrillResult
 	fills  []result.FillResult
@@ -81,11 +83,22 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	r := &run{file: f, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		gen: generate.New(f, opts.RunID), tracker: &podTracker{pods: map[types.UID]*podRecord{}, obs: opts.Observer},
 		created: map[string][]*generate.Instance{}, zones: map[string]string{}, measureAll: true,
-		nodes: map[string]*v1.Node{}, lost: map[string]string{}}
+		nodes: map[string]*v1.Node{}, lost: map[string]string{}, occupied: map[string]occupancy{}}
+	if backend.Shared() {
+		r.gen.NodePrefix = opts.RunID + "-"
+	}
+	r.workloads = sim.NewWorkloads(backend, r.gen, opts.RunID)
+	r.workloads.OnPodCreated = r.tracker.created
 	for _, op := range f.Ops {
 		if op.Measure {
 			r.measureAll = false
 		}
+	}
+	if backend.RunsControllers() {
+		if err := checkControllerOps(f); err != nil {
+			return nil, err
+		}
+		r.controllers = &byController{}
 	}
 	start := time.Now()
 	mem := startMemorySampler(ctx, 250*time.Millisecond)
@@ -109,8 +122,13 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 	// harness provides as it provides the controllers.
 	provCtx, stopProv := context.WithCancel(ctx)
 	defer stopProv()
-	go provision.Run(provCtx, r.client)
+	go sim.RunProvisioner(provCtx, r.client)
 
+	if f.Cluster.Snapshot != "" {
+		if err := r.loadSnapshot(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var runErr error
 	for i, op := range f.Ops {
 		if opts.Observer != nil {
@@ -164,7 +182,11 @@ func (r *run) summarize(res *result.Result) {
 
 // watchPods follows the run's pods from the moment before any is created.
 func (r *run) watchPods(ctx context.Context) (func(), error) {
-	return WatchRunPods(ctx, r.client, r.opts.RunID, "", func(pod *v1.Pod) { r.tracker.observe(pod, time.Now()) },
+	return WatchRunPods(ctx, r.client, r.opts.RunID, "", func(pod *v1.Pod) {
+		now := time.Now()
+		r.seen(pod, now)
+		r.tracker.observe(pod, now)
+	},
 		func(pod *v1.Pod) { r.tracker.forget(pod.UID) })
 }
 
@@ -314,39 +336,20 @@ func (r *run) parallel(ctx context.Context, n int, limiter *rate.Limiter, fn fun
 	return ctx.Err()
 }
 
-func (r *run) ensureNamespace(ctx context.Context, ns string) error {
-	_, err := r.client.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating namespace %s: %w", ns, err)
-	}
-	// Ours to delete at the end only if we created it.
-	r.backend.UsedNamespace(ns, err == nil)
-	return nil
-}
-
-// createWorkloads creates each instance's controller objects, then its
-// claims, then its pods: all at once, or at ratePerSecond pods.
+// createWorkloads creates each instance's controller objects and claims,
+// then its pods: all at once, or at ratePerSecond pods.
 func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond int, measured bool) error {
 	insts := r.gen.Workloads(r.profile.SchedulerName, names...)
 	var pods []*v1.Pod
 	for _, inst := range insts {
-		if err := r.ensureNamespace(ctx, inst.Workload.Namespace); err != nil {
+		if err := r.workloads.CreateOwners(ctx, inst); err != nil {
 			return err
-		}
-		for _, c := range inst.Workload.VolumeClaims {
-			if err := provision.EnsureStorageClass(ctx, r.client, c.StorageClassName, r.opts.RunID); err != nil {
-				return err
-			}
-		}
-		if err := r.createOwners(ctx, inst); err != nil {
-			return err
-		}
-		for _, c := range inst.Claims {
-			if _, err := r.client.CoreV1().PersistentVolumeClaims(c.Namespace).Create(ctx, c, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("creating claim %s/%s: %w", c.Namespace, c.Name, err)
-			}
 		}
 		r.created[inst.Workload.Name] = append(r.created[inst.Workload.Name], inst)
+		if r.controllers != nil && inst.Owner != nil {
+			r.controllers.asked(inst, len(inst.Pods), measured)
+			continue
+		}
 		pods = append(pods, inst.Pods...)
 	}
 	var limiter *rate.Limiter
@@ -357,62 +360,9 @@ func (r *run) createWorkloads(ctx context.Context, names []string, ratePerSecond
 		r.firstMeasured = time.Now()
 	}
 	return r.parallel(ctx, len(pods), limiter, func(i int) error {
-		return r.createPod(ctx, pods[i], nil, measured)
+		_, err := r.workloads.CreatePod(ctx, pods[i], nil, measured)
+		return err
 	})
-}
-
-// createOwners creates a workload's controller objects and remembers the
-// UIDs the backend gave them (an API server assigns its own).
-func (r *run) createOwners(ctx context.Context, inst *generate.Instance) error {
-	var err error
-	switch o := inst.Owner.(type) {
-	case *appsv1.Deployment:
-		var d *appsv1.Deployment
-		if d, err = r.client.AppsV1().Deployments(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
-			r.uids.Store(o.UID, d.UID)
-			rs := r.withOwnerUIDsRS(inst.ReplicaSet)
-			var created *appsv1.ReplicaSet
-			if created, err = r.client.AppsV1().ReplicaSets(rs.Namespace).Create(ctx, rs, metav1.CreateOptions{}); err == nil {
-				r.uids.Store(inst.ReplicaSet.UID, created.UID)
-			}
-		}
-	case *appsv1.StatefulSet:
-		var s *appsv1.StatefulSet
-		if s, err = r.client.AppsV1().StatefulSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
-			r.uids.Store(o.UID, s.UID)
-		}
-	case *batchv1.Job:
-		var j *batchv1.Job
-		if j, err = r.client.BatchV1().Jobs(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
-			r.uids.Store(o.UID, j.UID)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("creating the controller of %s: %w", inst.Name, err)
-	}
-	return nil
-}
-
-func (r *run) mapUIDs(refs []metav1.OwnerReference) []metav1.OwnerReference {
-	out := append([]metav1.OwnerReference(nil), refs...)
-	for i := range out {
-		if real, ok := r.uids.Load(out[i].UID); ok {
-			out[i].UID = real.(types.UID)
-		}
-	}
-	return out
-}
-
-func (r *run) withOwnerUIDs(p *v1.Pod) *v1.Pod {
-	p = p.DeepCopy()
-	p.OwnerReferences = r.mapUIDs(p.OwnerReferences)
-	return p
-}
-
-func (r *run) withOwnerUIDsRS(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
-	rs = rs.DeepCopy()
-	rs.OwnerReferences = r.mapUIDs(rs.OwnerReferences)
-	return rs
 }
 
 // barrier waits until every pod created so far is bound (Scheduled) or
@@ -429,6 +379,9 @@ func (r *run) barrier(ctx context.Context, op workload.Op) (bool, error) {
 		done := bound == created
 		if op.Until == workload.UntilAttempted {
 			done = bound+unsched == created
+		}
+		if r.controllers != nil {
+			done = done && r.controllers.made(created)
 		}
 		if done {
 			if r.opts.Progress != nil {
@@ -457,38 +410,9 @@ func (r *run) deleteWorkloads(ctx context.Context, names []string) error {
 	var errs []error
 	for _, n := range names {
 		for _, inst := range r.created[n] {
-			for _, p := range inst.Pods {
-				if err := r.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, removeNow); err != nil && !apierrors.IsNotFound(err) {
-					errs = append(errs, err)
-				}
-			}
-			for _, c := range inst.Claims {
-				if err := r.client.CoreV1().PersistentVolumeClaims(c.Namespace).Delete(ctx, c.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-					errs = append(errs, err)
-				}
-			}
-			errs = append(errs, r.deleteOwner(ctx, inst))
+			errs = append(errs, r.workloads.Delete(ctx, inst))
 		}
 		delete(r.created, n)
 	}
 	return errors.Join(errs...)
-}
-
-func (r *run) deleteOwner(ctx context.Context, inst *generate.Instance) error {
-	var err error
-	switch o := inst.Owner.(type) {
-	case *appsv1.Deployment:
-		err = r.client.AppsV1().ReplicaSets(o.Namespace).Delete(ctx, inst.ReplicaSet.Name, metav1.DeleteOptions{})
-		if err == nil || apierrors.IsNotFound(err) {
-			err = r.client.AppsV1().Deployments(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
-		}
-	case *appsv1.StatefulSet:
-		err = r.client.AppsV1().StatefulSets(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
-	case *batchv1.Job:
-		err = r.client.BatchV1().Jobs(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
-	}
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
 }

@@ -5,20 +5,17 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	v1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/uuid"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/workqueue"
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Nodes: scheduler_perf's createNodes op and its node strategies.
@@ -113,22 +110,6 @@ func (e *executor) createNodes(ctx context.Context, s *Step) error {
 	return e.waitSchedulerSees(ctx, nodes)
 }
 
-// named runs create with a name for m. Templates use generateName, which
-// the memory backend does not implement: the name is chosen here as the API
-// server chooses it (the prefix and 5 random characters), again on a clash.
-func named(m metav1.Object, create func() error) error {
-	generate := m.GetName() == "" && m.GetGenerateName() != ""
-	for try := 1; ; try++ {
-		if generate {
-			m.SetName(m.GetGenerateName() + rand.String(5))
-		}
-		err := create()
-		if err == nil || !generate || !apierrors.IsAlreadyExists(err) || try == nodeNameRetries {
-			return err
-		}
-	}
-}
-
 func setLabel(m metav1.Object, k, v string) {
 	l := m.GetLabels()
 	if l == nil {
@@ -138,23 +119,12 @@ func setLabel(m metav1.Object, k, v string) {
 	m.SetLabels(l)
 }
 
-// createNode creates a node under a name chosen here (so that the
-// kubernetes.io/hostname label carries it, as scheduler_perf does), and its
-// CSINode when the strategy asks for one.
+// createNode creates a node (its name chosen as sim.CreateNode does, so
+// that the kubernetes.io/hostname label carries it, as scheduler_perf
+// does), and its CSINode when the strategy asks for one.
 func (e *executor) createNode(ctx context.Context, n *v1.Node, alloc *NodeAllocatableStrategy) error {
-	generated := n.Name == ""
-	var err error
-	for range nodeNameRetries {
-		if generated {
-			n.Name = n.GenerateName + rand.String(5)
-		}
-		setLabel(n, v1.LabelHostname, n.Name)
-		if _, err = e.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err == nil || !generated || !apierrors.IsAlreadyExists(err) {
-			break
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("creating node %s: %w", n.Name, err)
+	if _, err := sim.CreateNode(ctx, e.client, n); err != nil {
+		return err
 	}
 	if alloc == nil || len(alloc.CsiNodeAllocatable) == 0 && len(alloc.MigratedPlugins) == 0 {
 		return nil
@@ -175,13 +145,5 @@ func (e *executor) createNode(ctx context.Context, n *v1.Node, alloc *NodeAlloca
 // waitSchedulerSees waits until the scheduler's node informer holds the
 // nodes: a pod tried before they arrive would meet a partial cluster.
 func (e *executor) waitSchedulerSees(ctx context.Context, nodes []*v1.Node) error {
-	lister := e.sched.Informers.Core().V1().Nodes().Lister()
-	return wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, waitTimeout, true, func(context.Context) (bool, error) {
-		for _, n := range nodes {
-			if _, err := lister.Get(n.Name); err != nil {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
+	return sim.WaitSchedulerSeesNodes(ctx, e.sched.Informers.Core().V1().Nodes().Lister(), nodes, waitTimeout)
 }

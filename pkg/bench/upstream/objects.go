@@ -9,12 +9,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Objects of templates (createAny, churn) and the volume binding that
@@ -33,11 +33,10 @@ func (e *executor) createObject(ctx context.Context, t *objectTemplate, index, c
 	case *v1.Pod:
 		o.Namespace = ns
 		e.preparePod(o)
-	case *v1.Node:
-		if o.Name == "" {
-			o.Name = o.GenerateName + rand.String(5)
+		if err := e.backend.PreparePod(ctx, &o.Spec); err != nil {
+			return "", err
 		}
-		setLabel(o, v1.LabelHostname, o.Name)
+	case *v1.Node:
 		e.label(o)
 		e.backend.PrepareNode(o)
 		if e.memory {
@@ -45,15 +44,22 @@ func (e *executor) createObject(ctx context.Context, t *objectTemplate, index, c
 		}
 	default:
 		e.label(m)
+		if err := sim.PrepareTemplate(ctx, e.backend, obj); err != nil {
+			return "", err
+		}
 		if e.memory {
 			defaultObject(obj)
 		}
 	}
 	var created metav1.Object
-	err = named(m, func() (err error) {
-		created, err = kind.create(ctx, e.client, ns, obj)
-		return err
-	})
+	if n, ok := obj.(*v1.Node); ok {
+		created, err = sim.CreateNode(ctx, e.client, n)
+	} else {
+		err = sim.WithGeneratedName(m, func() (err error) {
+			created, err = kind.create(ctx, e.client, ns, obj)
+			return err
+		})
+	}
 	if err != nil {
 		return "", fmt.Errorf("creating %s from %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, t.path, err)
 	}

@@ -140,17 +140,11 @@ func (e *executor) createPod(ctx context.Context, s *Step, i, batch int) (types.
 			PersistentVolumeClaim: &v1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}}}
 	}
 	e.preparePod(pod)
-	at := time.Now()
-	var created *v1.Pod
-	err := named(pod, func() (err error) {
-		created, err = e.client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
-		return err
-	})
+	uid, err := e.workloads.CreatePod(ctx, pod, nil, e.measured(pod))
 	if err != nil {
-		return "", fmt.Errorf("creating pod %d in %s: %w", i, pod.Namespace, err)
+		return "", fmt.Errorf("pod %d in %s: %w", i, pod.Namespace, err)
 	}
-	e.tracker.Created(created.UID, at, e.measured(pod))
-	return created.UID, nil
+	return uid, nil
 }
 
 // preparePod makes a pod the profile's: its scheduler name (whatever the

@@ -31,9 +31,6 @@ const (
 	podWorkers = 30
 	// waitTimeout bounds each wait for pods (waitUntilPodsScheduledInNamespace).
 	waitTimeout = 10 * time.Minute
-	// nodeNameRetries: names are generated client-side (nodes' so that the
-	// hostname label can carry them); a clash picks another.
-	nodeNameRetries = 5
 	// throughputInterval is the sampling interval of scheduler_perf's
 	// throughput collector.
 	throughputInterval = time.Second
@@ -80,7 +77,9 @@ type executor struct {
 	memory  bool // the memory backend applies no API defaults
 
 	tracker *runner.Tracker
-	pods    corelisters.PodLister
+	// workloads creates the pods, as sim creates every run's pods.
+	workloads *sim.Workloads
+	pods      corelisters.PodLister
 	// runSelector selects the run's objects (generate.RunLabel).
 	runSelector labels.Selector
 	sched       *inprocscheduler.Scheduler
@@ -107,6 +106,8 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Back
 	e := &executor{plan: p, profile: profile, backend: backend, client: backend.Client(), opts: opts,
 		memory:  backend.Name() == sim.BackendMemory,
 		tracker: runner.NewTracker(), pending: map[string]int{}, zones: map[string]string{}}
+	e.workloads = sim.NewWorkloads(backend, nil, opts.RunID)
+	e.workloads.OnPodCreated = e.tracker.Created
 	start := time.Now()
 	mem := runner.StartMemorySampler(ctx, 250*time.Millisecond)
 	res := &result.Result{Profile: profile.Name, Backend: backend.Name()}
@@ -125,10 +126,18 @@ func Run(ctx context.Context, p *Plan, profile *runner.Profile, backend sim.Back
 		return nil, err
 	}
 	if backend.Name() == sim.BackendEmbedded {
-		stopControllers, err := startControllers(ctx, backend.RESTConfig(), e.client, sched.Informers)
+		// What scheduler_perf runs beside the scheduler, on the scheduler's
+		// informers as there: the garbage collector (one worker, synced every
+		// 5 s) and the namespace controller. They cost CPU on every pod
+		// event, which an in-process comparison with upstream must pay too.
+		started := make(chan struct{})
+		close(started)
+		stopControllers, err := sim.StartControllers(ctx, backend.RESTConfig(), e.client, sched.Informers, started,
+			sim.Controllers{Namespaces: true, Workers: 5, GCWorkers: 1, GCSync: 5 * time.Second})
 		if err != nil {
 			return nil, err
 		}
+		sched.Informers.Start(ctx.Done())
 		defer stopControllers()
 	}
 

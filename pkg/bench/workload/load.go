@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -36,6 +37,9 @@ func LoadWithCeiling(path string, overrides map[string]int, maxObjects int) (*Fi
 	f, err := ParseWithCeiling(data, overrides, maxObjects)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if snap := f.Cluster.Snapshot; snap != "" && !filepath.IsAbs(snap) {
+		f.Cluster.Snapshot = filepath.Join(filepath.Dir(path), snap)
 	}
 	return f, nil
 }

@@ -53,6 +53,12 @@ type Quality struct {
 
 // Cluster is the synthetic cluster.
 type Cluster struct {
+	// Snapshot, when set, is a cluster snapshot file (placer-bench
+	// snapshot, or kubectl get ... -o yaml; relative to the workload file)
+	// the run starts from: its nodes and bound pods as they are, its
+	// pending pods scheduled by each profile. Zones and node groups are
+	// then optional and add to it.
+	Snapshot string `json:"snapshot,omitempty"`
 	// Zones are the zone names; in the file either a list of names or a
 	// count (3 means zone-a, zone-b, zone-c).
 	Zones Zones `json:"zones"`

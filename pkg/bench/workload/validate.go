@@ -60,7 +60,8 @@ func nonNegative(p *field.Path, c Count) field.ErrorList {
 func (f *File) validateCluster(p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	zp := p.Child("zones")
-	if len(f.Cluster.Zones) == 0 {
+	// A snapshot brings its nodes in their zones; node groups need zones.
+	if len(f.Cluster.Zones) == 0 && (f.Cluster.Snapshot == "" || len(f.Cluster.NodeGroups) > 0) {
 		errs = append(errs, field.Required(zp, "a zone count or a list of zone names"))
 	}
 	zones := sets.New[string]()
@@ -77,8 +78,8 @@ func (f *File) validateCluster(p *field.Path) field.ErrorList {
 		zones.Insert(z)
 	}
 	gp := p.Child("nodeGroups")
-	if len(f.Cluster.NodeGroups) == 0 {
-		errs = append(errs, field.Required(gp, "at least one node group"))
+	if len(f.Cluster.NodeGroups) == 0 && f.Cluster.Snapshot == "" {
+		errs = append(errs, field.Required(gp, "at least one node group (or a snapshot)"))
 	}
 	names := sets.New[string]()
 	for i, g := range f.Cluster.NodeGroups {

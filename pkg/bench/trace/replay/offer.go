@@ -85,12 +85,9 @@ func (r *replay) create(ctx context.Context, p *trace.Pod) error {
 	r.st.mu.Lock()
 	r.st.milli[p.Name] = p.GPURequestMilli()
 	r.st.mu.Unlock()
-	at := time.Now()
-	created, err := r.client.CoreV1().Pods(Namespace).Create(ctx, pod(p, r.opts.RunID, r.profile.SchedulerName), metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("creating pod %s: %w", p.Name, err)
+	if _, err := r.workloads.CreatePod(ctx, pod(p, r.opts.RunID, r.profile.SchedulerName), nil, true); err != nil {
+		return err
 	}
-	r.tracker.Created(created.UID, at, true)
 	r.offered++
 	return nil
 }

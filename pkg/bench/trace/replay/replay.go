@@ -75,8 +75,10 @@ type replay struct {
 	client  kubernetes.Interface
 	opts    Options
 	tracker *runner.Tracker
-	st      *state
-	tr      *result.TraceResult
+	// workloads creates the pods, as sim creates every run's pods.
+	workloads *sim.Workloads
+	st        *state
+	tr        *result.TraceResult
 	// lastProgress rate-limits Progress.
 	lastProgress time.Time
 	offered      int
@@ -88,6 +90,8 @@ func Run(ctx context.Context, t *trace.Trace, profile *runner.Profile, backend s
 		st: &state{milli: map[string]int64{}, everBound: map[string]bool{}, unschedSeen: map[string]bool{}, bound: map[string]bool{}, unsched: map[string]string{}, waiters: map[string]chan struct{}{}},
 		tr: &result.TraceResult{Trace: t.Name, Protocol: opts.Protocol, GPUSharing: GPUSharingWhole, Nodes: len(t.Nodes),
 			GPUCapacityMilli: t.GPUCapacityMilli(), Placed: map[string]int{}, Failed: map[string]int{}}}
+	r.workloads = sim.NewWorkloads(backend, nil, opts.RunID)
+	r.workloads.OnPodCreated = r.tracker.Created
 	if r.tr.GPUCapacityMilli == 0 {
 		return nil, fmt.Errorf("trace %s: the nodes have no GPUs, so unallocated GPU means nothing", t.Name)
 	}

@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"regexp"
@@ -13,13 +13,13 @@ import (
 // Rounds run every profile once: in the given order, or with --shuffle in
 // an order drawn from the seed — the same for the same seed.
 func TestRunOrder(t *testing.T) {
-	plain := runOrder(3, 4, false, 1)
+	plain := RunOrder(3, 4, false, 1)
 	for _, round := range plain {
 		if !slices.Equal(round, []int{0, 1, 2}) {
 			t.Errorf("unshuffled round %v, want 0 1 2", round)
 		}
 	}
-	shuffled := runOrder(3, 20, true, 7)
+	shuffled := RunOrder(3, 20, true, 7)
 	differs := false
 	for _, round := range shuffled {
 		if !slices.Equal(slices.Sorted(slices.Values(round)), []int{0, 1, 2}) {
@@ -30,7 +30,7 @@ func TestRunOrder(t *testing.T) {
 	if !differs {
 		t.Errorf("20 shuffled rounds all in the given order")
 	}
-	if again := runOrder(3, 20, true, 7); !slices.EqualFunc(again, shuffled, slices.Equal) {
+	if again := RunOrder(3, 20, true, 7); !slices.EqualFunc(again, shuffled, slices.Equal) {
 		t.Errorf("the same seed gave another order")
 	}
 }
@@ -41,13 +41,13 @@ func TestNewRunID(t *testing.T) {
 	at := time.Unix(1796555327, 0)
 	seen := map[string]bool{}
 	for range 50 {
-		id := newRunID("basic", at)
+		id := NewRunID("basic", at)
 		if !regexp.MustCompile(`^basic-1796555327-[0-9a-f]{6}$`).MatchString(id) || seen[id] {
 			t.Fatalf("run ID %q: want basic-<unix>-<6 hex>, unique", id)
 		}
 		seen[id] = true
 	}
-	long := newRunID("SchedulingBasic/5000Nodes_10000Pods_with_a_very_long_workload_name", at)
+	long := NewRunID("SchedulingBasic/5000Nodes_10000Pods_with_a_very_long_workload_name", at)
 	if errs := validation.IsValidLabelValue(long); len(errs) != 0 || strings.Contains(long, "/") {
 		t.Errorf("run ID %q is not a label value: %v", long, errs)
 	}

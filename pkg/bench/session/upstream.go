@@ -1,9 +1,8 @@
-package main
+package session
 
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/placer-dev/placer/pkg/sim"
 
@@ -12,17 +11,10 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/upstream"
 )
 
-// upstreamFile reports whether path is an upstream scheduler_perf file. An
-// unreadable file is not: the workload loader then reports why.
-func upstreamFile(path string) bool {
-	data, err := os.ReadFile(path)
-	return err == nil && upstream.IsUpstreamFile(data)
-}
-
 // upstreamJob selects and plans one workload of a scheduler_perf file.
 // Without --profile it runs the profile the test case asks for (its
 // schedulerConfigPath, else upstream's default).
-func upstreamJob(file, caseName string, sets setFlag, profiles listFlag, maxObjects int) (*benchJob, error) {
+func upstreamJob(file, caseName string, sets map[string]int, profiles []string, maxObjects int) (*Job, error) {
 	f, err := upstream.Load(file)
 	if err != nil {
 		return nil, err
@@ -35,13 +27,11 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag, maxObje
 	if err != nil {
 		return nil, err
 	}
-	if len(profiles) == 0 {
-		profiles = listFlag{"default"}
-		if path := plan.SchedulerConfigPath(); path != "" {
-			profiles = listFlag{path}
-		}
+	defaultProfile := "default"
+	if path := plan.SchedulerConfigPath(); path != "" {
+		defaultProfile = path
 	}
-	resolved, err := resolveProfiles(profiles)
+	resolved, err := resolveProfiles(profiles, defaultProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -54,16 +44,16 @@ func upstreamJob(file, caseName string, sets setFlag, profiles listFlag, maxObje
 			params[k] = int(v)
 		}
 	}
-	return &benchJob{name: plan.Name(), params: params, profiles: resolved,
-		newBackend: func(ctx context.Context, name string) (sim.Backend, error) {
+	return &Job{Name: plan.Name(), Params: params, Profiles: resolved,
+		newBackend: func(ctx context.Context, name, dir string) (sim.Backend, error) {
 			if name != sim.BackendEmbedded {
-				return sim.NewBackend(ctx, name, "")
+				return sim.NewBackend(ctx, name, dir)
 			}
 			// scheduler_perf's API server and etcd settings.
 			return sim.NewEmbeddedBackend(ctx, upstream.ControlPlaneOptions())
 		},
-		run: func(ctx context.Context, p *runner.Profile, backend sim.Backend, runID string, bar *progress) (*result.Result, error) {
-			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: runID, Progress: bar.update})
+		run: func(ctx context.Context, p *runner.Profile, backend sim.Backend, rc RunContext) (*result.Result, error) {
+			return upstream.Run(ctx, plan, p, backend, upstream.Options{RunID: rc.RunID, Progress: rc.Progress})
 		},
 		setup: func() (func(), error) { return upstream.ApplyFeatureGates(plan.FeatureGates) },
 		warnings: func(results []*result.Result) []string {

@@ -1,12 +1,13 @@
-// Package provision is a volume provisioner for zonal storage that plays the
-// parts a real cluster's storage stack plays for a StatefulSet's claims,
-// without any storage: it creates the StorageClasses a workload names
-// (WaitForFirstConsumer), and when the scheduler picks a node for a pod
-// with an unbound claim (the selected-node annotation), it creates a
-// PersistentVolume in that node's zone and binds the claim to it, as an
-// external provisioner and the PV controller would. The volume's zone then
-// holds the replica to it for the rest of its life, as in a real cluster.
-package provision
+package sim
+
+// Volume provisioning for zonal storage: the parts a real cluster's storage
+// stack plays for a StatefulSet's claims, without any storage. It creates
+// the StorageClasses a workload names (WaitForFirstConsumer), and when the
+// scheduler picks a node for a pod with an unbound claim (the selected-node
+// annotation), it creates a PersistentVolume in that node's zone and binds
+// the claim to it, as an external provisioner and the PV controller would.
+// The volume's zone then holds the replica to it for the rest of its life,
+// as in a real cluster.
 
 import (
 	"context"
@@ -25,20 +26,19 @@ import (
 	"k8s.io/component-helpers/storage/volume"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/pkg/bench/generate"
 )
 
 // Provisioner is the provisioner name on the StorageClasses it makes.
 const Provisioner = "bench.placer.dev/zonal"
-
-// ZoneLabel is the node label whose value becomes a volume's zone.
-const ZoneLabel = "topology.kubernetes.io/zone"
 
 // EnsureStorageClass creates a WaitForFirstConsumer class served by this
 // provisioner, labelled with the run, unless a class of that name exists.
 func EnsureStorageClass(ctx context.Context, c kubernetes.Interface, name, runID string) error {
 	mode := storagev1.VolumeBindingWaitForFirstConsumer
 	_, err := c.StorageV1().StorageClasses().Create(ctx, &storagev1.StorageClass{
-		ObjectMeta:        metav1.ObjectMeta{Name: name, Labels: map[string]string{RunLabel: runID}},
+		ObjectMeta:        metav1.ObjectMeta{Name: name, Labels: map[string]string{generate.RunLabel: runID}},
 		Provisioner:       Provisioner,
 		VolumeBindingMode: &mode,
 		ReclaimPolicy:     ptr.To(v1.PersistentVolumeReclaimDelete),
@@ -49,9 +49,9 @@ func EnsureStorageClass(ctx context.Context, c kubernetes.Interface, name, runID
 	return nil
 }
 
-// Run provisions until ctx ends: claims whose class is this provisioner's
+// RunProvisioner provisions until ctx ends: claims whose class is this provisioner's
 // and that the scheduler has given a node get a volume in the node's zone.
-func Run(ctx context.Context, c kubernetes.Interface) {
+func RunProvisioner(ctx context.Context, c kubernetes.Interface) {
 	factory := informers.NewSharedInformerFactory(c, 0)
 	claims := factory.Core().V1().PersistentVolumeClaims()
 	nodes := factory.Core().V1().Nodes().Lister()
@@ -107,7 +107,7 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 	if err != nil {
 		return fmt.Errorf("node %s of claim %s/%s: %w", nodeName, ns, name, err)
 	}
-	zone := node.Labels[ZoneLabel]
+	zone := node.Labels[generate.ZoneLabel]
 	pv := &v1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: "pvc-" + string(pvc.UID),
 			Annotations: map[string]string{"pv.kubernetes.io/provisioned-by": Provisioner},
@@ -119,9 +119,11 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 			PersistentVolumeReclaimPolicy: v1.PersistentVolumeReclaimDelete,
 			ClaimRef: &v1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1",
 				Namespace: pvc.Namespace, Name: pvc.Name, UID: pvc.UID},
-			PersistentVolumeSource: v1.PersistentVolumeSource{HostPath: &v1.HostPathVolumeSource{Path: "/bench/" + string(pvc.UID)}},
+			// A CSI volume of a driver no node runs: no kubelet can mount it,
+			// so on a real cluster it never reaches a real disk.
+			PersistentVolumeSource: v1.PersistentVolumeSource{CSI: &v1.CSIPersistentVolumeSource{Driver: Provisioner, VolumeHandle: string(pvc.UID)}},
 			NodeAffinity: &v1.VolumeNodeAffinity{Required: &v1.NodeSelector{NodeSelectorTerms: []v1.NodeSelectorTerm{{
-				MatchExpressions: []v1.NodeSelectorRequirement{{Key: ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{zone}}},
+				MatchExpressions: []v1.NodeSelectorRequirement{{Key: generate.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{zone}}},
 			}}}},
 		},
 	}
@@ -153,14 +155,12 @@ func provision(ctx context.Context, c kubernetes.Interface, claims corelisters.P
 	return nil
 }
 
-// RunLabel marks what a harness run created; a volume inherits it from its
-// claim so that the run's clean-up finds it.
-const RunLabel = "bench.placer.dev/run"
-
+// volumeLabels give a volume its zone, and the run label of its claim so
+// that the run's clean-up finds it.
 func volumeLabels(pvc *v1.PersistentVolumeClaim, zone string) map[string]string {
-	labels := map[string]string{ZoneLabel: zone}
-	if run, ok := pvc.Labels[RunLabel]; ok {
-		labels[RunLabel] = run
+	labels := map[string]string{generate.ZoneLabel: zone}
+	if run, ok := pvc.Labels[generate.RunLabel]; ok {
+		labels[generate.RunLabel] = run
 	}
 	return labels
 }
