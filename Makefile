@@ -25,7 +25,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-fuzz test-integration test-examples lint verify-codegen codegen clean image image-archive
+.PHONY: help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-fuzz fuzz test-integration test-examples lint verify-codegen codegen clean image image-archive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -143,17 +143,26 @@ perf-upstream-smoke: etcd ## scheduler_perf on test/perf's smallest workloads: e
 perf-upstream-cases: etcd ## scheduler_perf on upstream's own cases (PERF_TOPIC=misc, PERF_BENCH='SchedulingBasic/5000Nodes_10000Pods$$')
 	$(call perf_run,k8s.io/kubernetes/test/integration/scheduler_perf/$(PERF_TOPIC))
 
-test: lint test-unit test-fuzz test-integration test-examples ## everything CI runs: lint, unit tests (race), fuzzing of the trace readers, integration tests, the test kit example
+test: lint test-unit test-fuzz test-integration test-examples ## everything CI runs: lint, unit tests (race), fuzzing of the file readers, integration tests, the test kit example
 
 test-unit: ## unit tests with the race detector
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(UNIT_PKGS)
 
-# The trace readers take files from users; a few seconds of fuzzing each
-# is cheap, since pkg/bench/trace links nothing of Kubernetes.
+# The readers of files users give: the trace readers, the workload file and
+# upstream's performance-config.yaml, each fuzzed for FUZZ_TIME (package:target).
+# A few seconds each in make test; make fuzz runs them longer. Minimizing a
+# new input is capped at FUZZ_MINIMIZE: the seeds are whole files, and the
+# default of 60s would take a short run's whole time.
+FUZZ_TARGETS = ./pkg/bench/trace:FuzzOpenBNodes ./pkg/bench/trace:FuzzOpenBPods ./pkg/bench/trace:FuzzJSONL \
+	./pkg/bench/workload:FuzzParse ./pkg/bench/upstream:FuzzConfig
 FUZZ_TIME ?= 3s
-test-fuzz: ## fuzz the trace readers for FUZZ_TIME each (default 3s)
-	for f in FuzzOpenBNodes FuzzOpenBPods FuzzJSONL; do \
-	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZ_TIME) ./pkg/bench/trace || exit 1; done
+FUZZ_MINIMIZE ?= 1s
+test-fuzz: ## fuzz every reader of user files for FUZZ_TIME each (default 3s)
+	for t in $(FUZZ_TARGETS); do \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE) "$${t%%:*}" || exit 1; done
+
+fuzz: ## fuzz every reader longer: 5m each unless FUZZ_TIME says (make fuzz FUZZ_TIME=30m)
+	$(MAKE) test-fuzz FUZZ_TIME=$(if $(filter command line environment,$(origin FUZZ_TIME)),$(FUZZ_TIME),5m) FUZZ_MINIMIZE=$(if $(filter command line environment,$(origin FUZZ_MINIMIZE)),$(FUZZ_MINIMIZE),60s)
 
 test-integration: build kubectl ## integration tests through the built binaries on the embedded control plane
 	PLACER_SCHEDULER_BIN=$(CURDIR)/$(BIN)/placer-scheduler \

@@ -50,6 +50,8 @@ func newClusterCommand() *command {
 	fs.Var(quantityFlag{&opts.NodeCPU}, "node-cpu", "each node's cpu capacity")
 	fs.Var(quantityFlag{&opts.NodeMemory}, "node-memory", "each node's memory capacity")
 	fs.IntVar(&opts.NodePods, "node-pods", opts.NodePods, "pods each node can hold")
+	fs.IntVar(&opts.MaxObjects, "max-objects", 0, "the most nodes the cluster may have (--zones × --nodes-per-zone), checked before anything starts; "+
+		"0 means the default ceiling of placer-bench run --max-objects (docs/workloads.md, Ceilings)")
 	fs.StringVar(&f.config, "config", "", "KubeSchedulerConfiguration for the scheduler (default: manifests/scheduler-config.yaml, profile placer)")
 	fs.StringVar(&f.logFile, "log-file", filepath.Join(os.TempDir(), "placer-cluster.log"), "where the components' logs go (empty: discard)")
 	return &command{name: "cluster", run: func(ctx context.Context, args []string) int {

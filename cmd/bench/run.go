@@ -11,6 +11,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/sim"
 
+	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/session"
 )
 
@@ -42,6 +43,7 @@ type runFlags struct {
 	file, caseName string
 	profiles       listFlag
 	sets           setFlag
+	maxObjects     int
 	opts           session.Options
 }
 
@@ -64,6 +66,7 @@ func newRunCommand() *command {
 	fs.BoolVar(&f.opts.CPUProfile, "cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof (go tool pprof reads it)")
 	fs.IntVar(&f.opts.Count, "count", 1, fmt.Sprintf("run each profile this many times (1 to %d), interleaved A B A B ..., each run in a process of its own; 6 or more give 95%% intervals", session.MaxCount))
 	fs.BoolVar(&f.opts.Shuffle, "shuffle", false, "run the profiles of each round in an order drawn from the workload's seed, instead of as given")
+	fs.IntVar(&f.maxObjects, "max-objects", 0, limits.FlagHelp)
 	return &command{name: "run", run: func(ctx context.Context, args []string) int {
 		if err := fs.Parse(args); err != nil {
 			return 2
@@ -87,7 +90,7 @@ func (f *runFlags) runE(ctx context.Context, rest []string) int {
 	case f.opts.Count < 1 || f.opts.Count > session.MaxCount:
 		return bad("placer-bench run: --count %d: want 1 to %d runs per profile", f.opts.Count, session.MaxCount)
 	}
-	job, err := session.NewJob(session.Input{File: f.file, Case: f.caseName, Sets: f.sets, Profiles: f.profiles})
+	job, err := session.NewJob(session.Input{File: f.file, Case: f.caseName, Sets: f.sets, Profiles: f.profiles, MaxObjects: f.maxObjects})
 	switch {
 	case err != nil:
 		return bad("placer-bench: %v", err)

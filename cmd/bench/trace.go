@@ -9,6 +9,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/sim"
 
+	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/session"
 	"github.com/placer-dev/placer/pkg/bench/trace"
 )
@@ -29,6 +30,7 @@ type traceFlags struct {
 	convert, seeds string
 	target, speed  float64
 	profiles       listFlag
+	maxObjects     int
 	opts           session.Options
 }
 
@@ -51,6 +53,7 @@ func newTraceCommand() *command {
 	fs.BoolVar(&f.opts.CPUProfile, "cpuprofile", false, "write a Go CPU profile of each run to <out>/cpu-<profile>[-<run>].pprof")
 	fs.IntVar(&f.opts.Count, "count", 1, "fgd: replays of each seed per profile; timeline: replays per profile")
 	fs.BoolVar(&f.opts.Shuffle, "shuffle", false, "run the profiles of each round in an order drawn from the first seed")
+	fs.IntVar(&f.maxObjects, "max-objects", 0, limits.FlagHelp)
 	return &command{name: "trace", run: func(ctx context.Context, args []string) int {
 		if len(args) == 0 || (args[0] != session.TraceOpenB && args[0] != session.TraceFile) {
 			fmt.Fprint(os.Stderr, traceUsage+"Run 'placer-bench trace openb -h' for the flags.\n")
@@ -145,7 +148,7 @@ func (f *traceFlags) runE(ctx context.Context, fs *flag.FlagSet, rest []string) 
 	if f.opts.Backend != sim.BackendMemory && f.opts.Backend != sim.BackendEmbedded {
 		return fail("--backend %q: want memory or embedded (a replay makes its own cluster of the trace's nodes)", f.opts.Backend)
 	}
-	job, err := session.NewJob(session.Input{Trace: &in, Profiles: f.profiles})
+	job, err := session.NewJob(session.Input{Trace: &in, Profiles: f.profiles, MaxObjects: f.maxObjects})
 	if err != nil {
 		return fail("%v", err)
 	}

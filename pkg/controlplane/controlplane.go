@@ -4,7 +4,12 @@
 // all start their API server here.
 //
 // What it sets up, and why:
-//   - Every file it writes lives in one temporary directory, removed by Stop.
+//   - Every file it writes lives in one temporary directory (0700), removed by
+//     Stop. etcd's client socket is there too, unless that path is too long
+//     for a socket; it then gets a 0700 directory of its own.
+//   - etcd has no client authentication, so it listens on a Unix socket (0600)
+//     only, never on a TCP port another local user could reach; it has no
+//     peer or metrics listener. The API server is the only client.
 //   - The TaintNodesByCondition admission plugin is off: with no kubelet to
 //     report Ready, it would keep every new node tainted not-ready.
 //   - The ServiceAccount admission plugin is off: there is no controller to
@@ -76,7 +81,8 @@ type Options struct {
 
 // ControlPlane is a running etcd and kube-apiserver.
 type ControlPlane struct {
-	// Dir holds every file of this control plane; Stop removes it.
+	// Dir holds every file of this control plane (etcd's socket may be
+	// elsewhere, see etcdSocketPath); Stop removes it.
 	Dir string
 	// Config connects as the admin user (system:masters).
 	Config *rest.Config
@@ -88,6 +94,11 @@ type ControlPlane struct {
 	serverCA *authority
 	clientCA *authority
 	etcd     *embed.Etcd
+	// etcdURL is etcd's client socket as a unix:// URL.
+	etcdURL string
+	// sockDir, when set, is a directory of its own for etcd's socket,
+	// removed by Stop like Dir.
+	sockDir  string
 	cancel   context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
@@ -133,13 +144,32 @@ func (cp *ControlPlane) startEtcd(opts Options) error {
 	// A throwaway database: durability buys nothing and fsync costs a lot.
 	cfg.UnsafeNoFsync = !opts.Fsync
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(etcdLogger(&cp.stopping))
-	peer, client, err := freeLocalURLs()
+	sock, err := cp.etcdSocketPath()
 	if err != nil {
 		return err
 	}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	// etcd has no client authentication here, so it must not be reachable by
+	// anyone but this process's user: it listens on a Unix socket in a 0700
+	// directory (the socket itself 0600, below) rather than on a loopback TCP
+	// port, which every local user could connect to.
+	client := url.URL{Scheme: "unix", Path: sock}
+	cfg.ListenClientUrls = []url.URL{client}
+	// embed insists on advertised URLs of the form host:port, which a socket
+	// path is not, and refuses a nil list when it listens. A single member
+	// never dials its own advertised URLs, so an empty list is enough; the API
+	// server is given the socket's URL directly (etcdURL).
+	cfg.AdvertiseClientUrls = []url.URL{}
+	cfg.ListenClientHttpUrls = nil
+	// No peer listener at all: a one-member cluster has no peer to talk to,
+	// and embed would listen on the peer URL's host only (a socket path would
+	// be dropped). The initial cluster still needs a peer URL to name the
+	// member; this one is never listened on nor dialled.
+	cfg.ListenPeerUrls = nil
+	peer := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	cfg.AdvertisePeerUrls = []url.URL{peer}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	// Nor a metrics listener: nothing scrapes it.
+	cfg.ListenMetricsUrls = nil
 	// Keep the database small in long harness runs.
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = "1m"
@@ -149,6 +179,13 @@ func (cp *ControlPlane) startEtcd(opts Options) error {
 		return fmt.Errorf("starting etcd: %w", err)
 	}
 	cp.etcd = e
+	cp.etcdURL = client.String()
+	// The listener exists once StartEtcd returns. The umask decides the mode
+	// net.Listen gives the socket; the 0700 directory already keeps others
+	// out, and 0600 says so on the socket as well.
+	if err := os.Chmod(sock, 0o600); err != nil {
+		return fmt.Errorf("restricting etcd's socket: %w", err)
+	}
 	select {
 	case <-e.Server.ReadyNotify():
 		return nil
@@ -159,29 +196,29 @@ func (cp *ControlPlane) startEtcd(opts Options) error {
 	}
 }
 
-// freeLocalURLs picks two free loopback ports for etcd's peer and client
-// URLs. etcd wants URLs, not listeners, so there is a short window in which
-// another process could take a port; etcd then fails to start with a clear error.
-func freeLocalURLs() (peer, client url.URL, err error) {
-	var ports [2]int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return url.URL{}, url.URL{}, fmt.Errorf("finding a free port for etcd: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
+// maxSocketPath is the longest Unix socket path every supported system
+// accepts (sun_path is 108 bytes on Linux, 104 on macOS, with a final NUL).
+const maxSocketPath = 103
+
+// etcdSocketPath returns where etcd's client socket goes: in Dir when its path
+// is short enough for a socket, else in a directory of its own under the
+// system's temporary directory (a test's TempDir can be long). Either
+// directory is made by os.MkdirTemp, so it is 0700.
+func (cp *ControlPlane) etcdSocketPath() (string, error) {
+	const name = "etcd.sock"
+	if p := filepath.Join(cp.Dir, name); len(p) <= maxSocketPath {
+		return p, nil
 	}
-	mk := func(p int) url.URL {
-		return url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))}
+	dir, err := os.MkdirTemp("", "placer-etcd-")
+	if err != nil {
+		return "", fmt.Errorf("making a directory for etcd's socket: %w", err)
 	}
-	return mk(ports[0]), mk(ports[1]), nil
+	cp.sockDir = dir
+	p := filepath.Join(dir, name)
+	if len(p) > maxSocketPath {
+		return "", fmt.Errorf("etcd's socket path %s is %d bytes long, more than the %d a Unix socket allows: set TMPDIR to a shorter directory", p, len(p), maxSocketPath)
+	}
+	return p, nil
 }
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options) error {
@@ -206,7 +243,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options) error 
 		disabled = opts.DisableAdmissionPlugins
 	}
 	flags := []string{
-		"--etcd-servers=" + cp.etcd.Server.Cluster().ClientURLs()[0],
+		"--etcd-servers=" + cp.etcdURL,
 		"--etcd-prefix=/placer",
 		"--bind-address=127.0.0.1",
 		"--cert-dir=" + certDir,
@@ -431,8 +468,13 @@ func (cp *ControlPlane) Stop() error {
 		if cp.etcd != nil {
 			cp.etcd.Close()
 		}
-		if err := os.RemoveAll(cp.Dir); err != nil {
-			errs = append(errs, err)
+		for _, d := range []string{cp.Dir, cp.sockDir} {
+			if d == "" {
+				continue
+			}
+			if err := os.RemoveAll(d); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		cp.stopErr = errors.Join(errs...)
 	})

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/placer-dev/placer/manifests"
+	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/controlplane"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	// (its integration tests do); SchedulerConfig then only names the
 	// profiles.
 	ExternalScheduler bool
+	// MaxObjects bounds the nodes the cluster makes (Zones × NodesPerZone),
+	// as --max-objects does a benchmark run's: 0 means limits.Default.
+	MaxObjects int
 }
 
 // DefaultOptions is 2 nodes of 8 cpus and 32Gi in each of 3 zones.
@@ -104,6 +108,19 @@ func (o *Options) validate() error {
 		return fmt.Errorf("node memory: want a positive quantity, got %s", o.NodeMemory.String())
 	case o.NodePods < 0:
 		return fmt.Errorf("node pods: want at least 1, got %d", o.NodePods)
+	case o.NodePods > limits.MaxCount:
+		return fmt.Errorf("node pods: %d is more than %d, the most any count may be (Kubernetes counts are 32-bit)", o.NodePods, int64(limits.MaxCount))
+	}
+	ceiling, err := limits.Ceiling(o.MaxObjects)
+	if err != nil {
+		return err
+	}
+	// Each node is an object in etcd, the API server's cache and the
+	// scheduler's: a mistyped count would run the machine out of memory.
+	if nodes := limits.Mul(int64(o.Zones), int64(o.NodesPerZone)); nodes > int64(ceiling) {
+		return fmt.Errorf("nodes per zone: %d in %d zones makes %d nodes, more than the ceiling of %d; "+
+			"if that is meant and the machine has the memory (about %d KiB a node), raise it with %s",
+			o.NodesPerZone, o.Zones, nodes, ceiling, limits.BytesPerObject>>10, limits.Flag)
 	}
 	return nil
 }

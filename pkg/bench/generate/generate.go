@@ -34,8 +34,9 @@ const (
 	HostnameLabel = "kubernetes.io/hostname"
 )
 
-// defaultPods is a node's pod capacity when its group gives none (kubelet's default).
-const defaultPods = 110
+// defaultPods is a node's pod capacity when its group gives none (kubelet's
+// default); the workload's object ceiling counts with it too.
+const defaultPods = workload.DefaultNodePods
 
 // Generator makes a run's objects.
 type Generator struct {

@@ -41,6 +41,9 @@ type Input struct {
 	Trace *TraceInput `json:"trace,omitempty"`
 	// Profiles are the --profile values; none: the input's own default.
 	Profiles []string `json:"profiles,omitempty"`
+	// MaxObjects is the object ceiling (--max-objects; 0: limits.Default)
+	// the nodes and pods the job makes are checked against.
+	MaxObjects int `json:"maxObjects,omitempty"`
 }
 
 // RunFunc makes one run of a profile on a backend.
@@ -90,14 +93,14 @@ func NewJob(in Input) (*Job, error) {
 	var err error
 	switch {
 	case in.Trace != nil:
-		job, err = traceJob(*in.Trace, in.Profiles)
+		job, err = traceJob(*in.Trace, in.Profiles, in.MaxObjects)
 	case isUpstreamFile(in.File):
-		job, err = upstreamJob(in.File, in.Case, in.Sets, in.Profiles)
+		job, err = upstreamJob(in.File, in.Case, in.Sets, in.Profiles, in.MaxObjects)
 	case in.Case != "":
 		return nil, fmt.Errorf("--case is for upstream scheduler_perf files; %s is a workload file", in.File)
 	default:
 		var f *workload.File
-		if f, err = workload.Load(in.File, in.Sets); err != nil {
+		if f, err = workload.LoadWithCeiling(in.File, in.Sets, in.MaxObjects); err != nil {
 			return nil, err
 		}
 		// Each run loads the snapshot again; a bad one is found before any.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/placer-dev/placer/pkg/sim"
 
+	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/trace"
@@ -77,7 +78,11 @@ func WriteTrace(path string, t *trace.Trace) error {
 
 // traceJob reads the trace and checks its draw or timeline here, not in
 // each run's process.
-func traceJob(in TraceInput, profiles []string) (*Job, error) {
+func traceJob(in TraceInput, profiles []string, maxObjects int) (*Job, error) {
+	ceiling, err := limits.Ceiling(maxObjects)
+	if err != nil {
+		return nil, err
+	}
 	t, err := in.Read()
 	if err != nil {
 		return nil, err
@@ -89,13 +94,21 @@ func traceJob(in TraceInput, profiles []string) (*Job, error) {
 		if len(in.Seeds) == 0 {
 			return nil, fmt.Errorf("--protocol %s needs at least one --seed", in.Protocol)
 		}
+		// Every seed's draw within the ceiling, counted without being kept.
+		if err := trace.CheckFGD(t, in.Seeds, in.TargetPercent, ceiling); err != nil {
+			return nil, err
+		}
 		if _, err := trace.DrawFGD(t, in.Seeds[0], in.TargetPercent); err != nil {
 			return nil, err
 		}
 		opts.TargetPercent = in.TargetPercent
 		params["seeds"], params["targetPercent"] = len(in.Seeds), int(in.TargetPercent)
 	case trace.ProtocolTimeline:
-		if _, err := trace.Timeline(t, in.Speed); err != nil {
+		events, err := trace.Timeline(t, in.Speed)
+		if err != nil {
+			return nil, err
+		}
+		if err := trace.CheckTimeline(t, events, ceiling); err != nil {
 			return nil, err
 		}
 		opts.Speed = in.Speed

@@ -14,7 +14,7 @@ import (
 // upstreamJob selects and plans one workload of a scheduler_perf file.
 // Without --profile it runs the profile the test case asks for (its
 // schedulerConfigPath, else upstream's default).
-func upstreamJob(file, caseName string, sets map[string]int, profiles []string) (*Job, error) {
+func upstreamJob(file, caseName string, sets map[string]int, profiles []string, maxObjects int) (*Job, error) {
 	f, err := upstream.Load(file)
 	if err != nil {
 		return nil, err
@@ -23,7 +23,7 @@ func upstreamJob(file, caseName string, sets map[string]int, profiles []string) 
 	if err != nil {
 		return nil, err
 	}
-	plan, err := f.Plan(tc, w, sets)
+	plan, err := f.PlanWithCeiling(tc, w, sets, maxObjects)
 	if err != nil {
 		return nil, err
 	}

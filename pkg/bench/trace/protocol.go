@@ -59,9 +59,28 @@ const MaxTargetPercent = 1000
 // and its position, since one trace pod may be drawn more than once. The
 // same seed draws the same pods.
 func DrawFGD(t *Trace, seed int64, targetPercent float64) ([]Pod, error) {
+	target, err := fgdTarget(t, targetPercent)
+	if err != nil {
+		return nil, err
+	}
+	rng := fgdRand(seed)
+	var out []Pod
+	fgdDraw(t, rng, target, func(p Pod) bool {
+		p.Name = fmt.Sprintf("%s-%d", p.Name, len(out))
+		p.Arrival, p.Departure = 0, nil
+		out = append(out, p)
+		return true
+	})
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out, nil
+}
+
+// fgdTarget is the GPU request, in milli-GPU, an FGD draw stops at; an
+// error if the trace cannot reach it.
+func fgdTarget(t *Trace, targetPercent float64) (int64, error) {
 	capacity := t.GPUCapacityMilli()
 	if capacity == 0 {
-		return nil, fmt.Errorf("trace %s: the nodes have no GPUs; the FGD protocol fills GPU capacity", t.Name)
+		return 0, fmt.Errorf("trace %s: the nodes have no GPUs; the FGD protocol fills GPU capacity", t.Name)
 	}
 	var gpuPods int
 	for i := range t.Pods {
@@ -70,21 +89,25 @@ func DrawFGD(t *Trace, seed int64, targetPercent float64) ([]Pod, error) {
 		}
 	}
 	if gpuPods == 0 {
-		return nil, fmt.Errorf("trace %s: no pod asks for a GPU; the FGD protocol fills GPU capacity", t.Name)
+		return 0, fmt.Errorf("trace %s: no pod asks for a GPU; the FGD protocol fills GPU capacity", t.Name)
 	}
-	rng := rand.New(rand.NewPCG(uint64(seed), 0xf6d))
-	target := int64(float64(capacity) * targetPercent / 100)
-	var out []Pod
+	return int64(float64(capacity) * targetPercent / 100), nil
+}
+
+func fgdRand(seed int64) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 0xf6d)) }
+
+// fgdDraw draws trace pods with rng until their GPU requests reach target,
+// handing each to take, and stops early when take returns false. DrawFGD
+// and CheckFGD share it, so that the pods counted are the pods drawn.
+func fgdDraw(t *Trace, rng *rand.Rand, target int64, take func(Pod) bool) {
 	var requested int64
 	for requested < target {
 		p := t.Pods[rng.IntN(len(t.Pods))]
-		p.Name = fmt.Sprintf("%s-%d", p.Name, len(out))
-		p.Arrival, p.Departure = 0, nil
 		requested += p.GPURequestMilli()
-		out = append(out, p)
+		if !take(p) {
+			return
+		}
 	}
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out, nil
 }
 
 // Event is one step of a timeline replay: a pod arrives or departs.

@@ -18,6 +18,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/placer-dev/placer/pkg/bench/limits"
 )
 
 // File is one performance-config.yaml: a list of test cases.
@@ -362,6 +364,9 @@ func (f *File) parseOp(n *yaml.Node, path string) (*Op, error) {
 		if err == nil && op.DeletePods.DeletePodsPerSecond < 0 {
 			err = f.errAt(n, "%s.deletePodsPerSecond: %d is negative", path, op.DeletePods.DeletePodsPerSecond)
 		}
+		if r := op.DeletePods.DeletePodsPerSecond; err == nil && r > maxPerSecond {
+			err = f.errAt(n, "%s.deletePodsPerSecond: %d is more than %d, one a nanosecond", path, r, maxPerSecond)
+		}
 	case OpCreateAny:
 		op.CreateAny = &CreateAnyOp{}
 		err = f.decode(n, path, op.CreateAny)
@@ -370,6 +375,13 @@ func (f *File) parseOp(n *yaml.Node, path string) (*Op, error) {
 		}
 		if err == nil && op.CreateAny.CountParam != "" && !strings.HasPrefix(op.CreateAny.CountParam, "$") {
 			err = f.errAt(n, "%s.countParam: %q must start with $", path, op.CreateAny.CountParam)
+		}
+		if c := op.CreateAny.Count; err == nil && c != nil {
+			if *c < 0 {
+				err = f.errAt(n, "%s.count: %d is negative", path, *c)
+			} else {
+				err = f.checkLiteral(n, path+".count", int64(*c))
+			}
 		}
 	case OpChurn:
 		op.Churn = &ChurnOp{}
@@ -428,7 +440,7 @@ func (f *File) checkCount(n *yaml.Node, path string, count int, param string) er
 	if count < 0 {
 		return f.errAt(n, "%s.count: %d is negative", path, count)
 	}
-	return nil
+	return f.checkLiteral(n, path+".count", int64(count))
 }
 
 func (f *File) checkCreatePods(n *yaml.Node, path string, op *CreatePodsOp) error {
@@ -458,6 +470,12 @@ func (f *File) checkChurn(n *yaml.Node, path string, op *ChurnOp) error {
 		return f.errAt(n, "%s.number: %d is negative", path, op.Number)
 	case op.Mode == ChurnRecreate && op.Number == 0:
 		return f.errAt(n, "%s.number: must be positive in mode %s", path, ChurnRecreate)
+	case op.Number > limits.MaxCount:
+		return f.checkLiteral(n, path+".number", int64(op.Number))
+	case op.IntervalMilliseconds < 0 || op.IntervalMilliseconds > limits.MaxCount:
+		// Negative, or past time.Duration's range once in nanoseconds, it
+		// would make churn's ticker panic.
+		return f.errAt(n, "%s.intervalMilliseconds: %d: want 0 (the default, 500) to %d", path, op.IntervalMilliseconds, int64(limits.MaxCount))
 	case len(op.TemplatePaths) == 0:
 		return f.errAt(n, "%s.templatePaths: at least one template is required", path)
 	}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/featuregate"
+
+	"github.com/placer-dev/placer/pkg/bench/limits"
 )
 
 // Plan is one workload of one test case, ready to run: params substituted,
@@ -111,7 +114,19 @@ func (f *File) Select(name string) (*TestCase, *Workload, error) {
 // Plan resolves a selected workload: params (sets override the workload's
 // own, each of which must exist), templates (every one read and decoded
 // now, so that a bad one stops the run before it starts) and feature gates.
+// The objects it would create are checked against the default object
+// ceiling (limits.Default); PlanWithCeiling takes --max-objects.
 func (f *File) Plan(tc *TestCase, w *Workload, sets map[string]int) (*Plan, error) {
+	return f.PlanWithCeiling(tc, w, sets, 0)
+}
+
+// PlanWithCeiling is Plan with the object ceiling of --max-objects
+// (limits.Ceiling: 0 is the default).
+func (f *File) PlanWithCeiling(tc *TestCase, w *Workload, sets map[string]int, maxObjects int) (*Plan, error) {
+	ceiling, err := limits.Ceiling(maxObjects)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{File: f, Case: tc, Workload: w, Params: map[string]any{}, FeatureGates: map[string]bool{}}
 	for k, v := range w.Params {
 		p.Params[k] = v
@@ -146,7 +161,7 @@ func (f *File) Plan(tc *TestCase, w *Workload, sets map[string]int) (*Plan, erro
 			return nil, fmt.Errorf("%s:%d: %s/%s: featureGates: unknown feature gate %q", f.Path, line, tc.Name, w.Name, name)
 		}
 	}
-	r := &resolver{file: f, params: p.Params, used: map[string]bool{}}
+	r := &resolver{file: f, params: p.Params, sets: sets, ceiling: ceiling, used: map[string]bool{}}
 	for i, op := range tc.Template {
 		steps, err := r.steps(op, len(p.Steps), tc)
 		if err != nil {
@@ -164,13 +179,21 @@ func (f *File) Plan(tc *TestCase, w *Workload, sets map[string]int) (*Plan, erro
 		sort.Strings(unused)
 		return nil, fmt.Errorf("%s:%d: workload %s/%s: params %s are defined but no op uses them", f.Path, w.Line, tc.Name, w.Name, strings.Join(unused, ", "))
 	}
+	total := p.objects(sets)
+	if err := total.Check(ceiling); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // resolver substitutes params and loads templates, caching each file.
 type resolver struct {
-	file      *File
-	params    map[string]any
+	file   *File
+	params map[string]any
+	// sets are the command line's --set, named in errors; ceiling bounds
+	// what a step may unroll into before the plan's total is checked.
+	sets      map[string]int
+	ceiling   int
 	used      map[string]bool
 	templates map[string]*objectTemplate
 }
@@ -191,6 +214,12 @@ func (r *resolver) count(literal int, param string) (int, error) {
 	case int:
 		n = v
 	case float64:
+		// Above an int64, int(v) is undefined: refuse it as too large
+		// rather than as not an integer.
+		if v > limits.MaxCount {
+			return 0, fmt.Errorf("%s: %s is more than %d, the most any count may be (Kubernetes counts are 32-bit)",
+				r.source(param), strconv.FormatFloat(v, 'f', -1, 64), int64(limits.MaxCount))
+		}
 		if v != float64(int(v)) {
 			return 0, fmt.Errorf("param %s is %v; want an integer", param, v)
 		}
@@ -201,7 +230,19 @@ func (r *resolver) count(literal int, param string) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("param %s is %d; want at least 0", param, n)
 	}
+	if err := limits.CheckCount(r.source(param), int64(n)); err != nil {
+		return 0, err
+	}
 	return n, nil
+}
+
+// source names a param for an error, and the --set that gave it if one did.
+func (r *resolver) source(param string) string {
+	name := strings.TrimPrefix(param, "$")
+	if v, ok := r.sets[name]; ok {
+		return fmt.Sprintf("param %s (--set %s=%d)", param, name, v)
+	}
+	return "param " + param
 }
 
 // duration resolves a duration: the literal, or the "$param" (a string
@@ -300,6 +341,15 @@ func (r *resolver) steps(op *Op, index int, tc *TestCase) ([]*Step, error) {
 		sets, err := r.count(o.Count, o.CountParam)
 		if err != nil {
 			return nil, err
+		}
+		// Each set becomes a step (and a namespace) before the plan's
+		// total is checked: bound them first.
+		if sets > r.ceiling {
+			what := "count"
+			if o.CountParam != "" {
+				what = r.source(o.CountParam)
+			}
+			return nil, fmt.Errorf("%s: %d sets, more than the ceiling of %d objects; if that is meant, raise it with %s", what, sets, r.ceiling, limits.Flag)
 		}
 		var out []*Step
 		for i := range sets {

@@ -17,7 +17,7 @@ import (
 
 // kubernetesDir is the k8s.io/kubernetes module the build uses, whose
 // scheduler_perf configurations these tests read.
-func kubernetesDir(t *testing.T) string {
+func kubernetesDir(t testing.TB) string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/kubernetes").Output()
 	if err != nil {

@@ -13,18 +13,28 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/placer-dev/placer/pkg/bench/limits"
 )
 
 // Load reads, defaults, resolves and validates a workload file. overrides
 // replace params by name (the command line's --set). Every error names the
 // file, the field path and the problem, and all problems are reported at
-// once, before anything runs.
+// once, before anything runs. The run's nodes and pods are checked against
+// the default object ceiling (limits.Default); LoadWithCeiling takes
+// --max-objects.
 func Load(path string, overrides map[string]int) (*File, error) {
+	return LoadWithCeiling(path, overrides, 0)
+}
+
+// LoadWithCeiling is Load with the object ceiling of --max-objects
+// (limits.Ceiling: 0 is the default).
+func LoadWithCeiling(path string, overrides map[string]int, maxObjects int) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := Parse(data, overrides)
+	f, err := ParseWithCeiling(data, overrides, maxObjects)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -36,6 +46,15 @@ func Load(path string, overrides map[string]int) (*File, error) {
 
 // Parse is Load on bytes.
 func Parse(data []byte, overrides map[string]int) (*File, error) {
+	return ParseWithCeiling(data, overrides, 0)
+}
+
+// ParseWithCeiling is LoadWithCeiling on bytes.
+func ParseWithCeiling(data []byte, overrides map[string]int, maxObjects int) (*File, error) {
+	ceiling, err := limits.Ceiling(maxObjects)
+	if err != nil {
+		return nil, err
+	}
 	j, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("not YAML: %w", err)
@@ -58,6 +77,12 @@ func Parse(data []byte, overrides map[string]int) (*File, error) {
 	}
 	if errs := f.validate(); len(errs) > 0 {
 		return nil, errs.ToAggregate()
+	}
+	// Only a valid file has totals worth adding up: with every count
+	// non-negative and within an int32.
+	total := f.Objects()
+	if err := total.Check(ceiling); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -130,6 +155,10 @@ func (f *File) resolve(overrides map[string]int) error {
 			continue
 		}
 		f.Params[n] = overrides[n]
+		if f.setByFlag == nil {
+			f.setByFlag = map[string]bool{}
+		}
+		f.setByFlag[n] = true
 	}
 	counts := f.counts()
 	paths := make([]string, 0, len(counts))

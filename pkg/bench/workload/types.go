@@ -38,6 +38,10 @@ type File struct {
 	Ops       []Op           `json:"ops"`
 	// Quality tunes the placement-quality figures.
 	Quality *Quality `json:"quality,omitempty"`
+
+	// setByFlag names the params the command line's --set gave, so that an
+	// error can say where a bad count came from.
+	setByFlag map[string]bool
 }
 
 // Quality tunes the placement-quality figures (docs/quality.md).

@@ -28,6 +28,7 @@ func (f *File) validate() field.ErrorList {
 	errs = append(errs, f.validateCluster(field.NewPath("cluster"))...)
 	errs = append(errs, f.validateWorkloads(field.NewPath("workloads"))...)
 	errs = append(errs, f.validateOps(field.NewPath("ops"))...)
+	errs = append(errs, f.validateCountCeilings()...)
 	if f.Quality != nil {
 		for r, q := range f.Quality.ReferencePod {
 			if q.Sign() <= 0 {
