@@ -12,15 +12,24 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 )
 
+// newMemoryBackend is a fresh memory backend for one test, closed when the
+// test ends; the tests of this package build on it rather than each
+// repeating the construction and its error check.
+func newMemoryBackend(t *testing.T) Backend {
+	t.Helper()
+	b, err := NewBackend(context.Background(), BackendMemory, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
 // A node is registered with its status, as a kubelet would: an API server
 // would drop status given on create.
 func TestCreateNodeSetsStatus(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewBackend(ctx, BackendMemory, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := newMemoryBackend(t)
 	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Status: v1.NodeStatus{
 		Allocatable: v1.ResourceList{v1.ResourceCPU: resource.MustParse("4")},
 		Conditions:  []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue}}}}
@@ -43,10 +52,7 @@ func TestCreateNodeSetsStatus(t *testing.T) {
 // or reset. A real cluster's backend marks nodes for KWOK and remembers the
 // namespaces it created.
 func TestBackendCapabilities(t *testing.T) {
-	b, err := NewBackend(context.Background(), BackendMemory, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newMemoryBackend(t)
 	n := &v1.Node{}
 	b.PrepareNode(n)
 	b.UsedNamespace("ns", true)
@@ -73,7 +79,7 @@ func TestBackendCapabilities(t *testing.T) {
 // changes nothing more. The in-process backends leave pods as they are.
 func TestPrepareForASharedCluster(t *testing.T) {
 	ctx := context.Background()
-	mem, _ := NewBackend(ctx, BackendMemory, "")
+	mem := newMemoryBackend(t)
 	plain := v1.PodSpec{SchedulerName: "placer"}
 	if err := mem.PreparePod(ctx, &plain); err != nil || plain.Affinity != nil || plain.Tolerations != nil || plain.PriorityClassName != "" {
 		t.Errorf("memory backend changed a pod: %+v (%v)", plain, err)

@@ -20,10 +20,7 @@ import (
 // references following the UIDs the backend gave the owners and claims.
 func TestLoadSnapshot(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewBackend(ctx, BackendMemory, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newMemoryBackend(t)
 	w := NewWorkloads(b, nil, "run-1")
 	var measured []types.UID
 	w.OnPodCreated = func(uid types.UID, _ time.Time, m bool) {

@@ -45,10 +45,7 @@ func newWorkloads(t *testing.T) (*Workloads, *generate.Generator, *[]types.UID) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBackend(context.Background(), BackendMemory, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newMemoryBackend(t)
 	gen := generate.New(f, "run-1")
 	w := NewWorkloads(b, gen, "run-1")
 	var created []types.UID

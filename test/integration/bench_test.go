@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/internal/testfile"
 	"github.com/placer-dev/placer/pkg/controlplane"
 )
 
@@ -32,10 +33,7 @@ func benchWorkload(t *testing.T, name string, seed int, rest string) (bin, dir, 
 	t.Helper()
 	bin = schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
 	dir = t.TempDir()
-	file = filepath.Join(dir, "workload.yaml")
-	if err := os.WriteFile(file, []byte(workloadYAML(name, seed, rest)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file = testfile.Write(t, dir, "workload.yaml", workloadYAML(name, seed, rest))
 	return bin, dir, file
 }
 
@@ -167,10 +165,7 @@ ops:
 		})
 	}
 
-	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("apiVersion: bench.placer.dev/v1alpha1\nkind: Workload\nname: bad\ncluster: {zones: 2, nodeGroups: [{name: a, count: 1, capacity: {cpu: 1, memory: 1Gi}}]}\nworkloads: [{name: w, kind: Daemon}]\nops: [{op: createNodes}]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := testfile.Write(t, dir, "bad.yaml", "apiVersion: bench.placer.dev/v1alpha1\nkind: Workload\nname: bad\ncluster: {zones: 2, nodeGroups: [{name: a, count: 1, capacity: {cpu: 1, memory: 1Gi}}]}\nworkloads: [{name: w, kind: Daemon}]\nops: [{op: createNodes}]\n")
 	out, err := exec.Command(bin, "run", "-f", bad).CombinedOutput()
 	want := bad + `: workloads[0].kind: Unsupported value: "Daemon"`
 	if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "profile default on") {
@@ -191,17 +186,14 @@ func TestBenchRunAgainstACluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	file := filepath.Join(dir, "w.yaml")
-	if err := os.WriteFile(file, []byte(workloadYAML("cluster", 1, `cluster:
+	file := testfile.Write(t, dir, "w.yaml", workloadYAML("cluster", 1, `cluster:
   zones: 2
   nodeGroups: [{name: synth, count: 4, capacity: {cpu: "8", memory: 32Gi}}]
 workloads:
 - {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 100m}}}
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}, volumeClaims: [{name: data, storageClassName: bench-zonal, size: 1Gi}]}
 ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
-`)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`))
 	out, err := exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", cp.KubeconfigPath,
 		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")).CombinedOutput()
 	if err != nil {

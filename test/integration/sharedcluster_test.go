@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/internal/testfile"
 	"github.com/placer-dev/placer/pkg/localcluster"
 )
 
@@ -101,8 +101,7 @@ func TestBenchOnASharedCluster(t *testing.T) {
 	factory.WaitForCacheSync(watchCtx.Done())
 
 	dir := t.TempDir()
-	file := filepath.Join(dir, "shared.yaml")
-	if err := os.WriteFile(file, []byte(workloadYAML("shared", 4, `cluster:
+	file := testfile.Write(t, dir, "shared.yaml", workloadYAML("shared", 4, `cluster:
   zones: 3
   nodeGroups: [{name: pool, count: 3, capacity: {cpu: "8", memory: 32Gi}}]
 workloads:
@@ -117,9 +116,7 @@ ops:
   workload: web
   replicas: 6
 - op: barrier
-`)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`))
 	// Two runs at once.
 	var wg sync.WaitGroup
 	outs := make([]string, 2)

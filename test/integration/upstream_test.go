@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/internal/testfile"
 )
 
 // schedulerPerfDir is upstream scheduler_perf in the k8s.io/kubernetes
@@ -116,8 +117,7 @@ func TestBenchUpstream(t *testing.T) {
 	}
 
 	// An op placer-bench does not run stops the run, naming it and its line.
-	bad := filepath.Join(dir, "dra.yaml")
-	if err := os.WriteFile(bad, []byte(`- name: Claims
+	bad := testfile.Write(t, dir, "dra.yaml", `- name: Claims
   workloadTemplate:
   - opcode: createNodes
     count: 1
@@ -129,9 +129,7 @@ func TestBenchUpstream(t *testing.T) {
     collectMetrics: true
   workloads:
   - name: one
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	out, err = benchCommand(bin, "run", "-f", bad).CombinedOutput()
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 ||
 		!strings.Contains(string(out), bad+`:5: Claims.workloadTemplate[1]: op not supported by placer-bench: "createResourceDriver"`) {
@@ -148,8 +146,7 @@ func TestBenchUpstreamLiveMetrics(t *testing.T) {
 	// The sleep keeps the run alive while the test scrapes.
 	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
 	dir := t.TempDir()
-	config := filepath.Join(dir, "performance-config.yaml")
-	if err := os.WriteFile(config, []byte(`- name: Watched
+	config := testfile.Write(t, dir, "performance-config.yaml", `- name: Watched
   workloadTemplate:
   - opcode: createNodes
     count: 2
@@ -160,9 +157,7 @@ func TestBenchUpstreamLiveMetrics(t *testing.T) {
     duration: 1h
   workloads:
   - name: small
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	body := scrapeLiveMetrics(t, bin, []string{"run", "-f", config, "--profile", "default",
 		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "out")},
 		`placer_bench_pods_scheduled_total{profile="default"} 5`, `placer_bench_phase{index="2",op="sleep",profile="default"} 1`)

@@ -2,10 +2,11 @@ package limits
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/placer-dev/placer/internal/testfile"
 )
 
 func TestForMemory(t *testing.T) {
@@ -27,13 +28,7 @@ func TestForMemory(t *testing.T) {
 
 func TestMemoryFiles(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, s string) string { return testfile.Write(t, dir, name, s) }
 	meminfo := write("meminfo", "MemFree:  100 kB\nMemTotal:       24576000 kB\nBuffers: 1 kB\n")
 	if got, want := memTotal(meminfo), uint64(24576000)<<10; got != want {
 		t.Errorf("memTotal = %d, want %d", got, want)

@@ -108,8 +108,7 @@ func TestOnlyMeasuredPodsCount(t *testing.T) {
 }
 
 func TestScaleAndChurn(t *testing.T) {
-	text := head("scale", 5, 3) + `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
-workloads:
+	text := head("scale", 5, 3) + sixNodes + `workloads:
 - {name: web, kind: Deployment, replicas: 4, pod: {requests: {cpu: 100m}}}
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}, volumeClaims: [{name: data, storageClassName: zonal, size: 1Gi}]}
 ops:
@@ -144,15 +143,48 @@ ops:
 	if len(pods.Items) != 3 {
 		t.Errorf("%d web pods left after scaling to 3", len(pods.Items))
 	}
-	d, _ := backend.Client().AppsV1().Deployments("bench").Get(ctx, "web", metav1.GetOptions{})
-	if *d.Spec.Replicas != 3 {
-		t.Errorf("deployment replicas %d, want 3", *d.Spec.Replicas)
+	if got := specReplicas(t, backend, "Deployment", "web"); got != 3 {
+		t.Errorf("deployment replicas %d, want 3", got)
 	}
 }
 
+// sixNodes is the node group of the scale tests: room for every replica
+// they scale to, in the three zones head gives them.
+const sixNodes = `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
+`
+
+// specReplicas is the replicas a scale op left in a workload's spec, read
+// from the backend; a missing object fails the test rather than panicking
+// on its nil spec.
+func specReplicas(t *testing.T, backend sim.Backend, kind, name string) int32 {
+	t.Helper()
+	ctx := context.Background()
+	apps := backend.Client().AppsV1()
+	var replicas *int32
+	switch kind {
+	case "Deployment":
+		d, err := apps.Deployments("bench").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = d.Spec.Replicas
+	case "StatefulSet":
+		ss, err := apps.StatefulSets("bench").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = ss.Spec.Replicas
+	default:
+		t.Fatalf("test broken: no kind %s", kind)
+	}
+	if replicas == nil {
+		t.Fatalf("%s %s has no spec.replicas", kind, name)
+	}
+	return *replicas
+}
+
 func TestStatefulSetScaleKeepsIdentity(t *testing.T) {
-	text := head("ss", 5, 3) + `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
-workloads:
+	text := head("ss", 5, 3) + sixNodes + `workloads:
 - {name: db, kind: StatefulSet, replicas: 3, pod: {requests: {cpu: 100m}}}
 ops:
 - op: createNodes
@@ -182,15 +214,13 @@ ops:
 	if strings.Join(names, ",") != "db-0,db-1" {
 		t.Errorf("pods after scale 3 -> 5 -> 2 with churn: %v, want db-0,db-1", names)
 	}
-	ss, _ := backend.Client().AppsV1().StatefulSets("bench").Get(ctx, "db", metav1.GetOptions{})
-	if *ss.Spec.Replicas != 2 {
-		t.Errorf("statefulset replicas %d", *ss.Spec.Replicas)
+	if got := specReplicas(t, backend, "StatefulSet", "db"); got != 2 {
+		t.Errorf("statefulset replicas %d, want 2", got)
 	}
 }
 
 func TestStatefulSetClaimsAreProvisionedInThePodsZone(t *testing.T) {
-	text := head("claims", 2, 3) + `  nodeGroups: [{name: nodes, count: 6, capacity: {cpu: "16", memory: 64Gi}}]
-workloads:
+	text := head("claims", 2, 3) + sixNodes + `workloads:
 - name: db
   kind: StatefulSet
   count: 2

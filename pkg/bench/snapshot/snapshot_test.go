@@ -3,8 +3,6 @@ package snapshot
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/placer-dev/placer/internal/testfile"
 )
 
 func cluster() *fake.Clientset {
@@ -63,10 +63,7 @@ func TestReadWriteLoad(t *testing.T) {
 	if !strings.Contains(out.String(), "keep: me") {
 		t.Errorf("other annotations are lost:\n%s", out.String())
 	}
-	path := filepath.Join(t.TempDir(), "snap.yaml")
-	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testfile.Write(t, t.TempDir(), "snap.yaml", out.String())
 	back, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -83,13 +80,7 @@ func TestReadWriteLoad(t *testing.T) {
 // a snapshot does not hold are refused with their place in the file.
 func TestLoadKubectlDump(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return testfile.Write(t, dir, name, content) }
 	dump := write("dump.yaml", `apiVersion: v1
 kind: List
 items:

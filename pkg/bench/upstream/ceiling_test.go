@@ -1,23 +1,9 @@
 package upstream
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-const ceilingConfig = `- name: Basic
-  defaultPodTemplatePath: pod.yaml
-  workloadTemplate:
-  - opcode: createNodes
-    countParam: $nodes
-  - opcode: createPods
-    countParam: $pods
-    collectMetrics: true
-  workloads:
-  - name: small
-    params: {nodes: 5, pods: 10}
-`
 
 // Every count is refused above an int32, and a plan's objects above the
 // ceiling, before anything runs; each message names the field (with its
@@ -61,42 +47,23 @@ func TestCeilings(t *testing.T) {
 		{name: "negative ceiling", ceiling: -5, planErr: "--max-objects=-5: want 0 (the default"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if !strings.Contains(ceilingConfig, tc.from) {
+			if !strings.Contains(basicConfig, tc.from) {
 				t.Fatalf("test broken: %q not in the config", tc.from)
 			}
-			dir := writeFiles(t, map[string]string{"config.yaml": strings.Replace(ceilingConfig, tc.from, tc.to, 1), "pod.yaml": podTemplate})
-			f, err := Load(filepath.Join(dir, "config.yaml"))
-			if tc.loadErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.loadErr) {
-					t.Fatalf("Load: got %v\nwant an error containing %q", err, tc.loadErr)
-				}
+			dir := writeFiles(t, map[string]string{"config.yaml": strings.Replace(basicConfig, tc.from, tc.to, 1), "pod.yaml": podTemplate})
+			f, c, w, ok := loadSelected(t, dir, tc.loadErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatalf("Load: %v", err)
-			}
-			c, w, err := f.Select("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = f.PlanWithCeiling(c, w, tc.sets, tc.ceiling)
-			if err == nil || !strings.Contains(err.Error(), tc.planErr) {
-				t.Fatalf("Plan: got %v\nwant an error containing %q", err, tc.planErr)
-			}
+			_, err := f.PlanWithCeiling(c, w, tc.sets, tc.ceiling)
+			wantErr(t, "Plan", err, tc.planErr)
 		})
 	}
 }
 
 func TestCeilingRaisedKnowingly(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"config.yaml": ceilingConfig, "pod.yaml": podTemplate})
-	f, err := Load(filepath.Join(dir, "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, w, err := f.Select("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := writeFiles(t, map[string]string{"config.yaml": basicConfig, "pod.yaml": podTemplate})
+	f, c, w, _ := loadSelected(t, dir, "")
 	if _, err := f.PlanWithCeiling(c, w, map[string]int{"nodes": 300_000}, 400_000); err != nil {
 		t.Errorf("with --max-objects=400000: %v", err)
 	}

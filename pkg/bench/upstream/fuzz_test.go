@@ -37,7 +37,7 @@ func FuzzConfig(f *testing.F) {
 			f.Add(c)
 		}
 	}
-	f.Add([]byte(ceilingConfig))
+	f.Add([]byte(basicConfig))
 	// Templates resolve against a topic directory of scheduler_perf, where
 	// the seeds' "../templates/..." paths exist.
 	dir := filepath.Join(root, "misc")

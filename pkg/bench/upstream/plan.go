@@ -198,16 +198,27 @@ type resolver struct {
 	templates map[string]*objectTemplate
 }
 
+// lookup finds a "$param"'s value and marks the param used, so that count
+// and duration agree on what an undefined param is and on which params the
+// plan reads.
+func (r *resolver) lookup(param string) (any, error) {
+	name := strings.TrimPrefix(param, "$")
+	r.used[name] = true
+	v, ok := r.params[name]
+	if !ok {
+		return nil, fmt.Errorf("param %s is not defined by the workload", param)
+	}
+	return v, nil
+}
+
 // count resolves a count: the literal, or the "$param".
 func (r *resolver) count(literal int, param string) (int, error) {
 	if param == "" {
 		return literal, nil
 	}
-	name := strings.TrimPrefix(param, "$")
-	r.used[name] = true
-	v, ok := r.params[name]
-	if !ok {
-		return 0, fmt.Errorf("param %s is not defined by the workload", param)
+	v, err := r.lookup(param)
+	if err != nil {
+		return 0, err
 	}
 	var n int
 	switch v := v.(type) {
@@ -251,11 +262,9 @@ func (r *resolver) duration(literal time.Duration, param string) (time.Duration,
 	if param == "" {
 		return literal, nil
 	}
-	name := strings.TrimPrefix(param, "$")
-	r.used[name] = true
-	v, ok := r.params[name]
-	if !ok {
-		return 0, fmt.Errorf("param %s is not defined by the workload", param)
+	v, err := r.lookup(param)
+	if err != nil {
+		return 0, err
 	}
 	s, ok := v.(string)
 	if !ok {

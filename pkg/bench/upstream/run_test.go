@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,14 +29,7 @@ status:
 // planOf plans the only workload of dir/config.yaml.
 func planOf(t *testing.T, dir string) *Plan {
 	t.Helper()
-	f, err := Load(filepath.Join(dir, "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, w, err := f.Select("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c, w, _ := loadSelected(t, dir, "")
 	plan, err := f.Plan(c, w, nil)
 	if err != nil {
 		t.Fatal(err)

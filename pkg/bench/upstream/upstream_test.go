@@ -127,6 +127,34 @@ func TestSchedulingBasicPlan(t *testing.T) {
 	}
 }
 
+// loadSelected loads dir/config.yaml and selects its only workload. With
+// a wantLoadErr, Load must fail with it and ok is false; the refusal tables
+// share this path so that they differ only in where the refusal comes.
+func loadSelected(t *testing.T, dir, wantLoadErr string) (f *File, c *TestCase, w *Workload, ok bool) {
+	t.Helper()
+	f, err := Load(filepath.Join(dir, "config.yaml"))
+	if wantLoadErr != "" {
+		wantErr(t, "Load", err, wantLoadErr)
+		return nil, nil, nil, false
+	}
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	c, w, err = f.Select("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, c, w, true
+}
+
+// wantErr fails the test unless err contains want.
+func wantErr(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("%s: got %v\nwant an error containing %q", what, err, want)
+	}
+}
+
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -154,10 +182,9 @@ spec:
       requests: {cpu: 100m, memory: 500Mi}
 `
 
-// TestErrors checks that every mistake is reported before a run, with the
-// file, the line and what is wrong.
-func TestErrors(t *testing.T) {
-	const basic = `- name: Basic
+// basicConfig is the smallest config the refusal tests edit: a node
+// count and a pod count, each from a param.
+const basicConfig = `- name: Basic
   defaultPodTemplatePath: pod.yaml
   workloadTemplate:
   - opcode: createNodes
@@ -169,6 +196,10 @@ func TestErrors(t *testing.T) {
   - name: small
     params: {nodes: 5, pods: 10}
 `
+
+// TestErrors checks that every mistake is reported before a run, with the
+// file, the line and what is wrong.
+func TestErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, config string
 		sets         map[string]int
@@ -176,53 +207,41 @@ func TestErrors(t *testing.T) {
 		// succeeds, against Plan's.
 		loadErr, planErr string
 	}{
-		{name: "unknown op field", config: strings.Replace(basic, "    countParam: $nodes", "    countParam: $nodes\n    cuont: 3", 1),
+		{name: "unknown op field", config: strings.Replace(basicConfig, "    countParam: $nodes", "    countParam: $nodes\n    cuont: 3", 1),
 			loadErr: `config.yaml:6: Basic.workloadTemplate[0] (createNodes): unknown field "cuont"`},
-		{name: "unknown case field", config: strings.Replace(basic, "  defaultPodTemplatePath", "  lables: [x]\n  defaultPodTemplatePath", 1),
+		{name: "unknown case field", config: strings.Replace(basicConfig, "  defaultPodTemplatePath", "  lables: [x]\n  defaultPodTemplatePath", 1),
 			loadErr: `config.yaml:2: [0]: unknown field "lables"`},
-		{name: "unknown opcode", config: strings.Replace(basic, "opcode: createNodes", "opcode: createNode", 1),
+		{name: "unknown opcode", config: strings.Replace(basicConfig, "opcode: createNodes", "opcode: createNode", 1),
 			loadErr: `config.yaml:4: Basic.workloadTemplate[0] (createNode): unknown opcode "createNode"`},
-		{name: "wrong type", config: strings.Replace(basic, "collectMetrics: true", "collectMetrics: yes please", 1),
+		{name: "wrong type", config: strings.Replace(basicConfig, "collectMetrics: true", "collectMetrics: yes please", 1),
 			loadErr: `config.yaml:6: Basic.workloadTemplate[1] (createPods).CollectMetrics: cannot take string`},
-		{name: "countParam without $", config: strings.Replace(basic, "countParam: $pods", "countParam: pods", 1),
+		{name: "countParam without $", config: strings.Replace(basicConfig, "countParam: $pods", "countParam: pods", 1),
 			loadErr: `config.yaml:6: Basic.workloadTemplate[1] (createPods).countParam: "pods" must start with $`},
-		{name: "churn mode", config: strings.Replace(basic, "  workloads:", "  - opcode: churn\n    mode: sometimes\n    templatePaths: [pod.yaml]\n  workloads:", 1),
+		{name: "churn mode", config: strings.Replace(basicConfig, "  workloads:", "  - opcode: churn\n    mode: sometimes\n    templatePaths: [pod.yaml]\n  workloads:", 1),
 			loadErr: `config.yaml:9: Basic.workloadTemplate[2] (churn).mode: "sometimes": want create or recreate`},
-		{name: "duplicate workload", config: basic + "  - name: small\n    params: {nodes: 1, pods: 1}\n",
+		{name: "duplicate workload", config: basicConfig + "  - name: small\n    params: {nodes: 1, pods: 1}\n",
 			loadErr: `config.yaml:12: Basic: workload name "small" is not unique`},
-		{name: "unsupported op", config: strings.Replace(basic, "  workloads:", "  - opcode: createResourceDriver\n    driverName: x\n  workloads:", 1),
+		{name: "unsupported op", config: strings.Replace(basicConfig, "  workloads:", "  - opcode: createResourceDriver\n    driverName: x\n  workloads:", 1),
 			planErr: `config.yaml:9: Basic.workloadTemplate[2]: op not supported by placer-bench: "createResourceDriver"`},
-		{name: "undefined param", config: strings.Replace(basic, "$pods", "$measurePods", 1),
+		{name: "undefined param", config: strings.Replace(basicConfig, "$pods", "$measurePods", 1),
 			planErr: `config.yaml:6: Basic/small: workloadTemplate[1] (createPods): param $measurePods is not defined by the workload`},
-		{name: "unused param", config: strings.Replace(basic, "{nodes: 5, pods: 10}", "{nodes: 5, pods: 10, extra: 1}", 1),
+		{name: "unused param", config: strings.Replace(basicConfig, "{nodes: 5, pods: 10}", "{nodes: 5, pods: 10, extra: 1}", 1),
 			planErr: `config.yaml:10: workload Basic/small: params extra are defined but no op uses them`},
-		{name: "set of a param the workload lacks", config: basic, sets: map[string]int{"initPods": 3},
+		{name: "set of a param the workload lacks", config: basicConfig, sets: map[string]int{"initPods": 3},
 			planErr: `--set initPods: workload Basic/small has no such param; it has nodes, pods`},
-		{name: "missing template", config: strings.Replace(basic, "pod.yaml", "missing.yaml", 1),
+		{name: "missing template", config: strings.Replace(basicConfig, "pod.yaml", "missing.yaml", 1),
 			planErr: `missing.yaml: no such file`},
-		{name: "unknown feature gate", config: strings.Replace(basic, "    params:", "    featureGates: {NoSuchGate: true}\n    params:", 1),
+		{name: "unknown feature gate", config: strings.Replace(basicConfig, "    params:", "    featureGates: {NoSuchGate: true}\n    params:", 1),
 			planErr: `config.yaml:10: Basic/small: featureGates: unknown feature gate "NoSuchGate"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeFiles(t, map[string]string{"config.yaml": tc.config, "pod.yaml": podTemplate})
-			f, err := Load(filepath.Join(dir, "config.yaml"))
-			if tc.loadErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.loadErr) {
-					t.Fatalf("Load: got %v, want an error containing %q", err, tc.loadErr)
-				}
+			f, c, w, ok := loadSelected(t, dir, tc.loadErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatalf("Load: %v", err)
-			}
-			c, w, err := f.Select("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = f.Plan(c, w, tc.sets)
-			if err == nil || !strings.Contains(err.Error(), tc.planErr) {
-				t.Fatalf("Plan: got %v, want an error containing %q", err, tc.planErr)
-			}
+			_, err := f.Plan(c, w, tc.sets)
+			wantErr(t, "Plan", err, tc.planErr)
 		})
 	}
 }

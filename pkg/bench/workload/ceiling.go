@@ -2,7 +2,8 @@ package workload
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -17,12 +18,7 @@ import (
 func (f *File) validateCountCeilings() field.ErrorList {
 	var errs field.ErrorList
 	counts := f.counts()
-	paths := make([]string, 0, len(counts))
-	for p := range counts {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(counts)) {
 		c := counts[p]
 		if c.Value <= limits.MaxCount {
 			continue

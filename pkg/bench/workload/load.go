@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -161,12 +163,7 @@ func (f *File) resolve(overrides map[string]int) error {
 		f.setByFlag[n] = true
 	}
 	counts := f.counts()
-	paths := make([]string, 0, len(counts))
-	for p := range counts {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(counts)) {
 		c := counts[p]
 		if c.Param == "" {
 			continue

@@ -58,6 +58,17 @@ ops:
   workloads: [web]
 `
 
+// editValid is the valid file with its first from replaced by to. It
+// fails the test when from is not in the file, so that a table row whose
+// edit no longer applies cannot pass by parsing the untouched file.
+func editValid(t *testing.T, from, to string) []byte {
+	t.Helper()
+	if !strings.Contains(valid, from) {
+		t.Fatalf("test broken: %q not in the valid file", from)
+	}
+	return []byte(strings.Replace(valid, from, to, 1))
+}
+
 func TestParseValid(t *testing.T) {
 	f, err := Parse([]byte(valid), nil)
 	if err != nil {
@@ -133,10 +144,7 @@ func TestParseErrorsNameFieldAndProblem(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if !strings.Contains(valid, tc.from) {
-				t.Fatalf("test broken: %q not in the valid file", tc.from)
-			}
-			_, err := Parse([]byte(strings.Replace(valid, tc.from, tc.to, 1)), nil)
+			_, err := Parse(editValid(t, tc.from, tc.to), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v\nwant %q", err, tc.want)
 			}
