@@ -206,8 +206,9 @@ func TestGrafanaDashboard(t *testing.T) {
 }
 
 // placerMetricsDefined reads the metric definitions of the plugins
-// (pkg/plugins/*/metrics.go: CounterOpts with Namespace, Subsystem, Name)
-// and returns their full names.
+// (pkg/plugins/*/metrics.go: pluginkit.Counter(subsystem, name, ...) calls,
+// or metric Opts with Namespace, Subsystem, Name) and returns their full
+// names.
 func placerMetricsDefined(t *testing.T) map[string]bool {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(schedproc.RepoRoot(), "pkg", "plugins", "*", "metrics.go"))
@@ -221,6 +222,20 @@ func placerMetricsDefined(t *testing.T) map[string]bool {
 			t.Fatal(err)
 		}
 		ast.Inspect(parsed, func(n ast.Node) bool {
+			// pluginkit.Counter("<subsystem>", "<name>", ...) is
+			// placer_<subsystem>_<name>.
+			if call, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Counter" && len(call.Args) >= 2 {
+					sub, _ := call.Args[0].(*ast.BasicLit)
+					name, _ := call.Args[1].(*ast.BasicLit)
+					if sub != nil && name != nil {
+						s, _ := strconv.Unquote(sub.Value)
+						m, _ := strconv.Unquote(name.Value)
+						out["placer_"+s+"_"+m] = true
+					}
+				}
+				return true
+			}
 			lit, ok := n.(*ast.CompositeLit)
 			if !ok {
 				return true
