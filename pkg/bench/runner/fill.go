@@ -20,7 +20,7 @@ func (r *run) fillToFailure(ctx context.Context, index int, op workload.Op) (*re
 	}
 	namespace := "bench"
 	if r.backend.Shared() {
-		namespace = runNamespace(namespace, r.opts.RunID)
+		namespace = runScoped(namespace, r.opts.RunID)
 	}
 	if err := r.workloads.EnsureNamespace(ctx, namespace); err != nil {
 		return res, err

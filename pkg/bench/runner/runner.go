@@ -137,22 +137,30 @@ func Run(ctx context.Context, f *workload.File, profile *Profile, backend sim.Ba
 }
 
 // ownNamespaces is f with every workload in a namespace of the run's own
-// (the file's, suffixed with the run ID's random tail): on a cluster other
-// runs share, two runs of the same file must not create objects of the
-// same names.
+// and its claims in storage classes of the run's own (the file's names,
+// suffixed with the run ID's random tail): on a cluster other runs share,
+// two runs of the same file must not create objects of the same names, and
+// a claim must never reach a class of the cluster's, whose provisioner
+// would make a real volume.
 func ownNamespaces(f *workload.File, runID string) *workload.File {
 	own := *f
 	own.Workloads = slices.Clone(f.Workloads)
 	for i := range own.Workloads {
-		own.Workloads[i].Namespace = runNamespace(own.Workloads[i].Namespace, runID)
+		w := &own.Workloads[i]
+		w.Namespace = runScoped(w.Namespace, runID)
+		w.VolumeClaims = slices.Clone(w.VolumeClaims)
+		for j := range w.VolumeClaims {
+			w.VolumeClaims[j].StorageClassName = runScoped(w.VolumeClaims[j].StorageClassName, runID)
+		}
 	}
 	return &own
 }
 
-// runNamespace is namespace ns of run runID on a shared cluster: ns and the
-// last 6 characters of the ID (its random part), a valid DNS label.
-func runNamespace(ns, runID string) string {
-	return ns + "-" + runID[max(0, len(runID)-6):]
+// runScoped is a name (of a namespace or a storage class) made the run's
+// own on a shared cluster: the name and the last 6 characters of the run ID
+// (its random part), still a valid DNS label.
+func runScoped(name, runID string) string {
+	return name + "-" + runID[max(0, len(runID)-6):]
 }
 
 // summary is what the run knows of its pods' nodes and workloads, and
