@@ -226,7 +226,8 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
 	// A kubeconfig that reaches nothing stops the run before it starts.
 	bad := filepath.Join(dir, "bad-kubeconfig")
 	os.WriteFile(bad, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600)
-	out, err = exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", bad).CombinedOutput()
+	out, err = exec.Command(bin, "run", "-f", file, "--backend", "kubeconfig", "--kubeconfig", bad,
+		"--out", filepath.Join(dir, "unreachable")).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--kubeconfig "+bad+": the cluster at https://127.0.0.1:1 does not answer") {
 		t.Errorf("unreachable cluster: %v\n%s", err, out)
 	}
