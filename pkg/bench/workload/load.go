@@ -68,7 +68,13 @@ func ParseWithCeiling(data []byte, overrides map[string]int, maxObjects int) (*F
 		if bad := badQuantity(j); bad != nil {
 			return nil, bad
 		}
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "json: "))
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		// YAML 1.1 reads an unquoted y, n, yes, no, on or off as a
+		// boolean: a node group named n arrives as false.
+		if strings.HasPrefix(msg, "cannot unmarshal bool into") && strings.HasSuffix(msg, "of type string") {
+			msg += ` (YAML reads an unquoted y, n, yes, no, on, off, true or false as a boolean: quote the value, e.g. name: "n")`
+		}
+		return nil, errors.New(msg)
 	}
 	if len(strict) > 0 {
 		return nil, errors.Join(strict...)

@@ -139,6 +139,8 @@ func TestParseErrorsNameFieldAndProblem(t *testing.T) {
 		{"outage of an unknown zone", "op: sleep", "op: zoneOutage\n  zone: zone-z", `ops[5].zone: Unsupported value: "zone-z"`},
 		{"outage mode", "op: sleep", "op: nodeFailure\n  nodes: 2\n  mode: Explode", `ops[5].mode: Unsupported value: "Explode"`},
 		{"fill without shapes", "op: sleep", "op: fillToFailure", "ops[5].shapes: Required value"},
+		{"a name YAML reads as a boolean", "  - name: gpu\n", "  - name: n\n",
+			`cannot unmarshal bool into Go struct field NodeGroup.cluster.nodeGroups.name of type string (YAML reads an unquoted y, n, yes, no, on, off, true or false as a boolean: quote the value, e.g. name: "n")`},
 		{"fill shape of nothing", "op: sleep", "op: fillToFailure\n  shapes: [{name: a, requests: {cpu: \"0\"}}]",
 			"ops[5].shapes[0].requests[cpu]: Invalid value: \"0\": must be positive"},
 	}
