@@ -177,6 +177,7 @@ func TestPlacementsAndQuality(t *testing.T) {
 	ctrl := true
 	web := pod("apps", "web-1", "w1", "n1")
 	web.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-abc", Controller: &ctrl}}
+	web.Labels = map[string]string{appsv1.DefaultDeploymentUniqueLabelKey: "abc"}
 	db := pod("apps", "db-0", "d0", "n2")
 	db.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "db", Controller: &ctrl}}
 	db.Labels = map[string]string{appsv1.PodIndexLabel: "0"}
@@ -189,7 +190,7 @@ func TestPlacementsAndQuality(t *testing.T) {
 		{Created: t0},
 	}
 	cpu := v1.ResourceList{v1.ResourceCPU: resource.MustParse("2")}
-	sum := Summary{Zones: map[string]string{"n1": "zone-a", "n2": "zone-b"}, DeploymentOf: map[string]string{"apps/web-abc": "web"},
+	sum := Summary{Zones: map[string]string{"n1": "zone-a", "n2": "zone-b"},
 		Nodes: []quality.Node{{Name: "n1", Zone: "zone-a", Allocatable: cpu}, {Name: "n2", Zone: "zone-b", Allocatable: cpu}}}
 	res := &result.Result{}
 	sum.summarize(res, recs)

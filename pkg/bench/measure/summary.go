@@ -2,13 +2,9 @@ package measure
 
 import (
 	"sort"
-	"strconv"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
@@ -25,10 +21,6 @@ const SampleInterval = time.Second
 type Summary struct {
 	// Zones maps each node of the run to its zone.
 	Zones map[string]string
-	// DeploymentOf maps each ReplicaSet of a Deployment of the run
-	// (namespace/name) to the Deployment's name, so that pods count under
-	// the workload users know.
-	DeploymentOf map[string]string
 	// Nodes are the nodes the final placement is judged on (those no
 	// drill took down), and Reference the pod whose fit packing counts
 	// (docs/quality.md); nil means quality.DefaultReferencePod.
@@ -127,18 +119,13 @@ func (sum Summary) Placements(recs []Record) []result.Placement {
 		if rec.Pod == nil {
 			continue
 		}
-		p := result.Placement{Namespace: rec.Pod.Namespace, Name: rec.Pod.Name, Node: rec.Node, Zone: sum.Zones[rec.Node], Deleted: rec.Deleted}
+		// What the pod says of itself (owner, ordinal, requests), with
+		// what the tracker saw happen to it.
+		p := result.PlacementOf(rec.Pod, sum.Zones)
+		p.Node, p.Zone, p.Deleted = rec.Node, sum.Zones[rec.Node], rec.Deleted
+		p.Unschedulable, p.Reason = false, ""
 		if rec.Node == "" {
 			p.Unschedulable, p.Reason = rec.Unschedulable, rec.Reason
-		}
-		p.OwnerKind, p.OwnerName = sum.ownerOf(rec.Pod)
-		if s, ok := rec.Pod.Labels[appsv1.PodIndexLabel]; ok {
-			if i, err := strconv.Atoi(s); err == nil {
-				p.Ordinal = &i
-			}
-		}
-		if len(rec.Pod.Spec.Containers) > 0 {
-			p.Requests = resourcehelper.PodRequests(rec.Pod, resourcehelper.PodResourcesOptions{})
 		}
 		out = append(out, p)
 	}
@@ -149,19 +136,4 @@ func (sum Summary) Placements(recs []Record) []result.Placement {
 		return out[i].Name < out[j].Name
 	})
 	return out
-}
-
-// ownerOf is a pod's workload: its controller, or for a ReplicaSet of a
-// Deployment of the run, the Deployment.
-func (sum Summary) ownerOf(pod *v1.Pod) (kind, name string) {
-	ref := metav1.GetControllerOf(pod)
-	if ref == nil {
-		return "", ""
-	}
-	if ref.Kind == "ReplicaSet" {
-		if d, ok := sum.DeploymentOf[pod.Namespace+"/"+ref.Name]; ok {
-			return "Deployment", d
-		}
-	}
-	return ref.Kind, ref.Name
 }

@@ -170,7 +170,7 @@ func (r *run) summary() measure.Summary {
 	if r.file.Quality != nil {
 		reference = r.file.Quality.ReferencePod
 	}
-	return measure.Summary{Zones: r.zones, DeploymentOf: r.deploymentOf(), Nodes: r.qualityNodes(), Reference: reference, From: r.firstMeasured}
+	return measure.Summary{Zones: r.zones, Nodes: r.qualityNodes(), Reference: reference, From: r.firstMeasured}
 }
 
 // do runs one op; timedOut reports a barrier (or drill) that gave up.
