@@ -6,7 +6,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
+	quotav1 "k8s.io/apiserver/pkg/quota/v1"
 	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
@@ -43,7 +43,7 @@ func (r *run) loadSnapshot(ctx context.Context) error {
 	for _, p := range loaded.Bound {
 		o := r.occupied[p.Spec.NodeName]
 		o.pods++
-		o.requests = addRequests(o.requests, resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}))
+		o.requests = quotav1.Add(o.requests, resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}))
 		r.occupied[p.Spec.NodeName] = o
 	}
 	if err := r.waitSchedulerSeesNodes(ctx, loaded.Nodes); err != nil {
@@ -56,21 +56,4 @@ func (r *run) loadSnapshot(ctx context.Context) error {
 		_, err := r.workloads.CreatePod(ctx, loaded.Pending[i], nil, r.measureAll)
 		return err
 	})
-}
-
-// addRequests adds b to a (a new list when a is nil).
-func addRequests(a, b v1.ResourceList) v1.ResourceList {
-	out := a.DeepCopy()
-	if out == nil {
-		out = v1.ResourceList{}
-	}
-	for r, q := range b {
-		sum := out[r]
-		if sum.IsZero() {
-			sum = resource.Quantity{Format: q.Format}
-		}
-		sum.Add(q)
-		out[r] = sum
-	}
-	return out
 }
