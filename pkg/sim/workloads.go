@@ -41,6 +41,9 @@ type Workloads struct {
 	runID   string
 	// uids maps a generated owner UID to the one the backend assigned.
 	uids sync.Map
+	// namespaces holds those EnsureNamespace made sure of: a run never
+	// deletes one before it ends, so one request each is enough.
+	namespaces sync.Map
 
 	// OnPodCreated, when set, hears of every pod created (its UID, when
 	// the request was made, and whether the caller measures it).
@@ -56,6 +59,9 @@ func NewWorkloads(backend Backend, gen *generate.Generator, runID string) *Workl
 // EnsureNamespace creates ns unless it exists, and tells the backend
 // whether the run created it (then it is the run's to delete).
 func (w *Workloads) EnsureNamespace(ctx context.Context, ns string) error {
+	if _, done := w.namespaces.Load(ns); done {
+		return nil
+	}
 	// The run label says a harness run made it: on a shared cluster, the
 	// last run to use it deletes it (Backend.Close).
 	_, err := w.client.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
@@ -64,6 +70,7 @@ func (w *Workloads) EnsureNamespace(ctx context.Context, ns string) error {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
 	w.backend.UsedNamespace(ns, err == nil)
+	w.namespaces.Store(ns, true)
 	return nil
 }
 
