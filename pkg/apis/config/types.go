@@ -63,6 +63,40 @@ type ResourceAwareArgs struct {
 	// Fit, when set, adds a score for how well the pod's request vector fits
 	// the node's free vector across all of Resources.
 	Fit *FitPolicy
+
+	// GPUSharing is the per-device accounting of a GPU resource that lets a
+	// pod ask for a share of one device.
+	GPUSharing *GPUSharingPolicy
+
+	// Fragmentation scores a node by how much placing the pod there would
+	// fragment the cluster's GPUs for the mix of pod shapes seen so far.
+	Fragmentation *FragmentationPolicy
+}
+
+// GPUSharingPolicy is the per-device GPU accounting.
+type GPUSharingPolicy struct {
+	// Enabled turns the device accounting on.
+	Enabled bool
+	// Resource is the extended resource whose allocatable is a node's
+	// device count.
+	Resource string
+	// ShareAnnotation is the pod annotation asking for a share of one
+	// device, in thousandths (1 to 999).
+	ShareAnnotation string
+	// DeviceAnnotation is the pod annotation PreBind writes the chosen
+	// device indices to.
+	DeviceAnnotation string
+	// ModelsAnnotation is the pod annotation listing the GPU models it
+	// accepts, '|'-separated.
+	ModelsAnnotation string
+	// ModelLabel is the node label holding the node's GPU model.
+	ModelLabel string
+}
+
+// FragmentationPolicy is the fragmentation score.
+type FragmentationPolicy struct {
+	// Weight of the score in the node's score, 0 (off) to 100.
+	Weight int64
 }
 
 // ScarceResourcePolicy keeps scarce (extended) resources for the pods that

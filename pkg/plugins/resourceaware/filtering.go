@@ -31,6 +31,8 @@ type ceiling struct {
 // ceiling, in the order of ResourceAware.ceilings.
 type preFilterState struct {
 	requests []int64
+	// gpu is the pod's GPU demand, when the device accounting is on.
+	gpu gpuDemand
 }
 
 func (s *preFilterState) Clone() fwk.StateData { return s }
@@ -39,7 +41,7 @@ func (s *preFilterState) Clone() fwk.StateData { return s }
 // cycle. When the pod asks for none of them, placing it can push no node over
 // a ceiling, and Filter is skipped altogether.
 func (pl *ResourceAware) PreFilter(_ context.Context, state fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) (*framework.PreFilterResult, *fwk.Status) {
-	if len(pl.ceilings) == 0 {
+	if len(pl.ceilings) == 0 && pl.gpu == nil {
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
 	reqs := pl.requests.podRequests(pod, false)
@@ -48,6 +50,17 @@ func (pl *ResourceAware) PreFilter(_ context.Context, state fwk.CycleState, pod 
 	for i, c := range pl.ceilings {
 		s.requests[i] = amount(reqs, c.name)
 		any = any || s.requests[i] > 0
+	}
+	if pl.gpu != nil {
+		d, err := pl.gpu.demand(pod, pl.requests)
+		if err != nil {
+			return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, err.Error())
+		}
+		if !d.none() && !pl.podsSynced() {
+			return nil, fwk.AsStatus(fmt.Errorf("GPU device accounting is still reading the pods bound before the scheduler started"))
+		}
+		s.gpu = d
+		any = any || !d.none() || len(d.models) > 0
 	}
 	if !any {
 		return nil, fwk.NewStatus(fwk.Skip)
@@ -70,6 +83,11 @@ func (pl *ResourceAware) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.P
 	s, err := state.Read[*preFilterState](cycle, preFilterStateKey)
 	if err != nil {
 		return fwk.AsStatus(err)
+	}
+	if pl.gpu != nil && (!s.gpu.none() || len(s.gpu.models) > 0) {
+		if st := pl.filterDevices(s.gpu, nodeInfo); !st.IsSuccess() {
+			return st
+		}
 	}
 	for i, ceil := range pl.ceilings {
 		req := s.requests[i]

@@ -22,6 +22,11 @@ func (s *placementState) Clone() fwk.StateData { return s }
 // scheduling cycle, because the snapshot is only safe to read there;
 // counting waits for PostBind so that a failed binding is not counted.
 func (pl *ResourceAware) Reserve(_ context.Context, state fwk.CycleState, pod *v1.Pod, nodeName string) *fwk.Status {
+	if pl.gpu != nil {
+		if st := pl.reserveDevices(state, pod, nodeName); !st.IsSuccess() {
+			return st
+		}
+	}
 	if len(pl.scarce) == 0 || pl.nodeInfos == nil {
 		return nil
 	}
@@ -42,8 +47,12 @@ func (pl *ResourceAware) Reserve(_ context.Context, state fwk.CycleState, pod *v
 	return nil
 }
 
-// Unreserve has nothing to undo: Reserve changes no state of the plugin's own.
-func (pl *ResourceAware) Unreserve(context.Context, fwk.CycleState, *v1.Pod, string) {}
+// Unreserve gives back the devices Reserve took.
+func (pl *ResourceAware) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, _ string) {
+	if pl.gpu != nil {
+		pl.unreserveDevices(pod)
+	}
+}
 
 // PostBind counts the placement Reserve classified.
 func (pl *ResourceAware) PostBind(_ context.Context, state fwk.CycleState, _ *v1.Pod, _ string) {

@@ -8,6 +8,7 @@ package resourceaware
 
 import (
 	"context"
+	"fmt"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -34,11 +35,23 @@ type ResourceAware struct {
 	fit          *fitScorer
 	scarce       []v1.ResourceName
 	scarceWeight int64
+
+	// gpu is the device accounting, nil when off; ledger its state, kept
+	// from Reserve, Unreserve and the pod informer; podsSynced reports
+	// that the informer has delivered the pods there were at the start.
+	gpu        *gpuSharing
+	ledger     *deviceLedger
+	podsSynced func() bool
+	// mix is the GPU pod shapes seen so far, for the fragmentation score of
+	// weight fragWeight (nil and 0 when off).
+	mix        *podMix
+	fragWeight int64
 }
 
 var (
 	_ pluginkit.Extensions     = &ResourceAware{}
 	_ framework.PostBindPlugin = &ResourceAware{}
+	_ framework.PreBindPlugin  = &ResourceAware{}
 )
 
 // New builds the plugin from its (already defaulted) arguments, rejecting
@@ -79,6 +92,20 @@ func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceA
 	}
 	if h != nil {
 		pl.nodeInfos = h.SnapshotSharedLister().NodeInfos()
+	}
+	if pl.gpu = newGPUSharing(args.GPUSharing); pl.gpu != nil {
+		pl.ledger = newDeviceLedger()
+		if f := args.Fragmentation; f != nil && f.Weight > 0 {
+			pl.mix, pl.fragWeight = newPodMix(), f.Weight
+		}
+		pl.podsSynced = func() bool { return true }
+		if h != nil && h.SharedInformerFactory() != nil {
+			reg, err := h.SharedInformerFactory().Core().V1().Pods().Informer().AddEventHandler(pl.podHandler())
+			if err != nil {
+				return nil, fmt.Errorf("%s: watching pods for GPU device accounting: %w", Name, err)
+			}
+			pl.podsSynced = reg.HasSynced
+		}
 	}
 	if args.Fit != nil {
 		pl.fit = &fitScorer{strategy: args.Fit.Strategy, weight: args.Fit.Weight}

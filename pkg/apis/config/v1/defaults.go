@@ -2,11 +2,13 @@ package v1
 
 import (
 	"k8s.io/utils/ptr"
+
+	"github.com/placer-dev/placer/pkg/gpushare"
 )
 
 // Names of the resources the defaults talk about.
 const (
-	resourceGPU = "nvidia.com/gpu"
+	resourceGPU = gpushare.Resource
 )
 
 // defaultResources is what ResourceAware does when given no resources: pack
@@ -25,6 +27,9 @@ func defaultResources() []ResourcePolicy {
 const (
 	defaultScarceWeight = 5
 	defaultFitWeight    = 1
+	// defaultFragmentationWeight: see the README's measurements on the
+	// Alibaba GPU trace.
+	defaultFragmentationWeight = 10
 )
 
 // SetDefaults_ResourceAwareArgs fills in what the user left out.
@@ -48,6 +53,21 @@ func SetDefaults_ResourceAwareArgs(obj *ResourceAwareArgs) {
 			obj.Fit.Weight = ptr.To[int64](defaultFitWeight)
 		}
 	}
+	if obj.GPUSharing == nil {
+		obj.GPUSharing = &GPUSharingPolicy{}
+	}
+	setGPUSharingDefaults(obj.GPUSharing)
+	if obj.Fragmentation == nil {
+		obj.Fragmentation = &FragmentationPolicy{}
+	}
+	if obj.Fragmentation.Weight == nil {
+		// The score reads the device accounting: without it, off.
+		w := int64(0)
+		if *obj.GPUSharing.Enabled {
+			w = defaultFragmentationWeight
+		}
+		obj.Fragmentation.Weight = &w
+	}
 	for i := range obj.Resources {
 		r := &obj.Resources[i]
 		if r.Strategy == "" {
@@ -55,6 +75,26 @@ func SetDefaults_ResourceAwareArgs(obj *ResourceAwareArgs) {
 		}
 		if r.Weight == nil {
 			r.Weight = ptr.To[int64](1)
+		}
+	}
+}
+
+func setGPUSharingDefaults(g *GPUSharingPolicy) {
+	if g.Enabled == nil {
+		g.Enabled = ptr.To(true)
+	}
+	for _, f := range []struct {
+		field *string
+		def   string
+	}{
+		{&g.Resource, gpushare.Resource},
+		{&g.ShareAnnotation, gpushare.ShareAnnotation},
+		{&g.DeviceAnnotation, gpushare.DeviceAnnotation},
+		{&g.ModelsAnnotation, gpushare.ModelsAnnotation},
+		{&g.ModelLabel, gpushare.ModelLabel},
+	} {
+		if *f.field == "" {
+			*f.field = f.def
 		}
 	}
 }

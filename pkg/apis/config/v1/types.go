@@ -33,6 +33,43 @@ type ResourceAwareArgs struct {
 	// Fit adds a score for how well the pod's whole request vector fits the
 	// node's free vector across the listed resources. Off when unset.
 	Fit *FitPolicy `json:"fit,omitempty"`
+
+	// GPUSharing accounts a GPU resource per device, so that a pod can ask
+	// for a share of one device with an annotation instead of a whole GPU.
+	// On by default, with the keys of package gpushare.
+	GPUSharing *GPUSharingPolicy `json:"gpuSharing,omitempty"`
+
+	// Fragmentation scores a node by how much placing the pod there would
+	// fragment the cluster's GPUs for the mix of pod shapes seen so far.
+	// Defaults to weight 10; weight 0 turns it off.
+	Fragmentation *FragmentationPolicy `json:"fragmentation,omitempty"`
+}
+
+// GPUSharingPolicy is the per-device GPU accounting.
+type GPUSharingPolicy struct {
+	// Enabled turns the device accounting on. Defaults to true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Resource is the extended resource whose allocatable is a node's
+	// device count. Defaults to nvidia.com/gpu.
+	Resource string `json:"resource,omitempty"`
+	// ShareAnnotation is the pod annotation asking for a share of one
+	// device, in thousandths (1 to 999). Defaults to placer.dev/gpu-milli.
+	ShareAnnotation string `json:"shareAnnotation,omitempty"`
+	// DeviceAnnotation is the pod annotation PreBind writes the chosen
+	// device indices to. Defaults to placer.dev/gpu-device.
+	DeviceAnnotation string `json:"deviceAnnotation,omitempty"`
+	// ModelsAnnotation is the pod annotation listing the GPU models it
+	// accepts, '|'-separated. Defaults to placer.dev/gpu-models.
+	ModelsAnnotation string `json:"modelsAnnotation,omitempty"`
+	// ModelLabel is the node label holding the node's GPU model. Defaults
+	// to nvidia.com/gpu.product.
+	ModelLabel string `json:"modelLabel,omitempty"`
+}
+
+// FragmentationPolicy is the fragmentation score.
+type FragmentationPolicy struct {
+	// Weight of the score in the node's score, 0 (off) to 100. Defaults to 10.
+	Weight *int64 `json:"weight,omitempty"`
 }
 
 // ScarceResourcePolicy keeps scarce (extended) resources for the pods that need them.

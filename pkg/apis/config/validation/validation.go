@@ -50,7 +50,46 @@ func ValidateResourceAwareArgs(path *field.Path, args *config.ResourceAwareArgs)
 			errs = append(errs, field.NotSupported(fp.Child("strategy"), fit.Strategy, config.FitStrategies))
 		}
 	}
+	if g := args.GPUSharing; g != nil {
+		errs = append(errs, validateGPUSharing(path.Child("gpuSharing"), g)...)
+	}
+	if f := args.Fragmentation; f != nil && (f.Weight < 0 || f.Weight > config.MaxResourceWeight) {
+		errs = append(errs, field.Invalid(path.Child("fragmentation", "weight"), f.Weight,
+			fmt.Sprintf("must be in the range [0, %d] (0 turns the score off)", config.MaxResourceWeight)))
+	}
+	if f := args.Fragmentation; f != nil && f.Weight > 0 && (args.GPUSharing == nil || !args.GPUSharing.Enabled) {
+		errs = append(errs, field.Invalid(path.Child("fragmentation", "weight"), f.Weight,
+			"the fragmentation score reads the GPU device accounting: set gpuSharing.enabled to true, or the weight to 0"))
+	}
 	return errs.ToAggregate()
+}
+
+// validateGPUSharing checks the device resource and the keys: annotation
+// keys and the model label are qualified names, as the API server requires
+// of any key it stores.
+func validateGPUSharing(p *field.Path, g *config.GPUSharingPolicy) field.ErrorList {
+	errs := validateResourceName(p.Child("resource"), g.Resource)
+	if g.Resource != "" && !v1helper.IsExtendedResourceName(v1.ResourceName(g.Resource)) {
+		errs = append(errs, field.Invalid(p.Child("resource"), g.Resource, "must be an extended resource (a domain-prefixed name such as nvidia.com/gpu)"))
+	}
+	keys := sets.New[string]()
+	for _, k := range []struct {
+		name, value string
+	}{{"shareAnnotation", g.ShareAnnotation}, {"deviceAnnotation", g.DeviceAnnotation}, {"modelsAnnotation", g.ModelsAnnotation}, {"modelLabel", g.ModelLabel}} {
+		kp := p.Child(k.name)
+		if k.value == "" {
+			errs = append(errs, field.Required(kp, "a key is needed"))
+			continue
+		}
+		for _, msg := range utilvalidation.IsQualifiedName(k.value) {
+			errs = append(errs, field.Invalid(kp, k.value, msg))
+		}
+		if k.name != "modelLabel" && keys.Has(k.value) {
+			errs = append(errs, field.Duplicate(kp, k.value))
+		}
+		keys.Insert(k.value)
+	}
+	return errs
 }
 
 // validateScarce accepts only extended resources: steering every pod that
