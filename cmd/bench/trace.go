@@ -10,6 +10,7 @@ import (
 	"github.com/placer-dev/placer/pkg/sim"
 
 	"github.com/placer-dev/placer/pkg/bench/limits"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/session"
 	"github.com/placer-dev/placer/pkg/bench/trace"
 )
@@ -46,6 +47,7 @@ func newTraceCommand() *command {
 	fs.StringVar(&f.seeds, "seed", "42", "fgd: the seeds, one replay each: N, N-M or a comma-separated list (the FGD paper uses 42-51)")
 	fs.Float64Var(&f.target, "target", 130, fmt.Sprintf("fgd: draw pods until their GPU requests reach this %% of the cluster's GPU capacity (1 to %d)", trace.MaxTargetPercent))
 	fs.Float64Var(&f.speed, "speed", 0, "timeline: divide the trace's times by this (required with --protocol timeline; the OpenB default trace spans 149 days)")
+	fs.StringVar(&f.in.GPUSharing, "gpu-sharing", result.GPUSharingWhole, "how a pod asking for part of one GPU (gpu_milli < 1000) is offered: whole (a whole nvidia.com/gpu, which any profile places) or share (its share in the annotation placer.dev/gpu-milli, no nvidia.com/gpu; its GPU counts as allocated only once the profile names the device)")
 	fs.StringVar(&f.opts.Backend, "backend", sim.BackendMemory, "where objects live: memory or embedded")
 	fs.Var(&f.profiles, "profile", "scheduler profile: default, placer, or a KubeSchedulerConfiguration file (repeat to compare; the first is the baseline)")
 	fs.StringVar(&f.opts.LogFile, "log-file", session.DefaultLogFile, "where scheduler and API server logs go, a file made 0600 (empty: discard)")

@@ -109,7 +109,7 @@ func TestBenchTraceOpenB(t *testing.T) {
 	text := runBench(t, bin, "trace", "openb", "--nodes", nodes, "--pods", pods, "--seed", "1-3", "--target", "130",
 		"--profile", "default", "--profile", "examples/bench/profiles/mostallocated-gpu.yaml",
 		"--log-file", filepath.Join(dir, "bench.log"), "--out", out)
-	for _, want := range []string{"unallocated GPU at 90% arrived (%)", "unallocated GPU at 130% arrived (%)", "GPU-sharing pods (offered: whole GPU)", "placed, share", "Medians of 3 runs per profile", `gpuSharing: "whole"`} {
+	for _, want := range []string{"unallocated GPU at 90% arrived (%)", "unallocated GPU at 130% arrived (%)", "GPU-sharing pods (offered: whole GPU)", "placed, share", "Medians of 3 runs per profile", "--gpu-sharing whole"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

@@ -19,13 +19,24 @@ type TraceResult struct {
 	TargetPercent float64 `json:"targetPercent,omitempty"`
 	Speed         float64 `json:"speed,omitempty"`
 	// GPUSharing says how pods asking for part of a GPU were offered:
-	// "whole" (each took a whole nvidia.com/gpu: no profile can share a
-	// GPU yet).
+	// "whole" (each asked for a whole nvidia.com/gpu) or "share" (each
+	// asked for its share with the annotation placer.dev/gpu-milli and no
+	// nvidia.com/gpu).
 	GPUSharing       string `json:"gpuSharing"`
 	Nodes            int    `json:"nodes"`
 	GPUCapacityMilli int64  `json:"gpuCapacityMilli"`
 	PodsOffered      int    `json:"podsOffered"`
 	SharingPods      int    `json:"sharingPods"`
+	// SharedWithoutDevice ("share") counts the sharing pods bound without
+	// the device annotation (placer.dev/gpu-device): a profile that cannot
+	// share placed them as pods asking for no GPU, so they are placed but
+	// hold no GPU, and their shares count as unallocated. Always 0 with
+	// "whole".
+	SharedWithoutDevice int `json:"sharedWithoutDevice"`
+	// DeviceAnnotationError describes the first device annotation that
+	// named no single device of its node (that pod counts as without a
+	// device): a fault of the profile's.
+	DeviceAnnotationError string `json:"deviceAnnotationError,omitempty"`
 	// Placed and Failed count pods by shape: "cpu-only", "share",
 	// "gpu-<n>". Failed pods were found unschedulable (fgd: then removed;
 	// timeline: still pending at the end).
@@ -39,13 +50,27 @@ type TraceResult struct {
 	// pods so far asked for, UnallocatedPercent 100 minus the GPU the bound
 	// pods asked for, both as % of capacity in milli-GPU (the paper's
 	// accounting: with gpuSharing "whole", the rest of a device a sharing
-	// pod holds is idle, so it counts as unallocated).
+	// pod holds is idle, so it counts as unallocated; with "share", a
+	// sharing pod's share counts only with its device named).
 	ArrivedPercent     []float64 `json:"arrivedPercent"`
 	UnallocatedPercent []float64 `json:"unallocatedPercent"`
 	// UnallocatedGPUAt is the curve at ReportLevels arrived (the first
 	// point at or past each); a level never reached is absent.
 	UnallocatedGPUAt map[string]float64 `json:"unallocatedGPU"`
 }
+
+// TraceResult.GPUSharing: how a replay offers a pod asking for part of one
+// GPU (placer-bench trace --gpu-sharing).
+const (
+	// GPUSharingWhole: it asks for a whole nvidia.com/gpu, which any
+	// profile can place; the rest of the device is idle.
+	GPUSharingWhole = "whole"
+	// GPUSharingShare: it asks for its share with the annotation
+	// placer.dev/gpu-milli and no nvidia.com/gpu; its share counts as
+	// allocated only once the scheduler named the device it chose
+	// (placer.dev/gpu-device).
+	GPUSharingShare = "share"
+)
 
 // ReportLevels are the arrived-workload levels (%) the table reports,
 // the paper's.
@@ -104,7 +129,12 @@ func traceFigures(runs [][]*Result, add func(section, name, format string, value
 		})
 	}
 	add("trace", "pods offered", "%.0f", func(r *Result) float64 { return float64(tr(r).PodsOffered) })
-	add("trace", fmt.Sprintf("GPU-sharing pods (offered: %s GPU)", base.GPUSharing), "%.0f", func(r *Result) float64 { return float64(tr(r).SharingPods) })
+	if base.GPUSharing == GPUSharingShare {
+		add("trace", "GPU-sharing pods (offered: share of a GPU)", "%.0f", func(r *Result) float64 { return float64(tr(r).SharingPods) })
+		add("trace", "  bound without a device (no GPU allocated)", "%.0f", func(r *Result) float64 { return float64(tr(r).SharedWithoutDevice) })
+	} else {
+		add("trace", fmt.Sprintf("GPU-sharing pods (offered: %s GPU)", base.GPUSharing), "%.0f", func(r *Result) float64 { return float64(tr(r).SharingPods) })
+	}
 	noVerdict := func(r *Result) float64 {
 		n := 0
 		for _, v := range tr(r).NoVerdict {

@@ -66,3 +66,27 @@ func TestTraceFiguresNoVerdict(t *testing.T) {
 		}
 	}
 }
+
+// With gpuSharing "share" the table says so, and counts the sharing pods
+// bound without a device in a row of their own.
+func TestTraceFiguresShare(t *testing.T) {
+	run := func(profile string, without int) *Result {
+		r := replayResult(profile, []float64{100}, []float64{90}, map[string]int{"share": 4}, nil)
+		r.Trace.GPUSharing, r.Trace.SharingPods, r.Trace.SharedWithoutDevice = GPUSharingShare, 4, without
+		return r
+	}
+	var names []string
+	var without []float64
+	for _, f := range Compare([][]*Result{{run("default", 4)}, {run("placer", 0)}}) {
+		names = append(names, f.Name)
+		if f.Name == "  bound without a device (no GPU allocated)" {
+			without = []float64{f.Profiles[0].Runs[0], f.Profiles[1].Runs[0]}
+		}
+	}
+	if !strings.Contains(strings.Join(names, "|"), "|GPU-sharing pods (offered: share of a GPU)|  bound without a device (no GPU allocated)|") {
+		t.Errorf("rows %q: want the share rows", names)
+	}
+	if len(without) != 2 || without[0] != 4 || without[1] != 0 {
+		t.Errorf("bound without a device: %v, want [4 0]", without)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/placer-dev/placer/pkg/sim"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/trace"
 	"github.com/placer-dev/placer/pkg/bench/trace/replay"
+	"github.com/placer-dev/placer/pkg/gpushare"
 )
 
 // Trace formats, placer-bench trace's first argument.
@@ -35,6 +37,10 @@ type TraceInput struct {
 	Seeds         []int64 `json:"seeds,omitempty"`
 	TargetPercent float64 `json:"targetPercent,omitempty"`
 	Speed         float64 `json:"speed,omitempty"`
+	// GPUSharing is how pods asking for part of one GPU are offered:
+	// result.GPUSharingWhole or result.GPUSharingShare (--gpu-sharing;
+	// empty: whole).
+	GPUSharing string `json:"gpuSharing,omitempty"`
 }
 
 // Runs is how many runs of each profile count replays make: one per seed
@@ -79,6 +85,15 @@ func WriteTrace(path string, t *trace.Trace) error {
 // traceJob reads the trace and checks its draw or timeline here, not in
 // each run's process.
 func traceJob(in TraceInput, profiles []string, maxObjects int) (*Job, error) {
+	// Refused before the trace, maybe large, is read.
+	switch in.GPUSharing {
+	case "":
+		in.GPUSharing = result.GPUSharingWhole
+	case result.GPUSharingWhole, result.GPUSharingShare:
+	default:
+		return nil, fmt.Errorf("--gpu-sharing %q: want %s (a pod asking for part of a GPU asks for a whole %s) or %s (it asks for its share with the annotation %s)",
+			in.GPUSharing, result.GPUSharingWhole, gpushare.Resource, result.GPUSharingShare, gpushare.ShareAnnotation)
+	}
 	ceiling, err := limits.Ceiling(maxObjects)
 	if err != nil {
 		return nil, err
@@ -87,7 +102,7 @@ func traceJob(in TraceInput, profiles []string, maxObjects int) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := replay.Options{Protocol: in.Protocol}
+	opts := replay.Options{Protocol: in.Protocol, GPUSharing: in.GPUSharing}
 	params := map[string]int{"nodes": len(t.Nodes), "tracePods": len(t.Pods)}
 	switch in.Protocol {
 	case trace.ProtocolFGD:
@@ -145,12 +160,49 @@ func traceJob(in TraceInput, profiles []string, maxObjects int) (*Job, error) {
 				out = append(out, fmt.Sprintf("profile %s: %d pods left before the scheduler decided on them: --speed %g outpaces it; lower --speed", r.Profile, n, in.Speed))
 			}
 		}
-		for _, r := range results {
-			if r.Trace != nil && r.Trace.SharingPods > 0 {
-				return append(out, fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as a whole nvidia.com/gpu each (gpuSharing: %q): no profile can share a GPU yet; the rest of each such GPU is idle and counts as unallocated", r.Trace.GPUSharing))
-			}
-		}
-		return out
+		return append(out, sharingNotes(in.GPUSharing, results)...)
 	}
 	return job, nil
+}
+
+// sharingNotes say how the replay offered GPU-sharing pods and how it
+// counted them, when it offered any, and which profiles bound shares
+// without naming a device.
+func sharingNotes(mode string, results []*result.Result) []string {
+	offered := slices.ContainsFunc(results, func(r *result.Result) bool { return r.Trace != nil && r.Trace.SharingPods > 0 })
+	if !offered {
+		return nil
+	}
+	if mode == result.GPUSharingWhole {
+		return []string{fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as a whole %s each (--gpu-sharing %s): the rest of each such GPU is idle and counts as unallocated; --gpu-sharing %s offers them as shares",
+			gpushare.Resource, mode, result.GPUSharingShare)}
+	}
+	out := []string{fmt.Sprintf("GPU-sharing pods (gpu_milli < 1000) were offered as shares of one GPU (--gpu-sharing %s: annotation %s, no %s request): a share counts as allocated only when the profile named the device it chose (annotation %s)",
+		mode, gpushare.ShareAnnotation, gpushare.Resource, gpushare.DeviceAnnotation)}
+	// One line per profile, whatever its number of runs.
+	var profiles []string
+	without, runs, badDevice := map[string]int{}, map[string]int{}, map[string]string{}
+	for _, r := range results {
+		if r.Trace == nil {
+			continue
+		}
+		if _, seen := runs[r.Profile]; !seen {
+			profiles = append(profiles, r.Profile)
+		}
+		runs[r.Profile]++
+		without[r.Profile] += r.Trace.SharedWithoutDevice
+		if badDevice[r.Profile] == "" {
+			badDevice[r.Profile] = r.Trace.DeviceAnnotationError
+		}
+	}
+	for _, p := range profiles {
+		if n := without[p]; n > 0 {
+			out = append(out, fmt.Sprintf("profile %s: %d GPU-sharing pods in %d run(s) bound without a device (annotation %s): the profile placed them as pods asking for no GPU; they hold none and their shares count as unallocated",
+				p, n, runs[p], gpushare.DeviceAnnotation))
+		}
+		if e := badDevice[p]; e != "" {
+			out = append(out, fmt.Sprintf("profile %s: %s; that pod counts as bound without a device", p, e))
+		}
+	}
+	return out
 }

@@ -1,21 +1,25 @@
 package replay
 
 import (
+	"strconv"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
+	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/trace"
+	"github.com/placer-dev/placer/pkg/gpushare"
 )
 
 const (
 	// GPUResource is the extended resource a trace's GPUs become.
-	GPUResource v1.ResourceName = "nvidia.com/gpu"
+	GPUResource v1.ResourceName = gpushare.Resource
 	// ModelLabel carries a node's GPU model, under the key NVIDIA's GPU
 	// feature discovery uses, so that a pod's accepted models become a
 	// required node affinity a stock scheduler honours.
-	ModelLabel = "nvidia.com/gpu.product"
+	ModelLabel = gpushare.ModelLabel
 	// Namespace holds a replay's pods.
 	Namespace = "trace"
 	// maxPodsPerNode: the trace's machines have no pod limit (nor has the
@@ -50,22 +54,28 @@ func node(n *trace.Node, runID string) *v1.Node {
 	}
 }
 
-// pod turns a trace pod into a bare pod for schedulerName. Until a profile
-// can share a GPU, a GPU-sharing pod asks for one whole nvidia.com/gpu.
-func pod(p *trace.Pod, runID, schedulerName string) *v1.Pod {
+// pod turns a trace pod into a bare pod for schedulerName. A GPU-sharing
+// pod asks for one whole nvidia.com/gpu with result.GPUSharingWhole; with
+// result.GPUSharingShare it asks for its share with
+// gpushare.ShareAnnotation and no nvidia.com/gpu, as the ResourceAware
+// plugin wants a share asked for.
+func pod(p *trace.Pod, runID, schedulerName, gpuSharing string) *v1.Pod {
 	requests := v1.ResourceList{
 		v1.ResourceCPU:    *resource.NewMilliQuantity(p.CPUMilli, resource.DecimalSI),
 		v1.ResourceMemory: *resource.NewQuantity(p.MemoryMiB<<20, resource.BinarySI),
 	}
 	var limits v1.ResourceList
-	if g := p.WholeGPUs(); g > 0 {
+	var annotations map[string]string
+	if offeredAsShare(p, gpuSharing) {
+		annotations = map[string]string{gpushare.ShareAnnotation: strconv.FormatInt(p.GPUMilli, 10)}
+	} else if g := p.WholeGPUs(); g > 0 {
 		q := *resource.NewQuantity(g, resource.DecimalSI)
 		// An extended resource must be limited to what is requested.
 		requests[GPUResource], limits = q, v1.ResourceList{GPUResource: q}
 	}
 	zero := int64(0)
 	out := &v1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: Namespace,
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: Namespace, Annotations: annotations,
 			Labels: map[string]string{generate.RunLabel: runID, shapeLabel: p.Shape()}},
 		Spec: v1.PodSpec{
 			SchedulerName:                 schedulerName,
@@ -86,6 +96,12 @@ func pod(p *trace.Pod, runID, schedulerName string) *v1.Pod {
 		}}
 	}
 	return out
+}
+
+// offeredAsShare reports a pod offered with the share annotation: a
+// GPU-sharing pod under result.GPUSharingShare.
+func offeredAsShare(p *trace.Pod, gpuSharing string) bool {
+	return gpuSharing == result.GPUSharingShare && p.Sharing()
 }
 
 const (

@@ -81,11 +81,8 @@ func (r *replay) offer(ctx context.Context, p *trace.Pod) (bound bool, err error
 }
 
 func (r *replay) create(ctx context.Context, p *trace.Pod) error {
-	// Known before the watch can see the pod bound.
-	r.st.mu.Lock()
-	r.st.milli[p.Name] = p.GPURequestMilli()
-	r.st.mu.Unlock()
-	if _, err := r.workloads.CreatePod(ctx, pod(p, r.opts.RunID, r.profile.SchedulerName), nil, true); err != nil {
+	r.st.offered(p.Name, p.GPURequestMilli(), offeredAsShare(p, r.opts.GPUSharing))
+	if _, err := r.workloads.CreatePod(ctx, pod(p, r.opts.RunID, r.profile.SchedulerName, r.opts.GPUSharing), nil, true); err != nil {
 		return err
 	}
 	r.offered++

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -33,38 +32,18 @@ type Options struct {
 	Seed          int64
 	TargetPercent float64
 	Speed         float64
+	// GPUSharing is how a pod asking for part of one GPU is offered:
+	// result.GPUSharingWhole (also when empty) or result.GPUSharingShare.
+	GPUSharing string
 	// Progress, when set, hears about once a second of the pods offered,
 	// bound and found unschedulable.
 	Progress func(op string, created, bound, unschedulable int)
 }
 
-// GPUSharingWhole is TraceResult.GPUSharing while no profile can share a
-// GPU: a pod asking for part of one takes it whole.
-const GPUSharingWhole = "whole"
-
 // verdictTimeout bounds the wait for the scheduler's verdict on one pod:
 // far longer than any scheduling cycle, so that only a stuck scheduler
 // reaches it.
 const verdictTimeout = 5 * time.Minute
-
-// state is what the replay knows of its pods from the watch.
-type state struct {
-	mu sync.Mutex
-	// milli is each offered pod's GPU request in milli-GPU; bound, the
-	// pods bound; unsched, those found unschedulable, with the reason.
-	milli   map[string]int64
-	bound   map[string]bool
-	unsched map[string]string
-	// allocated is the milli-GPU the bound pods asked for: the paper's
-	// allocated GPU. While a sharing pod holds a whole device, the rest of
-	// that device is idle and counts as unallocated.
-	allocated int64
-	waiters   map[string]chan struct{}
-	// everBound and unschedSeen outlive a pod's deletion: the timeline
-	// judges a pod as it departs.
-	everBound   map[string]bool
-	unschedSeen map[string]bool
-}
 
 type replay struct {
 	t       *trace.Trace
@@ -85,9 +64,16 @@ type replay struct {
 // Run replays t with profile on backend (the caller's to close).
 func Run(ctx context.Context, t *trace.Trace, profile *measure.Profile, backend sim.Backend, opts Options) (*result.Result, error) {
 	r := &replay{t: t, profile: profile, backend: backend, client: backend.Client(), opts: opts,
-		st: &state{milli: map[string]int64{}, everBound: map[string]bool{}, unschedSeen: map[string]bool{}, bound: map[string]bool{}, unsched: map[string]string{}, waiters: map[string]chan struct{}{}},
-		tr: &result.TraceResult{Trace: t.Name, Protocol: opts.Protocol, GPUSharing: GPUSharingWhole, Nodes: len(t.Nodes),
+		st: newState(t),
+		tr: &result.TraceResult{Trace: t.Name, Protocol: opts.Protocol, GPUSharing: opts.GPUSharing, Nodes: len(t.Nodes),
 			GPUCapacityMilli: t.GPUCapacityMilli(), Placed: map[string]int{}, Failed: map[string]int{}}}
+	switch opts.GPUSharing {
+	case "":
+		r.opts.GPUSharing, r.tr.GPUSharing = result.GPUSharingWhole, result.GPUSharingWhole
+	case result.GPUSharingWhole, result.GPUSharingShare:
+	default:
+		return nil, fmt.Errorf("GPU sharing %q: want %s or %s", opts.GPUSharing, result.GPUSharingWhole, result.GPUSharingShare)
+	}
 	if r.tr.GPUCapacityMilli == 0 {
 		return nil, fmt.Errorf("trace %s: the nodes have no GPUs, so unallocated GPU means nothing", t.Name)
 	}
@@ -140,6 +126,7 @@ func Run(ctx context.Context, t *trace.Trace, profile *measure.Profile, backend 
 		return false, r.offerTimeline(ctx, events)
 	})
 	r.tr.PodsOffered = r.offered
+	r.tr.SharedWithoutDevice, r.tr.DeviceAnnotationError = r.st.sharesWithoutDevice()
 	r.tr.Finish()
 	runErr = errors.Join(runErr, ses.Finish(ctx, r.summary(nodes, firstPod)))
 	res.Pods = r.offered
@@ -168,40 +155,6 @@ func (r *replay) createNodes(ctx context.Context, sched *inprocscheduler.Schedul
 		return nil, fmt.Errorf("waiting for the scheduler to see the %d nodes: %w", len(nodes), err)
 	}
 	return nodes, nil
-}
-
-func (s *state) observe(pod *v1.Pod) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	decided := false
-	if pod.Spec.NodeName != "" {
-		if !s.bound[pod.Name] {
-			s.bound[pod.Name], s.everBound[pod.Name] = true, true
-			s.allocated += s.milli[pod.Name]
-			delete(s.unsched, pod.Name)
-		}
-		decided = true
-	} else if ok, reason := unschedulable(pod); ok {
-		s.unsched[pod.Name], s.unschedSeen[pod.Name] = reason, true
-		decided = true
-	}
-	if ch := s.waiters[pod.Name]; decided && ch != nil {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// forget releases what a deleted pod held.
-func (s *state) forget(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.bound[name] {
-		s.allocated -= s.milli[name]
-	}
-	delete(s.bound, name)
-	delete(s.unsched, name)
 }
 
 // summary judges the final placement on the trace's nodes, which have no

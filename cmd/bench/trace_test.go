@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/placer-dev/placer/internal/testfile"
+)
+
+// A small generated trace in Alibaba's OpenB format (the real one stays out
+// of the repository): two 4-GPU nodes and a CPU-only one, ample cpu and
+// memory, so that only GPUs decide; half the pods share a GPU.
+const shareNodes = `sn,cpu_milli,memory_mib,gpu,model
+gpu-0,256000,1048576,4,G2
+gpu-1,256000,1048576,4,G2
+cpu-0,256000,1048576,0,nan
+`
+
+const shareGPUs = 8
+
+func sharePods() string {
+	var b strings.Builder
+	b.WriteString("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n")
+	for i := range 8 {
+		if i%2 == 0 {
+			fmt.Fprintf(&b, "whole-%d,1000,1024,1,1000,,LS,Running,%d,,%d\n", i, i, i)
+		} else {
+			fmt.Fprintf(&b, "share-%d,1000,1024,1,%d,,LS,Running,%d,,%d\n", i, 100*i, i, i)
+		}
+	}
+	return b.String()
+}
+
+// outputOf runs f with os.Stdout and os.Stderr captured.
+func outputOf(t *testing.T, f func() int) (code int, stdout, stderr string) {
+	t.Helper()
+	savedOut := os.Stdout
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	code, stderr = stderrOf(t, f)
+	os.Stdout = savedOut
+	w.Close()
+	return code, <-done, stderr
+}
+
+// --gpu-sharing takes whole or share; anything else is refused before the
+// trace is read, naming the flag, the value and the choices.
+func TestTraceRefusesUnknownGPUSharing(t *testing.T) {
+	dir := t.TempDir()
+	// Unread: the value is refused first.
+	missing := filepath.Join(dir, "missing.csv")
+	args := []string{"openb", "--nodes", missing, "--pods", missing, "--gpu-sharing", "half", "--log-file", "", "--out", filepath.Join(dir, "out")}
+	code, stderr := stderrOf(t, func() int { return newTraceCommand().run(context.Background(), args) })
+	want := `placer-bench trace: --gpu-sharing "half": want whole (a pod asking for part of a GPU asks for a whole nvidia.com/gpu) or share (it asks for its share with the annotation placer.dev/gpu-milli)`
+	if code != 2 || !strings.Contains(stderr, want) {
+		t.Errorf("exit code %d, stderr:\n%s\nwant 2 and %q", code, stderr, want)
+	}
+}
+
+// With --gpu-sharing share, the default profile, which cannot share a GPU,
+// binds the sharing pods as pods asking for no GPU: they are placed,
+// counted as bound without a device, and their shares stay unallocated, so
+// the curve ends at the GPU the whole-GPU pods hold.
+func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
+	dir := t.TempDir()
+	nodes := testfile.Write(t, dir, "nodes.csv", shareNodes)
+	pods := testfile.Write(t, dir, "pods.csv", sharePods())
+	out := filepath.Join(dir, "out")
+	args := []string{"openb", "--nodes", nodes, "--pods", pods, "--gpu-sharing", "share", "--seed", "3", "--profile", "default",
+		"--log-file", "", "--out", out}
+	code, stdout, stderr := outputOf(t, func() int { return newTraceCommand().run(context.Background(), args) })
+	if code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"GPU-sharing pods (offered: share of a GPU)", "  bound without a device (no GPU allocated)",
+		"--gpu-sharing share", "profile default: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Runs [][]struct {
+			Trace struct {
+				GPUSharing          string         `json:"gpuSharing"`
+				SharingPods         int            `json:"sharingPods"`
+				SharedWithoutDevice int            `json:"sharedWithoutDevice"`
+				Placed              map[string]int `json:"placed"`
+				UnallocatedPercent  []float64      `json:"unallocatedPercent"`
+			} `json:"trace"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	tr := rep.Runs[0][0].Trace
+	if tr.GPUSharing != "share" || tr.SharingPods == 0 || tr.SharedWithoutDevice == 0 || tr.SharedWithoutDevice != tr.Placed["share"] {
+		t.Fatalf("trace %+v: want gpuSharing share and every placed sharing pod bound without a device", tr)
+	}
+	// What the placements say the bound pods hold: whole GPUs only, the
+	// sharing pods none.
+	f, err := os.Open(filepath.Join(out, "placements-default.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var gpus, sharesBound int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var p struct {
+			Name     string            `json:"name"`
+			Node     string            `json:"node"`
+			Deleted  bool              `json:"deleted"`
+			Requests map[string]string `json:"requests"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Node == "" || p.Deleted {
+			continue
+		}
+		if g, ok := p.Requests["nvidia.com/gpu"]; ok {
+			if strings.HasPrefix(p.Name, "share-") {
+				t.Errorf("sharing pod %s asked for nvidia.com/gpu %s", p.Name, g)
+			}
+			var n int64
+			fmt.Sscan(g, &n)
+			gpus += n
+		}
+		if strings.HasPrefix(p.Name, "share-") {
+			sharesBound++
+		}
+	}
+	if sharesBound != int64(tr.SharedWithoutDevice) {
+		t.Errorf("%d sharing pods bound in the placements, %d counted without a device", sharesBound, tr.SharedWithoutDevice)
+	}
+	last := tr.UnallocatedPercent[len(tr.UnallocatedPercent)-1]
+	if want := 100 - 100*float64(gpus)/shareGPUs; last != want {
+		t.Errorf("the curve ends at %g%% unallocated; the whole-GPU pods bound leave %g%%", last, want)
+	}
+}
