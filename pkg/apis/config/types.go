@@ -95,8 +95,8 @@ type GPUSharingPolicy struct {
 
 // FragmentationPolicy is the fragmentation score.
 type FragmentationPolicy struct {
-	// Weight of the score in the node's score, 0 (off) to 100.
-	Weight int64
+	// Enabled turns the score on; it needs the GPU device accounting.
+	Enabled bool
 }
 
 // ScarceResourcePolicy keeps scarce (extended) resources for the pods that

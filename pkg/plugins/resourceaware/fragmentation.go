@@ -11,22 +11,26 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 )
 
-// The fragmentation score (README.md, "Fragmentation"). A node's
-// fragmentation F is the GPU capacity on it, in milli-GPU, that the pods
-// expected next could not use, averaged over the mix of GPU pod shapes
-// seen so far:
+// The fragmentation score (README.md, "Fragmentation"). For one state of
+// a node (free cpu, free memory, its GPU model, the free milli-GPU of each
+// device) and the mix of GPU pod shapes seen so far (shape m with
+// probability p_m), the node's fragmentation F is the GPU, in milli-GPU,
+// that the pods expected next could not use there:
 //
-//	F(node) = Σ_m p_m · f_m(node)
-//	f_m     = all free GPU on the node        if shape m does not fit there
-//	                                            (cpu, memory, model, devices)
-//	          Σ free_j over devices j with     if m asks for a share s
-//	            free_j < s
-//	          Σ free_j over devices partly     if m asks for whole GPUs
-//	            used
+//	F = Σ_m p_m · (once_m + many_m)
 //
-// A pod goes where it raises F the least (lowers it the most): ΔF =
-// F(after) − F(before), with the best device for a share. Scores are
-// ΔF scaled over the nodes of the cycle: the least ΔF scores MaxNodeScore.
+// once_m is the FGD paper's measure, what one pod of shape m leaves
+// unusable: all free GPU when m does not fit (cpu, memory, model,
+// devices); otherwise the free GPU of the devices m cannot use (those
+// with less free than its share, or, for whole GPUs, those partly used).
+// many_m is what stays unusable however many pods of shape m arrive: all
+// free GPU minus k_m·g_m, where g_m is the GPU of one pod of m and k_m how
+// many fit at once (by devices, cpu and memory). once_m sees devices
+// split into unusable slivers; many_m sees GPUs stranded by the cpu and
+// memory beside them, which one pod's fit does not.
+//
+// A pod goes where it raises F the least: ΔF = F(after) − F(before), with
+// the device a share would take chosen the same way.
 
 // mixWindow is how many GPU pods the mix remembers at full weight: when
 // the counts reach twice this, they are halved, so that the mix follows a
@@ -37,7 +41,7 @@ const mixWindow = 5000
 // the most frequent the score uses.
 const (
 	maxMixShapes = 1024
-	mixTableSize = 32
+	mixTableSize = 256
 )
 
 // shapeKey is a pod's shape as the fragmentation measure sees it.
@@ -199,21 +203,33 @@ func (t *mixTable) fragmentation(free nodeFree, model string, devs []int64) floa
 	var frag float64
 	for i := range t.shapes {
 		m := &t.shapes[i]
-		var f int64
-		switch {
-		case m.cpu > free.cpu || m.mem > free.mem || (len(m.models) > 0 && !slices.Contains(m.models, model)):
-			f = total
-		case m.whole > 0:
-			if full < m.whole {
-				f = total
-			} else {
-				f = total - full*milliPerDevice
-			}
-		default:
-			idx, _ := slices.BinarySearch(s, m.share)
-			f = prefix[idx]
+		if len(m.models) > 0 && !slices.Contains(m.models, model) {
+			frag += m.p * float64(2*total)
+			continue
 		}
-		frag += m.p * float64(f)
+		// k pods of m fit by devices, each taking per milli-GPU.
+		var once, k, per int64
+		if m.whole > 0 {
+			k, per = full/m.whole, m.whole*milliPerDevice
+			once = total - full*milliPerDevice
+		} else {
+			per = m.share
+			idx, _ := slices.BinarySearch(s, m.share)
+			once = prefix[idx]
+			for _, f := range s[idx:] {
+				k += f / m.share
+			}
+		}
+		if m.cpu > 0 {
+			k = min(k, max(free.cpu, 0)/m.cpu)
+		}
+		if m.mem > 0 {
+			k = min(k, max(free.mem, 0)/m.mem)
+		}
+		if k == 0 {
+			once = total
+		}
+		frag += m.p * float64(once+total-min(total, k*per))
 	}
 	return frag
 }
@@ -238,7 +254,8 @@ func (t *mixTable) delta(free nodeFree, model string, v *devices, pod podShape) 
 			devs[j] = f - pod.gpu.share
 			d := t.fragmentation(after, model, devs[:v.n]) - before
 			devs[j] = f
-			if bestJ < 0 || d < best {
+			// At equal fragmentation, the fullest device: best fit.
+			if bestJ < 0 || d < best-1e-9 || (d < best+1e-9 && f < v.free[bestJ]) {
 				best, bestJ = d, j
 			}
 		}
@@ -256,3 +273,4 @@ func (t *mixTable) delta(free nodeFree, model string, v *devices, pod podShape) 
 	}
 	return t.fragmentation(after, model, devs[:v.n]) - before, -1, true
 }
+

@@ -42,10 +42,9 @@ type ResourceAware struct {
 	gpu        *gpuSharing
 	ledger     *deviceLedger
 	podsSynced func() bool
-	// mix is the GPU pod shapes seen so far, for the fragmentation score of
-	// weight fragWeight (nil and 0 when off).
-	mix        *podMix
-	fragWeight int64
+	// mix is the GPU pod shapes seen so far, for the fragmentation score
+	// (nil when off).
+	mix *podMix
 }
 
 var (
@@ -95,8 +94,8 @@ func newWithArgs(args *config.ResourceAwareArgs, h framework.Handle) (*ResourceA
 	}
 	if pl.gpu = newGPUSharing(args.GPUSharing); pl.gpu != nil {
 		pl.ledger = newDeviceLedger()
-		if f := args.Fragmentation; f != nil && f.Weight > 0 {
-			pl.mix, pl.fragWeight = newPodMix(), f.Weight
+		if f := args.Fragmentation; f != nil && f.Enabled {
+			pl.mix = newPodMix()
 		}
 		pl.podsSynced = func() bool { return true }
 		if h != nil && h.SharedInformerFactory() != nil {

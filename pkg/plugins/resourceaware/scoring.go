@@ -1,8 +1,10 @@
 package resourceaware
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -40,19 +42,17 @@ type preScoreState struct {
 	// resources (-1: not scored by devices).
 	gpu      gpuDemand
 	gpuIndex int
-	// devices holds, for the cycle's nodes with GPU devices, what Score
-	// needs of them (computed once here, where the ledger is read).
+	// devices holds, for the cycle's nodes with GPU devices, their use in
+	// milli-GPU (shares included, which NodeInfo does not count).
 	devices map[string]nodeDevicesScore
-	// fragZero is the fragmentation score of a node where the pod changes
-	// nothing (a node without GPUs); fragOn whether the score applies.
-	fragZero float64
-	fragOn   bool
+	// ranks, when the fragmentation score orders the cycle's nodes, is
+	// each node's score: see rankByFragmentation.
+	ranks map[string]int64
 }
 
-// nodeDevicesScore is one node's device figures for Score.
+// nodeDevicesScore is one node's device use for Score.
 type nodeDevicesScore struct {
 	usedMilli, capacityMilli int64
-	frag                     float64
 }
 
 func (s *preScoreState) Clone() fwk.StateData { return s }
@@ -91,51 +91,38 @@ func (pl *ResourceAware) preScore(pod *v1.Pod) *preScoreState {
 	return s
 }
 
-// preScoreDevices reads each node's devices once, for the device resource's
-// utilisation and the fragmentation score.
+// preScoreDevices reads each node's devices once, for the device
+// resource's utilisation and the fragmentation score.
 func (pl *ResourceAware) preScoreDevices(s *preScoreState, pod *v1.Pod, nodes []fwk.NodeInfo) {
 	table := pl.mix.current()
 	if s.gpuIndex < 0 && table == nil {
 		return
 	}
-	var shape podShape
-	if table != nil {
-		shape = pl.podShape(pod, s.gpu)
-	}
 	s.devices = make(map[string]nodeDevicesScore, len(nodes)/4)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	sawZero := false
-	for _, ni := range nodes {
+	var deltas []float64
+	if table != nil {
+		deltas = make([]float64, len(nodes))
+	}
+	shape := pl.podShape(pod, s.gpu)
+	for i, ni := range nodes {
 		v := pl.ledger.view(ni, pl.gpu.resource)
 		if v.n == 0 {
-			sawZero = true
 			continue
 		}
 		ds := nodeDevicesScore{capacityMilli: int64(v.n) * milliPerDevice}
 		for _, f := range v.free[:v.n] {
 			ds.usedMilli += milliPerDevice - f
 		}
+		s.devices[ni.Node().Name] = ds
 		if table != nil {
 			if d, _, ok := table.delta(pl.nodeFree(ni), pl.gpu.modelOf(ni), &v, shape); ok {
-				ds.frag = d
-				lo, hi = min(lo, d), max(hi, d)
+				deltas[i] = d
 			}
 		}
-		s.devices[ni.Node().Name] = ds
 	}
-	if sawZero {
-		lo, hi = min(lo, 0), max(hi, 0)
+	if table != nil {
+		pl.rankByFragmentation(s, nodes, deltas)
 	}
-	if table == nil || !(hi > lo) {
-		return // every node alike: the score would change no ranking
-	}
-	// The least increase of fragmentation scores MaxNodeScore.
-	scale := func(d float64) float64 { return (hi - d) / (hi - lo) * maxScore }
-	for name, ds := range s.devices {
-		ds.frag = scale(ds.frag)
-		s.devices[name] = ds
-	}
-	s.fragZero, s.fragOn = scale(0), true
 }
 
 func (pl *ResourceAware) readPreScore(state fwk.CycleState, pod *v1.Pod) *preScoreState {
@@ -149,7 +136,51 @@ func (pl *ResourceAware) readPreScore(state fwk.CycleState, pod *v1.Pod) *preSco
 	return pl.preScore(pod)
 }
 
-// Score is the weighted mean of the components that apply on this node:
+// fragTolerance: fragmentation changes closer than this, in milli-GPU,
+// are equal.
+const fragTolerance = 1e-6
+
+// rankByFragmentation orders the nodes by ΔF, least first, and nodes of
+// equal ΔF by the weighted mean of the other components; the first scores
+// MaxNodeScore, each next distinct place one less. A rank, not ΔF scaled
+// to the score range: the score is an integer, and scaling would round
+// the small differences that separate the best nodes into ties the
+// scheduler breaks at random (on the Alibaba trace, twice the unallocated
+// GPU). When every node has the same ΔF the pod fragments nothing
+// wherever it goes, and the ordinary weighted mean scores the nodes.
+func (pl *ResourceAware) rankByFragmentation(s *preScoreState, nodes []fwk.NodeInfo, deltas []float64) {
+	lo, hi := slices.Min(deltas), slices.Max(deltas)
+	if hi-lo <= fragTolerance {
+		return
+	}
+	type keyed struct {
+		name        string
+		delta, rest float64
+	}
+	ks := make([]keyed, len(nodes))
+	for i, ni := range nodes {
+		rest, _ := pl.weightedMean(s, ni)
+		ks[i] = keyed{name: ni.Node().Name, delta: deltas[i], rest: rest}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if math.Abs(a.delta-b.delta) > fragTolerance {
+			return cmp.Compare(a.delta, b.delta)
+		}
+		return cmp.Compare(b.rest, a.rest)
+	})
+	s.ranks = make(map[string]int64, len(ks))
+	rank := int64(0)
+	for i, k := range ks {
+		if i > 0 && (math.Abs(k.delta-ks[i-1].delta) > fragTolerance || k.rest != ks[i-1].rest) {
+			rank++
+		}
+		s.ranks[k.name] = max(framework.MaxNodeScore-rank, framework.MinNodeScore)
+	}
+}
+
+// Score is the node's rank by fragmentation when that orders the cycle's
+// nodes (rankByFragmentation), and otherwise the weighted mean of the
+// components that apply on this node:
 //   - each configured resource the node has, by its strategy; an extended
 //     resource the pod does not ask for is left out (a CPU-only pod's score
 //     must not depend on how busy a node's GPUs are);
@@ -165,6 +196,20 @@ func (pl *ResourceAware) Score(_ context.Context, state fwk.CycleState, pod *v1.
 const maxInlineResources = 8
 
 func (pl *ResourceAware) nodeScore(s *preScoreState, nodeInfo fwk.NodeInfo) int64 {
+	if s.ranks != nil {
+		return s.ranks[nodeInfo.Node().Name]
+	}
+	mean, ok := pl.weightedMean(s, nodeInfo)
+	if !ok {
+		return 0
+	}
+	score := int64(math.Round(mean))
+	return min(max(score, framework.MinNodeScore), framework.MaxNodeScore)
+}
+
+// weightedMean is the weighted mean of the score components that apply on
+// the node; false when none does.
+func (pl *ResourceAware) weightedMean(s *preScoreState, nodeInfo fwk.NodeInfo) (float64, bool) {
 	var sum float64
 	var weights int64
 	var allocBuf, reqBuf [maxInlineResources]int64
@@ -194,23 +239,14 @@ func (pl *ResourceAware) nodeScore(s *preScoreState, nodeInfo fwk.NodeInfo) int6
 			weights += pl.fit.weight
 		}
 	}
-	if s.fragOn {
-		frag := s.fragZero
-		if ds, ok := s.devices[nodeInfo.Node().Name]; ok {
-			frag = ds.frag
-		}
-		sum += float64(pl.fragWeight) * frag
-		weights += pl.fragWeight
-	}
 	if len(s.unrequestedScarce) > 0 {
 		sum += float64(pl.scarceWeight) * scarceScore(nodeInfo, s.unrequestedScarce)
 		weights += pl.scarceWeight
 	}
 	if weights == 0 {
-		return 0
+		return 0, false
 	}
-	score := int64(math.Round(sum / float64(weights)))
-	return min(max(score, framework.MinNodeScore), framework.MaxNodeScore)
+	return sum / float64(weights), true
 }
 
 // scarceScore is 0 on a node that has any of the scarce resources the pod

@@ -161,7 +161,7 @@ func (pl *ResourceAware) reserveDevices(cycle fwk.CycleState, pod *v1.Pod, nodeN
 
 // shareDevice is the device a share goes to on this node, -1 if none.
 func (pl *ResourceAware) shareDevice(pod *v1.Pod, d gpuDemand, nodeInfo fwk.NodeInfo, v *devices) int {
-	if t := pl.mix.current(); t != nil && pl.fragWeight > 0 {
+	if t := pl.mix.current(); t != nil {
 		if _, j, ok := t.delta(pl.nodeFree(nodeInfo), pl.gpu.modelOf(nodeInfo), v, pl.podShape(pod, d)); ok {
 			return j
 		}
@@ -175,7 +175,9 @@ func (pl *ResourceAware) shareDevice(pod *v1.Pod, d gpuDemand, nodeInfo fwk.Node
 	return best
 }
 
-func (g *gpuSharing) modelOf(nodeInfo fwk.NodeInfo) string { return nodeInfo.Node().Labels[g.modelLabel] }
+func (g *gpuSharing) modelOf(nodeInfo fwk.NodeInfo) string {
+	return nodeInfo.Node().Labels[g.modelLabel]
+}
 
 // unreserveDevices gives back what reserveDevices took, unless the pod was
 // bound meanwhile (its annotation recorded it again).

@@ -61,7 +61,7 @@ func TestDecodeDefaults(t *testing.T) {
 	want.ScarceResources = &config.ScarceResourcePolicy{Resources: []string{"nvidia.com/gpu"}, Weight: 5}
 	want.GPUSharing = &config.GPUSharingPolicy{Enabled: true, Resource: "nvidia.com/gpu", ShareAnnotation: "placer.dev/gpu-milli",
 		DeviceAnnotation: "placer.dev/gpu-device", ModelsAnnotation: "placer.dev/gpu-models", ModelLabel: "nvidia.com/gpu.product"}
-	want.Fragmentation = &config.FragmentationPolicy{Weight: 10}
+	want.Fragmentation = &config.FragmentationPolicy{Enabled: true}
 	got := resourceAwareArgs(t, cfg)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -27,9 +27,6 @@ func defaultResources() []ResourcePolicy {
 const (
 	defaultScarceWeight = 5
 	defaultFitWeight    = 1
-	// defaultFragmentationWeight: see the README's measurements on the
-	// Alibaba GPU trace.
-	defaultFragmentationWeight = 10
 )
 
 // SetDefaults_ResourceAwareArgs fills in what the user left out.
@@ -60,13 +57,9 @@ func SetDefaults_ResourceAwareArgs(obj *ResourceAwareArgs) {
 	if obj.Fragmentation == nil {
 		obj.Fragmentation = &FragmentationPolicy{}
 	}
-	if obj.Fragmentation.Weight == nil {
+	if obj.Fragmentation.Enabled == nil {
 		// The score reads the device accounting: without it, off.
-		w := int64(0)
-		if *obj.GPUSharing.Enabled {
-			w = defaultFragmentationWeight
-		}
-		obj.Fragmentation.Weight = &w
+		obj.Fragmentation.Enabled = ptr.To(*obj.GPUSharing.Enabled)
 	}
 	for i := range obj.Resources {
 		r := &obj.Resources[i]

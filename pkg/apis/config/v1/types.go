@@ -39,9 +39,10 @@ type ResourceAwareArgs struct {
 	// On by default, with the keys of package gpushare.
 	GPUSharing *GPUSharingPolicy `json:"gpuSharing,omitempty"`
 
-	// Fragmentation scores a node by how much placing the pod there would
-	// fragment the cluster's GPUs for the mix of pod shapes seen so far.
-	// Defaults to weight 10; weight 0 turns it off.
+	// Fragmentation orders nodes by how much placing the pod there would
+	// fragment the cluster's GPUs for the mix of pod shapes seen so far,
+	// whenever that differs between the nodes. On by default with the GPU
+	// device accounting.
 	Fragmentation *FragmentationPolicy `json:"fragmentation,omitempty"`
 }
 
@@ -68,8 +69,9 @@ type GPUSharingPolicy struct {
 
 // FragmentationPolicy is the fragmentation score.
 type FragmentationPolicy struct {
-	// Weight of the score in the node's score, 0 (off) to 100. Defaults to 10.
-	Weight *int64 `json:"weight,omitempty"`
+	// Enabled turns the score on. Defaults to gpuSharing.enabled, which it
+	// needs.
+	Enabled *bool `json:"enabled,omitempty"`
 }
 
 // ScarceResourcePolicy keeps scarce (extended) resources for the pods that need them.

@@ -153,7 +153,7 @@ func Convert_config_FitPolicy_To_v1_FitPolicy(in *config.FitPolicy, out *FitPoli
 }
 
 func autoConvert_v1_FragmentationPolicy_To_config_FragmentationPolicy(in *FragmentationPolicy, out *config.FragmentationPolicy, s conversion.Scope) error {
-	if err := metav1.Convert_Pointer_int64_To_int64(&in.Weight, &out.Weight, s); err != nil {
+	if err := metav1.Convert_Pointer_bool_To_bool(&in.Enabled, &out.Enabled, s); err != nil {
 		return err
 	}
 	return nil
@@ -165,7 +165,7 @@ func Convert_v1_FragmentationPolicy_To_config_FragmentationPolicy(in *Fragmentat
 }
 
 func autoConvert_config_FragmentationPolicy_To_v1_FragmentationPolicy(in *config.FragmentationPolicy, out *FragmentationPolicy, s conversion.Scope) error {
-	if err := metav1.Convert_int64_To_Pointer_int64(&in.Weight, &out.Weight, s); err != nil {
+	if err := metav1.Convert_bool_To_Pointer_bool(&in.Enabled, &out.Enabled, s); err != nil {
 		return err
 	}
 	return nil

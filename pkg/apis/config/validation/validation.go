@@ -53,13 +53,9 @@ func ValidateResourceAwareArgs(path *field.Path, args *config.ResourceAwareArgs)
 	if g := args.GPUSharing; g != nil {
 		errs = append(errs, validateGPUSharing(path.Child("gpuSharing"), g)...)
 	}
-	if f := args.Fragmentation; f != nil && (f.Weight < 0 || f.Weight > config.MaxResourceWeight) {
-		errs = append(errs, field.Invalid(path.Child("fragmentation", "weight"), f.Weight,
-			fmt.Sprintf("must be in the range [0, %d] (0 turns the score off)", config.MaxResourceWeight)))
-	}
-	if f := args.Fragmentation; f != nil && f.Weight > 0 && (args.GPUSharing == nil || !args.GPUSharing.Enabled) {
-		errs = append(errs, field.Invalid(path.Child("fragmentation", "weight"), f.Weight,
-			"the fragmentation score reads the GPU device accounting: set gpuSharing.enabled to true, or the weight to 0"))
+	if f := args.Fragmentation; f != nil && f.Enabled && (args.GPUSharing == nil || !args.GPUSharing.Enabled) {
+		errs = append(errs, field.Invalid(path.Child("fragmentation", "enabled"), true,
+			"the fragmentation score reads the GPU device accounting: set gpuSharing.enabled to true, or this to false"))
 	}
 	return errs.ToAggregate()
 }
