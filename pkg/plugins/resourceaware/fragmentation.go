@@ -273,4 +273,3 @@ func (t *mixTable) delta(free nodeFree, model string, v *devices, pod podShape) 
 	}
 	return t.fragmentation(after, model, devs[:v.n]) - before, -1, true
 }
-
