@@ -138,13 +138,19 @@ func quantity(name v1.ResourceName, v int64) string {
 	}
 }
 
-// EventsToRegister lists what can make a node pass the guard again: a node
-// added or given more allocatable, or a pod removed or scaled down. The
-// hints requeue a pod only when the event concerns a guarded resource it
-// asks for: more of it on a node, or an assigned pod freeing some.
+// EventsToRegister lists what can make a node pass the guard or the device
+// accounting again: a node added, given more allocatable or (devices on)
+// relabelled, or a pod removed or scaled down. The hints requeue a pod
+// only when the event concerns a guarded resource it asks for (more of it
+// on a node, or an assigned pod freeing some) or the GPU devices it asks
+// for (gpuNodeHint; an assigned pod holding devices deleted).
 func (pl *ResourceAware) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
+	nodeActions := fwk.Add | fwk.UpdateNodeAllocatable
+	if pl.gpu != nil {
+		nodeActions |= fwk.UpdateNodeLabel
+	}
 	return []fwk.ClusterEventWithHint{
-		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeAllocatable}, QueueingHintFn: pl.nodeHint},
+		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: nodeActions}, QueueingHintFn: pl.nodeHint},
 		{Event: fwk.ClusterEvent{Resource: fwk.Pod, ActionType: fwk.Delete | fwk.UpdatePodScaleDown}, QueueingHintFn: pl.podHint},
 	}, nil
 }
@@ -162,7 +168,8 @@ func (pl *ResourceAware) guarded(pod *v1.Pod) []v1.ResourceName {
 }
 
 // nodeHint: a node added with some of a guarded resource the pod asks for,
-// or given more of it.
+// or given more of it; or a node that may now have GPU devices for it
+// (gpuNodeHint).
 func (pl *ResourceAware) nodeHint(_ klog.Logger, pod *v1.Pod, oldObj, newObj any) (fwk.QueueingHint, error) {
 	oldNode, newNode, err := util.As[*v1.Node](oldObj, newObj)
 	if err != nil {
@@ -174,7 +181,34 @@ func (pl *ResourceAware) nodeHint(_ klog.Logger, pod *v1.Pod, oldObj, newObj any
 			return fwk.Queue, nil
 		}
 	}
+	if pl.gpuNodeHint(pod, oldNode, newNode) {
+		return fwk.Queue, nil
+	}
 	return fwk.QueueSkip, nil
+}
+
+// gpuNodeHint: for a pod asking for GPU devices or models, a node of a
+// model it accepts that is added with GPUs, given more GPUs, or whose
+// model label turns to one it accepts. A pod asking for models and no GPU
+// needs only the label.
+func (pl *ResourceAware) gpuNodeHint(pod *v1.Pod, oldNode, newNode *v1.Node) bool {
+	if pl.gpu == nil {
+		return false
+	}
+	d, err := pl.gpu.demand(pod, pl.requests)
+	if err != nil || (d.none() && len(d.models) == 0) || !pl.gpu.modelAccepted(d, newNode) {
+		return false // an unreadable demand waits for the pod to change
+	}
+	if !d.none() {
+		have := nodeAllocatable(newNode, pl.gpu.resource)
+		if have == 0 {
+			return false
+		}
+		if oldNode == nil || have > nodeAllocatable(oldNode, pl.gpu.resource) {
+			return true
+		}
+	}
+	return oldNode == nil || !pl.gpu.modelAccepted(d, oldNode)
 }
 
 func nodeAllocatable(n *v1.Node, name v1.ResourceName) int64 {
@@ -189,7 +223,8 @@ func nodeAllocatable(n *v1.Node, name v1.ResourceName) int64 {
 }
 
 // podHint: an assigned pod deleted, or scaled down, that frees some of a
-// guarded resource the pod asks for (a pod slot, when it is deleted).
+// guarded resource the pod asks for (a pod slot, when it is deleted); or,
+// deleted, GPU devices, when the pod asks for some.
 func (pl *ResourceAware) podHint(_ klog.Logger, pod *v1.Pod, oldObj, newObj any) (fwk.QueueingHint, error) {
 	oldPod, newPod, err := util.As[*v1.Pod](oldObj, newObj)
 	if err != nil {
@@ -208,5 +243,19 @@ func (pl *ResourceAware) podHint(_ klog.Logger, pod *v1.Pod, oldObj, newObj any)
 			return fwk.Queue, nil
 		}
 	}
+	if newPod == nil && pl.asksForDevices(oldPod) && pl.asksForDevices(pod) {
+		return fwk.Queue, nil
+	}
 	return fwk.QueueSkip, nil
+}
+
+// asksForDevices reports whether pod asks for GPU devices, a share or
+// whole GPUs: an assigned one deleted frees devices a pending one may fit
+// on.
+func (pl *ResourceAware) asksForDevices(pod *v1.Pod) bool {
+	if pl.gpu == nil {
+		return false
+	}
+	d, err := pl.gpu.demand(pod, pl.requests)
+	return err == nil && !d.none()
 }
