@@ -68,6 +68,24 @@ func TestDecodeDefaults(t *testing.T) {
 	}
 }
 
+// Turning the device accounting off turns off the fragmentation score that
+// reads it, unless the file says otherwise; the keys still get defaults.
+func TestDecodeGPUSharingOffDefaultsFragmentationOff(t *testing.T) {
+	cfg, err := decode(t, header+"    args: {gpuSharing: {enabled: false}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resourceAwareArgs(t, cfg)
+	want := &config.GPUSharingPolicy{Enabled: false, Resource: "nvidia.com/gpu", ShareAnnotation: "placer.dev/gpu-milli",
+		DeviceAnnotation: "placer.dev/gpu-device", ModelsAnnotation: "placer.dev/gpu-models", ModelLabel: "nvidia.com/gpu.product"}
+	if diff := cmp.Diff(want, got.GPUSharing); diff != "" {
+		t.Errorf("gpuSharing (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&config.FragmentationPolicy{Enabled: false}, got.Fragmentation); diff != "" {
+		t.Errorf("fragmentation (-want +got):\n%s", diff)
+	}
+}
+
 func TestDecodeOptionalComponents(t *testing.T) {
 	cfg, err := decode(t, header+`    args:
       resources:

@@ -90,6 +90,49 @@ func TestValidateResourceAwareArgs(t *testing.T) {
 		{name: "fit weight", args: config.ResourceAwareArgs{Resources: cpu, Fit: &config.FitPolicy{Strategy: config.LeastStranded}},
 			wantErr: []string{"args.fit.weight: Invalid value: 0"}},
 	}...)
+	sharing := func(edit func(*config.GPUSharingPolicy)) *config.GPUSharingPolicy {
+		g := &config.GPUSharingPolicy{Enabled: true, Resource: "nvidia.com/gpu", ShareAnnotation: "placer.dev/gpu-milli",
+			DeviceAnnotation: "placer.dev/gpu-device", ModelsAnnotation: "placer.dev/gpu-models", ModelLabel: "nvidia.com/gpu.product"}
+		edit(g)
+		return g
+	}
+	asIs := func(*config.GPUSharingPolicy) {}
+	cases = append(cases, []struct {
+		name    string
+		args    config.ResourceAwareArgs
+		wantErr []string
+	}{
+		{name: "gpuSharing and fragmentation valid", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(asIs), Fragmentation: &config.FragmentationPolicy{Enabled: true}}},
+		{name: "gpuSharing of another extended resource", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.Resource = "amd.com/gpu" })}},
+		{name: "gpuSharing of a standard resource", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.Resource = "memory" })},
+			wantErr: []string{`args.gpuSharing.resource: Invalid value: "memory": must be an extended resource`}},
+		// Keys are checked even with the accounting off: turning it on
+		// later must not reveal an old mistake.
+		{name: "gpuSharing annotation key not a qualified name", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.Enabled = false; g.ShareAnnotation = "placer.dev/gpu milli" })},
+			wantErr: []string{`args.gpuSharing.shareAnnotation: Invalid value: "placer.dev/gpu milli"`}},
+		{name: "gpuSharing empty key", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.ModelLabel = "" })},
+			wantErr: []string{"args.gpuSharing.modelLabel: Required value"}},
+		// The scheduler's own annotation must not be the one the pod asks with.
+		{name: "gpuSharing duplicate annotation keys", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.DeviceAnnotation = g.ShareAnnotation })},
+			wantErr: []string{`args.gpuSharing.deviceAnnotation: Duplicate value: "placer.dev/gpu-milli"`}},
+		// A label and an annotation live in different maps: the same key is no clash.
+		{name: "gpuSharing model label named like an annotation", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.ModelLabel = g.ModelsAnnotation })}},
+		{name: "fragmentation with gpuSharing off", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.Enabled = false }), Fragmentation: &config.FragmentationPolicy{Enabled: true}},
+			wantErr: []string{"args.fragmentation.enabled: Invalid value: true: the fragmentation score reads the GPU device accounting"}},
+		{name: "fragmentation without gpuSharing", args: config.ResourceAwareArgs{Resources: cpu,
+			Fragmentation: &config.FragmentationPolicy{Enabled: true}},
+			wantErr: []string{"args.fragmentation.enabled: Invalid value: true"}},
+		{name: "fragmentation off with gpuSharing off", args: config.ResourceAwareArgs{Resources: cpu,
+			GPUSharing: sharing(func(g *config.GPUSharingPolicy) { g.Enabled = false }), Fragmentation: &config.FragmentationPolicy{}}},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			wanterr.Check(t, "ValidateResourceAwareArgs", ValidateResourceAwareArgs(field.NewPath("args"), &tc.args), tc.wantErr)
