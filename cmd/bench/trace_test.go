@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,104 @@ func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
 	last := tr.UnallocatedPercent[len(tr.UnallocatedPercent)-1]
 	if want := 100 - 100*float64(gpus)/shareGPUs; last != want {
 		t.Errorf("the curve ends at %g%% unallocated; the whole-GPU pods bound leave %g%%", last, want)
+	}
+}
+
+// The counterpart, with the shipped placer profile, whose ResourceAware
+// shares GPUs by device: every sharing pod it binds names its device, and
+// the curve counts the shares as allocated beside the whole GPUs.
+func TestTraceShareWithAProfileThatShares(t *testing.T) {
+	dir := t.TempDir()
+	nodes := testfile.Write(t, dir, "nodes.csv", shareNodes)
+	pods := testfile.Write(t, dir, "pods.csv", sharePods())
+	out := filepath.Join(dir, "out")
+	args := []string{"openb", "--nodes", nodes, "--pods", pods, "--gpu-sharing", "share", "--seed", "3", "--profile", "placer",
+		"--log-file", "", "--out", out}
+	code, stdout, stderr := outputOf(t, func() int { return newTraceCommand().run(context.Background(), args) })
+	if code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"GPU-sharing pods (offered: share of a GPU)", "--gpu-sharing share"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// The warnings name a profile only for shares bound without a device
+	// or a bad device annotation.
+	if strings.Contains(stdout, "profile placer: ") {
+		t.Errorf("output warns about profile placer:\n%s", stdout)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Runs [][]struct {
+			Trace struct {
+				GPUSharing            string         `json:"gpuSharing"`
+				SharingPods           int            `json:"sharingPods"`
+				SharedWithoutDevice   int            `json:"sharedWithoutDevice"`
+				DeviceAnnotationError string         `json:"deviceAnnotationError"`
+				Placed                map[string]int `json:"placed"`
+				UnallocatedPercent    []float64      `json:"unallocatedPercent"`
+			} `json:"trace"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	tr := rep.Runs[0][0].Trace
+	if tr.GPUSharing != "share" || tr.SharingPods == 0 || tr.Placed["share"] == 0 {
+		t.Fatalf("trace %+v: want gpuSharing share and sharing pods placed", tr)
+	}
+	if tr.SharedWithoutDevice != 0 || tr.DeviceAnnotationError != "" {
+		t.Errorf("%d sharing pods bound without a device, device annotation error %q; want 0 and none",
+			tr.SharedWithoutDevice, tr.DeviceAnnotationError)
+	}
+	// What the placements say the bound pods hold: whole GPUs by request,
+	// and each sharing pod its share, 100·i thousandths for share-i
+	// (sharePods), drawn as share-i-<draw>.
+	f, err := os.Open(filepath.Join(out, "placements-placer.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var wholeMilli, shareMilli int64
+	sharesBound := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var p struct {
+			Name     string            `json:"name"`
+			Node     string            `json:"node"`
+			Deleted  bool              `json:"deleted"`
+			Requests map[string]string `json:"requests"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Node == "" || p.Deleted {
+			continue
+		}
+		if g, ok := p.Requests["nvidia.com/gpu"]; ok {
+			var n int64
+			fmt.Sscan(g, &n)
+			wholeMilli += 1000 * n
+		}
+		var i, draw int
+		if n, _ := fmt.Sscanf(p.Name, "share-%d-%d", &i, &draw); n == 2 {
+			shareMilli += int64(100 * i)
+			sharesBound++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if sharesBound != tr.Placed["share"] || shareMilli == 0 {
+		t.Errorf("%d sharing pods bound in the placements (%d milli-GPU), %d placed in the trace result", sharesBound, shareMilli, tr.Placed["share"])
+	}
+	last := tr.UnallocatedPercent[len(tr.UnallocatedPercent)-1]
+	if want := 100 - 100*float64(wholeMilli+shareMilli)/(shareGPUs*1000); math.Abs(last-want) > 0.001 {
+		t.Errorf("the curve ends at %g%% unallocated; the whole GPUs (%d milli) and shares (%d milli) bound leave %g%%",
+			last, wholeMilli, shareMilli, want)
 	}
 }
