@@ -17,7 +17,7 @@ import (
 // probability p_m), the node's fragmentation F is the GPU, in milli-GPU,
 // that the pods expected next could not use there:
 //
-//	F = Σ_m p_m · (once_m + many_m)
+//	F = Σ_m p_m · (once_m + many_m),   p_m ∝ n_m / g_m
 //
 // once_m is the FGD paper's measure, what one pod of shape m leaves
 // unusable: all free GPU when m does not fit (cpu, memory, model,
@@ -30,7 +30,9 @@ import (
 // memory beside them, which one pod's fit does not.
 //
 // A pod goes where it raises F the least: ΔF = F(after) − F(before), with
-// the device a share would take chosen the same way.
+// the device a share would take chosen the same way. n_m is how many pods
+// of shape m were seen and g_m the GPU one asks, so that F counts the pods
+// the unusable GPU could have held.
 
 // mixWindow is how many GPU pods the mix remembers at full weight: when
 // the counts reach twice this, they are halved, so that the mix follows a
@@ -148,13 +150,18 @@ func (m *podMix) build() *mixTable {
 	if len(keys) == 0 {
 		return nil
 	}
+	// Each shape counts in pods per milli-GPU it asks: F then measures the
+	// pods of the mix the unusable GPU could have held, so that a sliver
+	// that would hold many small pods weighs as it should against a whole
+	// device kept for one large pod.
+	weight := func(k shapeKey) float64 { return m.counts[k] / float64(max(k.share, k.whole*milliPerDevice)) }
 	var sum float64
 	for _, k := range keys {
-		sum += m.counts[k]
+		sum += weight(k)
 	}
 	t := &mixTable{}
 	for _, k := range keys {
-		s := mixShape{cpu: k.cpu, mem: k.mem, whole: k.whole, share: k.share, p: m.counts[k] / sum}
+		s := mixShape{cpu: k.cpu, mem: k.mem, whole: k.whole, share: k.share, p: weight(k) / sum}
 		if k.models != "" {
 			s.models = strings.Split(k.models, "|")
 		}

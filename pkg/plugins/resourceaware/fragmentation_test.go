@@ -9,6 +9,9 @@ import (
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/placer-dev/placer/pkg/apis/config"
+	"github.com/placer-dev/placer/pkg/gpushare"
 )
 
 // F by hand, from the formula in fragmentation.go:
@@ -144,5 +147,39 @@ func TestScoreRanksNodesByFragmentation(t *testing.T) {
 	s := scores(pl)
 	if s["fills"] != framework.MaxNodeScore || s["fuller"] >= s["fills"] {
 		t.Errorf("scores %v, want fills at %d (least ΔF) and fuller below", s, framework.MaxNodeScore)
+	}
+}
+
+// The mix weighs each shape by the pods seen per milli-GPU it asks: two
+// shares of 500 and one whole GPU give p ∝ 2/500 and 1/1000, so 0.8 and
+// 0.2. A pod that asks for no GPU is not counted.
+func TestMixWeighsShapesByPodsPerGPU(t *testing.T) {
+	g := newGPUSharing(&config.GPUSharingPolicy{Enabled: true, Resource: string(gpu), ShareAnnotation: gpushare.ShareAnnotation,
+		DeviceAnnotation: gpushare.DeviceAnnotation, ModelsAnnotation: gpushare.ModelsAnnotation, ModelLabel: gpushare.ModelLabel})
+	mix := newPodMix()
+	if mix.current() != nil {
+		t.Fatal("a mix that has seen no GPU pod has a table")
+	}
+	share := func(name string) *v1.Pod {
+		p := makePod(name, rl("cpu", "1"))
+		p.Annotations = map[string]string{gpushare.ShareAnnotation: "500"}
+		return p
+	}
+	mix.observe(g, requestOptions{}, share("a"))
+	mix.observe(g, requestOptions{}, share("b"))
+	mix.observe(g, requestOptions{}, makePod("whole", rl("cpu", "1", string(gpu), "1")))
+	mix.observe(g, requestOptions{}, makePod("cpu-only", rl("cpu", "1")))
+	table := mix.current()
+	if table == nil || len(table.shapes) != 2 {
+		t.Fatalf("table = %+v, want two shapes", table)
+	}
+	for _, s := range table.shapes {
+		want := 0.8
+		if s.whole == 1 {
+			want = 0.2
+		}
+		if math.Abs(s.p-want) > 1e-9 {
+			t.Errorf("shape %+v: p = %g, want %g", s, s.p, want)
+		}
 	}
 }
