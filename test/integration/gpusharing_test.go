@@ -77,18 +77,25 @@ func TestSchedulerSharesGPUsByDevice(t *testing.T) {
 	n.Labels[gpushare.ModelLabel] = "Tesla-T4"
 	cp, proc, c := startPlacer(t, n)
 
-	// Three shares of 300, one at a time: the choice of device is a
-	// property of the sequence of decisions. Best fit would put all three
-	// on one device, 900 used, keeping the other entirely free.
+	// Four shares of 250, one at a time. Each leaves every device usable by
+	// the shares seen (multiples of 250), so fragmentation is alike on both
+	// devices and best fit decides: all four on one device, which they fill,
+	// keeping the other entirely free. (Three shares of 300 would not: the
+	// third beside two others would leave a sliver of 100 no share of 300
+	// can use, so it goes to the other device.)
 	var devices []string
-	for i := range 3 {
+	for i := range 4 {
 		name := fmt.Sprintf("share-%d", i)
-		createPods(t, c, sharePod(name, 300))
+		createPods(t, c, sharePod(name, 250))
 		devices = append(devices, deviceOf(t, c, name))
 	}
-	if devices[0] != devices[1] || devices[1] != devices[2] {
-		t.Errorf("three shares of 300 on two GPUs went to devices %v, want all on one", devices)
+	for _, d := range devices {
+		if d != devices[0] {
+			t.Fatalf("four shares of 250 on two GPUs went to devices %v, want all on one", devices)
+		}
 	}
+	full := devices[0]
+	room := map[string]string{"0": "1", "1": "0"}[full]
 
 	// Two whole GPUs: NodeResourcesFit counts both free (shares request no
 	// nvidia.com/gpu), but a device holding a share is not entirely free.
@@ -99,8 +106,10 @@ func TestSchedulerSharesGPUsByDevice(t *testing.T) {
 	}
 
 	// A share of 200 still fits, on the device with room.
-	createPods(t, c, sharePod("share-3", 200))
-	t.Logf("devices: share-0..2 %v, share-3 %s", devices, deviceOf(t, c, "share-3"))
+	createPods(t, c, sharePod("share-4", 200))
+	if got := deviceOf(t, c, "share-4"); got != room {
+		t.Errorf("share of 200 went to device %s, want %s: device %s is full", got, room, full)
+	}
 
 	// Restart, as a crash would: the new process learns what each device
 	// holds only from the bound pods' annotations. (It takes the lease
@@ -109,14 +118,13 @@ func TestSchedulerSharesGPUsByDevice(t *testing.T) {
 	proc = schedproc.Start(t, schedproc.ConfigWithKubeconfig(t, shippedConfig(), cp.KubeconfigPath, t.TempDir()), cp.KubeconfigPath)
 	proc.WaitHealthy(t, hangGuard)
 
-	// Device 0 holds 900 (100 free), device 1 200 (800 free): a share of
-	// 500 fits only on device 1. A scheduler that lost the ledger would see
-	// both devices free, alike, and take the first, device 0. (Were the
-	// three split, 600 on device 0 and 300 on 1, the 200 leaves 200 and 700
-	// or 400 and 500 free: device 1 still the only one with room.)
+	// One device is full and the other holds 200 (800 free): a share of 500
+	// fits only on the second. A scheduler that lost the ledger would see
+	// both devices entirely free and take device 0 (best fit, first of
+	// equals) — the full one, when the shares went to device 0.
 	createPods(t, c, sharePod("after-restart", 500))
-	if got := deviceOf(t, c, "after-restart"); got != "1" {
-		t.Errorf("share of 500 after the restart went to device %s, want 1, the only one with 500 free", got)
+	if got := deviceOf(t, c, "after-restart"); got != room {
+		t.Errorf("share of 500 after the restart went to device %s, want %s, the only one with 500 free", got, room)
 	}
 	p, err := c.CoreV1().Pods("default").Get(context.Background(), "whole-2", metav1.GetOptions{})
 	if err != nil {
