@@ -43,7 +43,7 @@ const mixWindow = 5000
 // the most frequent the score uses.
 const (
 	maxMixShapes = 1024
-	mixTableSize = 256
+	mixTableSize = 32
 )
 
 // shapeKey is a pod's shape as the fragmentation measure sees it.
