@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/placer-dev/placer/internal/testfile"
+	"github.com/placer-dev/placer/pkg/bench/result"
 )
 
 // A small generated trace in Alibaba's OpenB format (the real one stays out
@@ -94,25 +95,7 @@ func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep struct {
-		Runs [][]struct {
-			Trace struct {
-				GPUSharing          string         `json:"gpuSharing"`
-				SharingPods         int            `json:"sharingPods"`
-				SharedWithoutDevice int            `json:"sharedWithoutDevice"`
-				Placed              map[string]int `json:"placed"`
-				UnallocatedPercent  []float64      `json:"unallocatedPercent"`
-			} `json:"trace"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	tr := rep.Runs[0][0].Trace
+	tr := firstTrace(t, out)
 	if tr.GPUSharing != "share" || tr.SharingPods == 0 || tr.SharedWithoutDevice == 0 || tr.SharedWithoutDevice != tr.Placed["share"] {
 		t.Fatalf("trace %+v: want gpuSharing share and every placed sharing pod bound without a device", tr)
 	}
@@ -183,26 +166,7 @@ func TestTraceShareWithAProfileThatShares(t *testing.T) {
 	if strings.Contains(stdout, "profile placer: ") {
 		t.Errorf("output warns about profile placer:\n%s", stdout)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep struct {
-		Runs [][]struct {
-			Trace struct {
-				GPUSharing            string         `json:"gpuSharing"`
-				SharingPods           int            `json:"sharingPods"`
-				SharedWithoutDevice   int            `json:"sharedWithoutDevice"`
-				DeviceAnnotationError string         `json:"deviceAnnotationError"`
-				Placed                map[string]int `json:"placed"`
-				UnallocatedPercent    []float64      `json:"unallocatedPercent"`
-			} `json:"trace"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	tr := rep.Runs[0][0].Trace
+	tr := firstTrace(t, out)
 	if tr.GPUSharing != "share" || tr.SharingPods == 0 || tr.Placed["share"] == 0 {
 		t.Fatalf("trace %+v: want gpuSharing share and sharing pods placed", tr)
 	}
@@ -256,4 +220,25 @@ func TestTraceShareWithAProfileThatShares(t *testing.T) {
 		t.Errorf("the curve ends at %g%% unallocated; the whole GPUs (%d milli) and shares (%d milli) bound leave %g%%",
 			last, wholeMilli, shareMilli, want)
 	}
+}
+
+// firstTrace reads the trace figures of the first run from out/report.json.
+func firstTrace(t *testing.T, out string) result.TraceResult {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Runs [][]struct {
+			Trace result.TraceResult `json:"trace"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs) == 0 || len(rep.Runs[0]) == 0 {
+		t.Fatalf("%s/report.json has no runs", out)
+	}
+	return rep.Runs[0][0].Trace
 }

@@ -51,15 +51,7 @@ func BenchmarkFilterScore(b *testing.B) {
 	nodes := benchNodes(1000)
 	pod := makePod("incoming", rl("cpu", "1", "memory", "2Gi"))
 
-	fit, err := noderesources.NewFit(context.Background(), &schedconfig.NodeResourcesFitArgs{
-		ScoringStrategy: &schedconfig.ScoringStrategy{
-			Type:      schedconfig.LeastAllocated,
-			Resources: []schedconfig.ResourceSpec{{Name: "cpu", Weight: 1}, {Name: "memory", Weight: 1}},
-		},
-	}, nil, feature.Features{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	fit := upstreamFit(b)
 	defaults, err := DefaultArgs()
 	if err != nil {
 		b.Fatal(err)
@@ -73,7 +65,7 @@ func BenchmarkFilterScore(b *testing.B) {
 		name string
 		pl   filterScorer
 	}{
-		{"NodeResourcesFit", fit.(filterScorer)},
+		{"NodeResourcesFit", fit},
 		{"ResourceAware-defaults", mustPlugin(b, defaults)},
 		{"ResourceAware-ceilings-fit", mustPlugin(b, full)},
 	}
@@ -141,6 +133,16 @@ func BenchmarkFilterScoreGPU(b *testing.B) {
 	share.Annotations = map[string]string{g.shareAnnotation: "470"}
 	whole := makePod("incoming-whole", rl("cpu", "6", "memory", "12Gi", string(gpu), "1"))
 
+	fit := upstreamFit(b)
+	b.Run("NodeResourcesFit-whole", func(b *testing.B) { pluginbench.RunCycle(b, fit, whole, nodes) })
+	b.Run("ResourceAware-whole", func(b *testing.B) { pluginbench.RunCycle(b, ra, whole, nodes) })
+	b.Run("ResourceAware-share", func(b *testing.B) { pluginbench.RunCycle(b, ra, share, nodes) })
+}
+
+// upstreamFit is upstream's NodeResourcesFit as its defaults configure it
+// (LeastAllocated over cpu and memory), the plugin ResourceAware is
+// measured against.
+func upstreamFit(b *testing.B) filterScorer {
 	fit, err := noderesources.NewFit(context.Background(), &schedconfig.NodeResourcesFitArgs{
 		ScoringStrategy: &schedconfig.ScoringStrategy{
 			Type:      schedconfig.LeastAllocated,
@@ -150,7 +152,5 @@ func BenchmarkFilterScoreGPU(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("NodeResourcesFit-whole", func(b *testing.B) { pluginbench.RunCycle(b, fit.(filterScorer), whole, nodes) })
-	b.Run("ResourceAware-whole", func(b *testing.B) { pluginbench.RunCycle(b, ra, whole, nodes) })
-	b.Run("ResourceAware-share", func(b *testing.B) { pluginbench.RunCycle(b, ra, share, nodes) })
+	return fit.(filterScorer)
 }
