@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -101,33 +100,13 @@ func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
 	}
 	// What the placements say the bound pods hold: whole GPUs only, the
 	// sharing pods none.
-	f, err := os.Open(filepath.Join(out, "placements-default.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var gpus, sharesBound int64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var p struct {
-			Name     string            `json:"name"`
-			Node     string            `json:"node"`
-			Deleted  bool              `json:"deleted"`
-			Requests map[string]string `json:"requests"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			t.Fatal(err)
-		}
-		if p.Node == "" || p.Deleted {
-			continue
-		}
+	for _, p := range boundPlacements(t, filepath.Join(out, "placements-default.jsonl")) {
 		if g, ok := p.Requests["nvidia.com/gpu"]; ok {
 			if strings.HasPrefix(p.Name, "share-") {
-				t.Errorf("sharing pod %s asked for nvidia.com/gpu %s", p.Name, g)
+				t.Errorf("sharing pod %s asked for nvidia.com/gpu %s", p.Name, g.String())
 			}
-			var n int64
-			fmt.Sscan(g, &n)
-			gpus += n
+			gpus += g.Value()
 		}
 		if strings.HasPrefix(p.Name, "share-") {
 			sharesBound++
@@ -177,40 +156,17 @@ func TestTraceShareWithAProfileThatShares(t *testing.T) {
 	// What the placements say the bound pods hold: whole GPUs by request,
 	// and each sharing pod its share, 100·i thousandths for share-i
 	// (sharePods), drawn as share-i-<draw>.
-	f, err := os.Open(filepath.Join(out, "placements-placer.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var wholeMilli, shareMilli int64
 	sharesBound := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var p struct {
-			Name     string            `json:"name"`
-			Node     string            `json:"node"`
-			Deleted  bool              `json:"deleted"`
-			Requests map[string]string `json:"requests"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			t.Fatal(err)
-		}
-		if p.Node == "" || p.Deleted {
-			continue
-		}
+	for _, p := range boundPlacements(t, filepath.Join(out, "placements-placer.jsonl")) {
 		if g, ok := p.Requests["nvidia.com/gpu"]; ok {
-			var n int64
-			fmt.Sscan(g, &n)
-			wholeMilli += 1000 * n
+			wholeMilli += 1000 * g.Value()
 		}
 		var i, draw int
 		if n, _ := fmt.Sscanf(p.Name, "share-%d-%d", &i, &draw); n == 2 {
 			shareMilli += int64(100 * i)
 			sharesBound++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if sharesBound != tr.Placed["share"] || shareMilli == 0 {
 		t.Errorf("%d sharing pods bound in the placements (%d milli-GPU), %d placed in the trace result", sharesBound, shareMilli, tr.Placed["share"])
@@ -241,4 +197,27 @@ func firstTrace(t *testing.T, out string) result.TraceResult {
 		t.Fatalf("%s/report.json has no runs", out)
 	}
 	return rep.Runs[0][0].Trace
+}
+
+// boundPlacements reads a placements export and returns the pods still
+// bound at the end (deleted ones are listed with where they were).
+func boundPlacements(t *testing.T, path string) []result.Placement {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []result.Placement
+	dec := json.NewDecoder(f)
+	for dec.More() {
+		var p result.Placement
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if p.Bound() && !p.Deleted {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -47,10 +47,11 @@ func (pl *ResourceAware) Reserve(_ context.Context, state fwk.CycleState, pod *v
 	return nil
 }
 
-// Unreserve gives back the devices Reserve took.
+// Unreserve gives back the devices Reserve took: the binding failed, so
+// no annotation will record them again.
 func (pl *ResourceAware) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, _ string) {
 	if pl.gpu != nil {
-		pl.unreserveDevices(pod)
+		pl.ledger.remove(pod.UID)
 	}
 }
 

@@ -179,12 +179,6 @@ func (g *gpuSharing) modelOf(nodeInfo fwk.NodeInfo) string {
 	return nodeInfo.Node().Labels[g.modelLabel]
 }
 
-// unreserveDevices gives back what reserveDevices took, unless the pod was
-// bound meanwhile (its annotation recorded it again).
-func (pl *ResourceAware) unreserveDevices(pod *v1.Pod) {
-	pl.ledger.remove(pod.UID)
-}
-
 // PreBindPreFlight says whether PreBind has a device annotation to write.
 func (pl *ResourceAware) PreBindPreFlight(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, _ string) *fwk.Status {
 	if _, err := cycle.Read(deviceStateKey); err != nil {
