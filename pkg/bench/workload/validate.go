@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/placer-dev/placer/internal/fieldcheck"
 )
 
 const (
@@ -40,14 +42,12 @@ func (f *File) validate() field.ErrorList {
 }
 
 func dnsLabel(p *field.Path, s string) field.ErrorList {
-	if s == "" {
-		return field.ErrorList{field.Required(p, "")}
-	}
-	var errs field.ErrorList
-	for _, msg := range utilvalidation.IsDNS1123Label(s) {
-		errs = append(errs, field.Invalid(p, s, msg))
-	}
-	return errs
+	return fieldcheck.Name(p, s, "", utilvalidation.IsDNS1123Label)
+}
+
+// uniqueLabel checks a name that must be a DNS label and unique in its list.
+func uniqueLabel(p *field.Path, s string, list *fieldcheck.Unique) field.ErrorList {
+	return append(dnsLabel(p, s), list.Check(p, s)...)
 }
 
 func nonNegative(p *field.Path, c Count) field.ErrorList {
@@ -81,14 +81,10 @@ func (f *File) validateCluster(p *field.Path) field.ErrorList {
 	if len(f.Cluster.NodeGroups) == 0 && f.Cluster.Snapshot == "" {
 		errs = append(errs, field.Required(gp, "at least one node group (or a snapshot)"))
 	}
-	names := sets.New[string]()
+	var names fieldcheck.Unique
 	for i, g := range f.Cluster.NodeGroups {
 		ip := gp.Index(i)
-		errs = append(errs, dnsLabel(ip.Child("name"), g.Name)...)
-		if names.Has(g.Name) {
-			errs = append(errs, field.Duplicate(ip.Child("name"), g.Name))
-		}
-		names.Insert(g.Name)
+		errs = append(errs, uniqueLabel(ip.Child("name"), g.Name, &names)...)
 		errs = append(errs, nonNegative(ip.Child("count"), g.Count)...)
 		for j, z := range g.Zones {
 			if !zones.Has(z) {
@@ -117,14 +113,10 @@ func (f *File) validateCluster(p *field.Path) field.ErrorList {
 
 func (f *File) validateWorkloads(p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	names := sets.New[string]()
+	var names fieldcheck.Unique
 	for i, w := range f.Workloads {
 		ip := p.Index(i)
-		errs = append(errs, dnsLabel(ip.Child("name"), w.Name)...)
-		if names.Has(w.Name) {
-			errs = append(errs, field.Duplicate(ip.Child("name"), w.Name))
-		}
-		names.Insert(w.Name)
+		errs = append(errs, uniqueLabel(ip.Child("name"), w.Name, &names)...)
 		if !slices.Contains(Kinds, w.Kind) {
 			errs = append(errs, field.NotSupported(ip.Child("kind"), w.Kind, Kinds))
 		}
@@ -141,14 +133,10 @@ func (f *File) validateWorkloads(p *field.Path) field.ErrorList {
 		if len(w.VolumeClaims) > 0 && w.Kind != KindStatefulSet {
 			errs = append(errs, field.Forbidden(ip.Child("volumeClaims"), "only a StatefulSet has volume claim templates"))
 		}
-		claims := sets.New[string]()
+		var claims fieldcheck.Unique
 		for j, c := range w.VolumeClaims {
 			cp := ip.Child("volumeClaims").Index(j)
-			errs = append(errs, dnsLabel(cp.Child("name"), c.Name)...)
-			if claims.Has(c.Name) {
-				errs = append(errs, field.Duplicate(cp.Child("name"), c.Name))
-			}
-			claims.Insert(c.Name)
+			errs = append(errs, uniqueLabel(cp.Child("name"), c.Name, &claims)...)
 			if c.StorageClassName == "" {
 				errs = append(errs, field.Required(cp.Child("storageClassName"), ""))
 			}
@@ -284,14 +272,10 @@ func (f *File) validateOps(p *field.Path) field.ErrorList {
 			if len(op.Shapes) == 0 {
 				errs = append(errs, field.Required(ip.Child("shapes"), "at least one pod shape"))
 			}
-			names := sets.New[string]()
+			var names fieldcheck.Unique
 			for j, sh := range op.Shapes {
 				sp := ip.Child("shapes").Index(j)
-				errs = append(errs, dnsLabel(sp.Child("name"), sh.Name)...)
-				if names.Has(sh.Name) {
-					errs = append(errs, field.Duplicate(sp.Child("name"), sh.Name))
-				}
-				names.Insert(sh.Name)
+				errs = append(errs, uniqueLabel(sp.Child("name"), sh.Name, &names)...)
 				if len(sh.Requests) == 0 {
 					errs = append(errs, field.Required(sp.Child("requests"), "a pod of no size always fits"))
 				}

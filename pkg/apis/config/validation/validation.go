@@ -15,6 +15,7 @@ import (
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/placer-dev/placer/internal/fieldcheck"
 	"github.com/placer-dev/placer/pkg/apis/config"
 )
 
@@ -25,14 +26,11 @@ func ValidateResourceAwareArgs(path *field.Path, args *config.ResourceAwareArgs)
 	if len(args.Resources) == 0 {
 		errs = append(errs, field.Required(resPath, "at least one resource must be scored"))
 	}
-	seen := sets.New[string]()
+	var seen fieldcheck.Unique
 	for i, r := range args.Resources {
 		p := resPath.Index(i)
 		errs = append(errs, validateResourceName(p.Child("name"), r.Name)...)
-		if seen.Has(r.Name) {
-			errs = append(errs, field.Duplicate(p.Child("name"), r.Name))
-		}
-		seen.Insert(r.Name)
+		errs = append(errs, seen.Check(p.Child("name"), r.Name)...)
 		errs = append(errs, validateWeight(p.Child("weight"), r.Weight)...)
 		errs = append(errs, validateStrategy(p, r)...)
 		if c := r.MaxRequestedPercent; c != nil && (*c < 1 || *c > config.MaxUtilization) {
@@ -68,22 +66,16 @@ func validateGPUSharing(p *field.Path, g *config.GPUSharingPolicy) field.ErrorLi
 	if g.Resource != "" && !v1helper.IsExtendedResourceName(v1.ResourceName(g.Resource)) {
 		errs = append(errs, field.Invalid(p.Child("resource"), g.Resource, "must be an extended resource (a domain-prefixed name such as nvidia.com/gpu)"))
 	}
-	keys := sets.New[string]()
+	var keys fieldcheck.Unique
 	for _, k := range []struct {
 		name, value string
 	}{{"shareAnnotation", g.ShareAnnotation}, {"deviceAnnotation", g.DeviceAnnotation}, {"modelsAnnotation", g.ModelsAnnotation}, {"modelLabel", g.ModelLabel}} {
 		kp := p.Child(k.name)
-		if k.value == "" {
-			errs = append(errs, field.Required(kp, "a key is needed"))
-			continue
+		errs = append(errs, fieldcheck.Name(kp, k.value, "a key is needed", utilvalidation.IsQualifiedName)...)
+		// The model label is a node's, the others are pods' annotations.
+		if k.value != "" && k.name != "modelLabel" {
+			errs = append(errs, keys.Check(kp, k.value)...)
 		}
-		for _, msg := range utilvalidation.IsQualifiedName(k.value) {
-			errs = append(errs, field.Invalid(kp, k.value, msg))
-		}
-		if k.name != "modelLabel" && keys.Has(k.value) {
-			errs = append(errs, field.Duplicate(kp, k.value))
-		}
-		keys.Insert(k.value)
 	}
 	return errs
 }
@@ -92,17 +84,14 @@ func validateGPUSharing(p *field.Path, g *config.GPUSharingPolicy) field.ErrorLi
 // requests no cpu away from nodes with cpu would steer it away from all nodes.
 func validateScarce(p *field.Path, sr *config.ScarceResourcePolicy) field.ErrorList {
 	var errs field.ErrorList
-	seen := sets.New[string]()
+	var seen fieldcheck.Unique
 	for i, name := range sr.Resources {
 		rp := p.Child("resources").Index(i)
 		errs = append(errs, validateResourceName(rp, name)...)
 		if !v1helper.IsExtendedResourceName(v1.ResourceName(name)) {
 			errs = append(errs, field.Invalid(rp, name, "must be an extended resource (a domain-prefixed name such as nvidia.com/gpu)"))
 		}
-		if seen.Has(name) {
-			errs = append(errs, field.Duplicate(rp, name))
-		}
-		seen.Insert(name)
+		errs = append(errs, seen.Check(rp, name)...)
 	}
 	if len(sr.Resources) > 0 {
 		errs = append(errs, validateWeight(p.Child("weight"), sr.Weight)...)
@@ -111,14 +100,7 @@ func validateScarce(p *field.Path, sr *config.ScarceResourcePolicy) field.ErrorL
 }
 
 func validateResourceName(p *field.Path, name string) field.ErrorList {
-	if name == "" {
-		return field.ErrorList{field.Required(p, "resource name is empty")}
-	}
-	var errs field.ErrorList
-	for _, msg := range utilvalidation.IsQualifiedName(name) {
-		errs = append(errs, field.Invalid(p, name, msg))
-	}
-	return errs
+	return fieldcheck.Name(p, name, "resource name is empty", utilvalidation.IsQualifiedName)
 }
 
 func validateWeight(p *field.Path, w int64) field.ErrorList {
@@ -182,21 +164,12 @@ func ValidateZoneSpreadArgs(path *field.Path, args *config.ZoneSpreadArgs) error
 	if len(args.Constraints) > config.MaxZoneSpreadKeys {
 		errs = append(errs, field.TooMany(cPath, len(args.Constraints), config.MaxZoneSpreadKeys))
 	}
-	seen := sets.New[string]()
+	var seen fieldcheck.Unique
 	for i, c := range args.Constraints {
 		p := cPath.Index(i)
 		keyPath := p.Child("topologyKey")
-		if c.TopologyKey == "" {
-			errs = append(errs, field.Required(keyPath, "a node label key"))
-		} else {
-			for _, msg := range utilvalidation.IsQualifiedName(c.TopologyKey) {
-				errs = append(errs, field.Invalid(keyPath, c.TopologyKey, msg))
-			}
-		}
-		if seen.Has(c.TopologyKey) {
-			errs = append(errs, field.Duplicate(keyPath, c.TopologyKey))
-		}
-		seen.Insert(c.TopologyKey)
+		errs = append(errs, fieldcheck.Name(keyPath, c.TopologyKey, "a node label key", utilvalidation.IsQualifiedName)...)
+		errs = append(errs, seen.Check(keyPath, c.TopologyKey)...)
 		if c.MaxSkew != nil && *c.MaxSkew < 1 {
 			errs = append(errs, field.Invalid(p.Child("maxSkew"), *c.MaxSkew, "must be at least 1 (leave it out for a key that is only scored)"))
 		}
@@ -207,15 +180,7 @@ func ValidateZoneSpreadArgs(path *field.Path, args *config.ZoneSpreadArgs) error
 // ValidateStatefulSetAwareArgs checks the arguments of the StatefulSetAware plugin.
 func ValidateStatefulSetAwareArgs(path *field.Path, args *config.StatefulSetAwareArgs) error {
 	var errs field.ErrorList
-	keyPath := path.Child("topologyKey")
-	if args.TopologyKey == "" {
-		errs = append(errs, field.Required(keyPath, "a node label key"))
-	}
-	for _, msg := range utilvalidation.IsQualifiedName(args.TopologyKey) {
-		if args.TopologyKey != "" {
-			errs = append(errs, field.Invalid(keyPath, args.TopologyKey, msg))
-		}
-	}
+	errs = append(errs, fieldcheck.Name(path.Child("topologyKey"), args.TopologyKey, "a node label key", utilvalidation.IsQualifiedName)...)
 	if !slices.Contains(config.QuorumPolicies, args.WhenQuorumAtRisk) {
 		errs = append(errs, field.NotSupported(path.Child("whenQuorumAtRisk"), args.WhenQuorumAtRisk, config.QuorumPolicies))
 	}
