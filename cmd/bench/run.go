@@ -9,10 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/session"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // listFlag collects a repeatable flag.

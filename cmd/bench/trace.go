@@ -7,12 +7,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/session"
 	"github.com/placer-dev/placer/pkg/bench/trace"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 const traceUsage = `Usage:

@@ -73,21 +73,30 @@ func TestTraceRefusesUnknownGPUSharing(t *testing.T) {
 	}
 }
 
-// With --gpu-sharing share, the default profile, which cannot share a GPU,
-// binds the sharing pods as pods asking for no GPU: they are placed,
-// counted as bound without a device, and their shares stay unallocated, so
-// the curve ends at the GPU the whole-GPU pods hold.
-func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
+// replayShared replays the generated sharing trace (seed 3) with
+// --gpu-sharing share and one profile; it returns the output directory and
+// what the command printed.
+func replayShared(t *testing.T, profile string) (out, stdout string) {
+	t.Helper()
 	dir := t.TempDir()
 	nodes := testfile.Write(t, dir, "nodes.csv", shareNodes)
 	pods := testfile.Write(t, dir, "pods.csv", sharePods())
-	out := filepath.Join(dir, "out")
-	args := []string{"openb", "--nodes", nodes, "--pods", pods, "--gpu-sharing", "share", "--seed", "3", "--profile", "default",
+	out = filepath.Join(dir, "out")
+	args := []string{"openb", "--nodes", nodes, "--pods", pods, "--gpu-sharing", "share", "--seed", "3", "--profile", profile,
 		"--log-file", "", "--out", out}
 	code, stdout, stderr := outputOf(t, func() int { return newTraceCommand().run(context.Background(), args) })
 	if code != 0 {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	return out, stdout
+}
+
+// With --gpu-sharing share, the default profile, which cannot share a GPU,
+// binds the sharing pods as pods asking for no GPU: they are placed,
+// counted as bound without a device, and their shares stay unallocated, so
+// the curve ends at the GPU the whole-GPU pods hold.
+func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
+	out, stdout := replayShared(t, "default")
 	for _, want := range []string{"GPU-sharing pods (offered: share of a GPU)", "  bound without a device (no GPU allocated)",
 		"--gpu-sharing share", "profile default: "} {
 		if !strings.Contains(stdout, want) {
@@ -125,16 +134,7 @@ func TestTraceShareWithAProfileThatCannotShare(t *testing.T) {
 // shares GPUs by device: every sharing pod it binds names its device, and
 // the curve counts the shares as allocated beside the whole GPUs.
 func TestTraceShareWithAProfileThatShares(t *testing.T) {
-	dir := t.TempDir()
-	nodes := testfile.Write(t, dir, "nodes.csv", shareNodes)
-	pods := testfile.Write(t, dir, "pods.csv", sharePods())
-	out := filepath.Join(dir, "out")
-	args := []string{"openb", "--nodes", nodes, "--pods", pods, "--gpu-sharing", "share", "--seed", "3", "--profile", "placer",
-		"--log-file", "", "--out", out}
-	code, stdout, stderr := outputOf(t, func() int { return newTraceCommand().run(context.Background(), args) })
-	if code != 0 {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+	out, stdout := replayShared(t, "placer")
 	for _, want := range []string{"GPU-sharing pods (offered: share of a GPU)", "--gpu-sharing share"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)

@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	v1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,6 +26,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/controlplane"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // StorageClass is the name of the cluster's default StorageClass: volumes

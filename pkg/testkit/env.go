@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -25,6 +23,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/workload"
 	"github.com/placer-dev/placer/pkg/controlplane"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Backend is where an Env's objects live.

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/internal/schedproc"
@@ -38,33 +36,6 @@ func deviceOf(t *testing.T, c kubernetes.Interface, name string) string {
 		t.Fatalf("%s bound to %s without annotation %s", name, p.Spec.NodeName, gpushare.DeviceAnnotation)
 	}
 	return d
-}
-
-// waitUnschedulable waits for the scheduler to mark the named pod
-// unschedulable and returns its reason; it fails the test if the pod is bound.
-func waitUnschedulable(t *testing.T, c kubernetes.Interface, name string) string {
-	t.Helper()
-	var message string
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
-		p, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		if p.Spec.NodeName != "" {
-			return false, fmt.Errorf("%s bound to %s", name, p.Spec.NodeName)
-		}
-		for _, cond := range p.Status.Conditions {
-			if cond.Type == v1.PodScheduled && cond.Reason == v1.PodReasonUnschedulable {
-				message = cond.Message
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		t.Fatalf("%s not marked unschedulable: %v", name, err)
-	}
-	return message
 }
 
 // TestSchedulerSharesGPUsByDevice runs the binary with the shipped

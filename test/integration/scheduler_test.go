@@ -137,6 +137,33 @@ func createPods(t *testing.T, c kubernetes.Interface, pods ...*v1.Pod) {
 	}
 }
 
+// waitUnschedulable waits for the scheduler to mark the named pod
+// unschedulable and returns its reason; it fails the test if the pod is bound.
+func waitUnschedulable(t *testing.T, c kubernetes.Interface, name string) string {
+	t.Helper()
+	var message string
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		p, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		if p.Spec.NodeName != "" {
+			return false, fmt.Errorf("%s bound to %s", name, p.Spec.NodeName)
+		}
+		for _, cond := range p.Status.Conditions {
+			if cond.Type == v1.PodScheduled && cond.Reason == v1.PodReasonUnschedulable {
+				message = cond.Message
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("%s not marked unschedulable: %v", name, err)
+	}
+	return message
+}
+
 // waitBound waits until every named pod in default is bound and returns pod -> node.
 func waitBound(t *testing.T, c kubernetes.Interface, names ...string) map[string]string {
 	t.Helper()
@@ -336,26 +363,7 @@ func TestSchedulerHeadroomReason(t *testing.T) {
 	createPods(t, c, pod("second", "placer", "1", 0))
 
 	const want = "cpu would be 75 percent requested (3 of 4), above the 50 percent ceiling"
-	var message string
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
-		p, err := c.CoreV1().Pods("default").Get(ctx, "second", metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		if p.Spec.NodeName != "" {
-			return false, fmt.Errorf("pod bound to %s despite the ceiling", p.Spec.NodeName)
-		}
-		for _, cond := range p.Status.Conditions {
-			if cond.Type == v1.PodScheduled && cond.Reason == v1.PodReasonUnschedulable {
-				message = cond.Message
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		t.Fatalf("no Unschedulable condition: %v", err)
-	}
+	message := waitUnschedulable(t, c, "second")
 	if !strings.Contains(message, want) {
 		t.Errorf("PodScheduled message %q lacks %q", message, want)
 	}
@@ -366,7 +374,7 @@ func TestSchedulerHeadroomReason(t *testing.T) {
 		}
 		return nil
 	})
-	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
 		events, err := c.EventsV1().Events("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil

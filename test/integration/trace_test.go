@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/pkg/bench/result"
 )
 
 // The tests write small traces in Alibaba's OpenB format: the real trace
@@ -69,21 +70,9 @@ type traceReport struct {
 }
 
 type traceRun struct {
-	Profile string `json:"profile"`
-	PID     int    `json:"pid"`
-	Trace   struct {
-		Protocol           string             `json:"protocol"`
-		Seed               *int64             `json:"seed"`
-		GPUSharing         string             `json:"gpuSharing"`
-		GPUCapacityMilli   int64              `json:"gpuCapacityMilli"`
-		PodsOffered        int                `json:"podsOffered"`
-		SharingPods        int                `json:"sharingPods"`
-		Placed             map[string]int     `json:"placed"`
-		Failed             map[string]int     `json:"failed"`
-		ArrivedPercent     []float64          `json:"arrivedPercent"`
-		UnallocatedPercent []float64          `json:"unallocatedPercent"`
-		UnallocatedGPU     map[string]float64 `json:"unallocatedGPU"`
-	} `json:"trace"`
+	Profile string             `json:"profile"`
+	PID     int                `json:"pid"`
+	Trace   result.TraceResult `json:"trace"`
 }
 
 func writeTrace(t *testing.T, dir, nodes, pods string) (nodesFile, podsFile string) {
@@ -161,7 +150,7 @@ func TestBenchTraceOpenB(t *testing.T) {
 				t.Errorf("arrived stopped at %g%%, want the target 130%%", last)
 			}
 			for _, level := range []string{"90", "100", "110", "130"} {
-				if _, ok := tr.UnallocatedGPU[level]; !ok {
+				if _, ok := tr.UnallocatedGPUAt[level]; !ok {
 					t.Errorf("%s run %d: no unallocatedGPU at %s%%", run.Profile, j, level)
 				}
 			}

@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // A run with the metrics as its observer: every pod counted once, every

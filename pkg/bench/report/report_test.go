@@ -10,11 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 const small = `apiVersion: bench.placer.dev/v1alpha1

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // head starts a workload file: its name, seed and zone count; the cluster's

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 var small = head("small", 3, 3) + `  nodeGroups:

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Timer is what InProcess stops while a backend starts and stops, so that

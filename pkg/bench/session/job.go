@@ -19,12 +19,11 @@ import (
 
 	"github.com/placer-dev/placer/pkg/bench/snapshot"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/upstream"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Input says what a job runs, as placer-bench's flags give it. A run's

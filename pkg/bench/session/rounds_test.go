@@ -9,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // fakeExec hands back a result per run and fails, or cancels the context,

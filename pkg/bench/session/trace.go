@@ -6,14 +6,13 @@ import (
 	"os"
 	"slices"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/limits"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/trace"
 	"github.com/placer-dev/placer/pkg/bench/trace/replay"
 	"github.com/placer-dev/placer/pkg/gpushare"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // Trace formats, placer-bench trace's first argument.

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/upstream"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // upstreamJob selects and plans one workload of a scheduler_perf file.

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -21,6 +19,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/quality"
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // What scheduler_perf's harness does, copied in number so that the two

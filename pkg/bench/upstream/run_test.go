@@ -5,14 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/placer-dev/placer/pkg/sim"
-
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
 	"github.com/placer-dev/placer/pkg/bench/runner"
+	"github.com/placer-dev/placer/pkg/sim"
 )
 
 // nodeTemplate is a node as scheduler_perf's templates write one: 4 cores,
