@@ -80,7 +80,7 @@ func (w *Workloads) LoadSnapshot(ctx context.Context, s *snapshot.Snapshot, sche
 			continue
 		}
 		if pod.Spec.NodeName != "" {
-			bound, err := w.loadBoundPod(ctx, pod)
+			bound, err := w.CreateBoundPod(ctx, pod)
 			if err != nil {
 				return nil, err
 			}
@@ -213,8 +213,10 @@ func loadOwned[P owned[P]](ctx context.Context, w *Workloads, live P, create fun
 	return nil
 }
 
-// loadBoundPod creates a pod that was on a node, there, with its status.
-func (w *Workloads) loadBoundPod(ctx context.Context, live *v1.Pod) (*v1.Pod, error) {
+// CreateBoundPod creates a pod that is already on a node, there, with its
+// status: a snapshot's pods, and the pods of other schedulers a workload
+// file's occupied asks for.
+func (w *Workloads) CreateBoundPod(ctx context.Context, live *v1.Pod) (*v1.Pod, error) {
 	if err := w.EnsureNamespace(ctx, live.Namespace); err != nil {
 		return nil, err
 	}

@@ -360,3 +360,65 @@ func (g *Generator) FillPod(shape workload.FillShape, i int, namespace, schedule
 		Pod: workload.PodShape{Requests: shape.Requests}}
 	return g.podOf(w, fmt.Sprintf("%s-%d", w.Name, i), g.template(w, w.Name, schedulerName), metav1.OwnerReference{})
 }
+
+// OccupiedLabel marks the pods of other schedulers a node group's occupied
+// puts on its nodes, with the group's name. They do not carry RunLabel:
+// they are the cluster's, not the run's, and no figure of the run counts
+// them as its pods.
+const OccupiedLabel = "bench.placer.dev/occupied"
+
+// OccupiedPods returns, for the nodes of groups with occupied, the pods of
+// another scheduler bound to them, with their status: occupied.pods pods a
+// node, together requesting the node's zone's percent of its cpu and
+// memory, moved by up to ±jitter points. Each node draws from its own
+// stream (the seed and its name), so that adding occupied to a group
+// changes nothing else the generator makes.
+func (g *Generator) OccupiedPods(nodes []*v1.Node) []*v1.Pod {
+	groups := map[string]*workload.NodeGroup{}
+	for i := range g.file.Cluster.NodeGroups {
+		grp := &g.file.Cluster.NodeGroups[i]
+		groups[grp.Name] = grp
+	}
+	var out []*v1.Pod
+	for _, n := range nodes {
+		grp := groups[n.Labels[GroupLabel]]
+		if grp == nil || grp.Occupied == nil {
+			continue
+		}
+		o := grp.Occupied
+		h := fnv.New64a()
+		h.Write([]byte(n.Name))
+		rng := rand.New(rand.NewPCG(uint64(g.file.Seed), h.Sum64()))
+		pct := o.Percent[n.Labels[ZoneLabel]]
+		if o.Jitter > 0 {
+			pct += rng.IntN(2*o.Jitter+1) - o.Jitter
+		}
+		pct = min(max(pct, 0), 100)
+		if pct == 0 {
+			continue
+		}
+		alloc := n.Status.Allocatable
+		cpu := alloc.Cpu().MilliValue() * int64(pct) / 100 / int64(o.Pods)
+		mem := alloc.Memory().Value() * int64(pct) / 100 / int64(o.Pods)
+		requests := v1.ResourceList{
+			v1.ResourceCPU:    *resource.NewMilliQuantity(cpu, resource.DecimalSI),
+			v1.ResourceMemory: *resource.NewQuantity(mem, resource.BinarySI),
+		}
+		for j := range o.Pods {
+			out = append(out, &v1.Pod{
+				TypeMeta: typeMeta("v1", "Pod"),
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", n.Name, j), Namespace: workload.OccupiedNamespace,
+					Labels: map[string]string{OccupiedLabel: grp.Name}},
+				Spec: v1.PodSpec{
+					SchedulerName: workload.OccupiedSchedulerName,
+					NodeName:      n.Name,
+					Containers: []v1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10",
+						Resources: v1.ResourceRequirements{Requests: requests.DeepCopy()}}},
+				},
+				Status: v1.PodStatus{Phase: v1.PodRunning, Conditions: []v1.PodCondition{
+					{Type: v1.PodScheduled, Status: v1.ConditionTrue}, {Type: v1.PodReady, Status: v1.ConditionTrue}}},
+			})
+		}
+	}
+	return out
+}

@@ -193,3 +193,37 @@ func TestJobsAndBarePods(t *testing.T) {
 		t.Errorf("pinned scheduler became %q", s)
 	}
 }
+
+// Occupied pods: bound, another scheduler's, sized to the zone's percent
+// (jitter 0 here) split over the pods of a node; adding them to a group
+// changes nothing else the generator makes.
+func TestOccupiedPods(t *testing.T) {
+	plain := New(load(t, "seed: 11"), "run")
+	f := load(t, "seed: 11")
+	f.Cluster.NodeGroups[0].Occupied = &workload.Occupied{Percent: map[string]int{"zone-a": 50, "zone-b": 75, "zone-c": 0}, Pods: 2}
+	g := New(f, "run")
+	nodes := g.Nodes()
+	pods := g.OccupiedPods(nodes)
+	if !reflect.DeepEqual(nodes, plain.Nodes()) || !reflect.DeepEqual(g.Workloads("placer"), plain.Workloads("placer")) {
+		t.Error("occupied changed the nodes or the workloads generated")
+	}
+	// cpu nodes 0..6 round robin: 3 in zone-a, 2 in zone-b (2 pods each),
+	// 2 in zone-c at 0% (none); the gpu group has no occupied.
+	if len(pods) != 10 {
+		t.Fatalf("%d occupied pods, want 10", len(pods))
+	}
+	zoneOf := map[string]string{}
+	for _, n := range nodes {
+		zoneOf[n.Name] = n.Labels[ZoneLabel]
+	}
+	want := map[string]string{"zone-a": "4", "zone-b": "6"}
+	for _, p := range pods {
+		cpu := p.Spec.Containers[0].Resources.Requests[v1.ResourceCPU]
+		if p.Spec.NodeName == "" || p.Spec.SchedulerName != workload.OccupiedSchedulerName || p.Labels[RunLabel] != "" {
+			t.Errorf("pod %s: node %q, scheduler %q, labels %v", p.Name, p.Spec.NodeName, p.Spec.SchedulerName, p.Labels)
+		}
+		if z := zoneOf[p.Spec.NodeName]; cpu.String() != want[z] {
+			t.Errorf("pod %s in %s requests cpu %s, want %s (half of the zone's percent of 16)", p.Name, z, cpu.String(), want[z])
+		}
+	}
+}

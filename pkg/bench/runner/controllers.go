@@ -31,7 +31,7 @@ type byController struct {
 
 // unsupportedWithControllers are the ops that replace pods as a controller
 // would, which the run cannot do where the cluster's controllers act.
-var unsupportedWithControllers = map[string]bool{workload.OpChurn: true, workload.OpZoneOutage: true,
+var unsupportedWithControllers = map[string]bool{workload.OpChurn: true, workload.OpRollingUpdate: true, workload.OpZoneOutage: true,
 	workload.OpNodeFailure: true, workload.OpZoneRecovery: true}
 
 // checkControllerOps refuses, before anything runs, the ops the run cannot

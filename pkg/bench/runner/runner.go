@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/time/rate"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
@@ -71,7 +73,13 @@ type run struct {
 	// firstMeasured is when the first measured pod was created: throughput
 	// sampling starts there.
 	firstMeasured time.Time
-	sched         *inprocscheduler.Scheduler
+	// measuredUntil is when the barrier after the last op that measures
+	// ended (zero if none followed it): throughput counts no bind after it,
+	// so a measured pod bound only once a later op freed room for it does
+	// not stretch the window over ops that are not measured.
+	measuredUntil   time.Time
+	awaitingBarrier bool
+	sched           *inprocscheduler.Scheduler
 }
 
 // Run runs f with profile on backend. The backend is the caller's to close.
@@ -170,7 +178,7 @@ func (r *run) summary() measure.Summary {
 	if r.file.Quality != nil {
 		reference = r.file.Quality.ReferencePod
 	}
-	return measure.Summary{Zones: r.zones, Nodes: r.qualityNodes(), Reference: reference, From: r.firstMeasured}
+	return measure.Summary{Zones: r.zones, Nodes: r.qualityNodes(), Reference: reference, From: r.firstMeasured, Until: r.measuredUntil}
 }
 
 // do runs one op; timedOut reports a barrier (or drill) that gave up.
@@ -196,9 +204,14 @@ func (r *run) do(ctx context.Context, index int, op workload.Op) (timedOut bool,
 	case workload.OpCreateNodes:
 		return false, r.createNodes(ctx, op.Groups)
 	case workload.OpCreateWorkloads:
+		r.awaitingBarrier = r.awaitingBarrier || op.Measure
 		return false, r.createWorkloads(ctx, op.Workloads, op.Rate.Value, r.measureAll || op.Measure)
 	case workload.OpBarrier:
-		return r.barrier(ctx, op)
+		timedOut, err = r.barrier(ctx, op)
+		if r.awaitingBarrier {
+			r.measuredUntil, r.awaitingBarrier = time.Now(), false
+		}
+		return timedOut, err
 	case workload.OpSleep:
 		select {
 		case <-ctx.Done():
@@ -212,6 +225,8 @@ func (r *run) do(ctx context.Context, index int, op workload.Op) (timedOut bool,
 		return false, r.scale(ctx, op.Workload, op.Replicas.Value)
 	case workload.OpChurn:
 		return false, r.churn(ctx, op)
+	case workload.OpRollingUpdate:
+		return r.rollingUpdate(ctx, op)
 	}
 	// Validation admits only the ops above.
 	return false, fmt.Errorf("unknown op %q", op.Op)
@@ -227,7 +242,48 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 	if err != nil {
 		return err
 	}
-	return r.waitSchedulerSeesNodes(ctx, nodes)
+	if err := r.waitSchedulerSeesNodes(ctx, nodes); err != nil {
+		return err
+	}
+	return r.createOccupied(ctx, r.gen.OccupiedPods(nodes))
+}
+
+// createOccupied binds the pods of other schedulers that node groups'
+// occupied asks for, counts them as not the run's, and waits until the
+// scheduler has seen them, so that the run's first pod finds the nodes as
+// full as the file says.
+func (r *run) createOccupied(ctx context.Context, pods []*v1.Pod) error {
+	if len(pods) == 0 {
+		return nil
+	}
+	if r.backend.Shared() {
+		return fmt.Errorf("cluster.nodeGroups[].occupied: pods of another scheduler are put only on a cluster of the run's own; use --backend memory or embedded, not %s",
+			r.backend.Name())
+	}
+	if err := r.workloads.EnsureNamespace(ctx, workload.OccupiedNamespace); err != nil {
+		return err
+	}
+	bound := make([]*v1.Pod, len(pods))
+	err := r.parallel(ctx, len(pods), nil, func(i int) error {
+		p, err := r.workloads.CreateBoundPod(ctx, pods[i])
+		bound[i] = p
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range bound {
+		r.occupy(p)
+	}
+	lister := r.sched.Informers.Core().V1().Pods().Lister()
+	occupied, err := labels.Parse(generate.OccupiedLabel)
+	if err != nil {
+		return err
+	}
+	return wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
+		seen, err := lister.List(occupied)
+		return err == nil && len(seen) >= len(pods), nil
+	})
 }
 
 // createNode creates a generated node with its status, as a kubelet would.

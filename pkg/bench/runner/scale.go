@@ -61,3 +61,31 @@ func (r *run) churn(ctx context.Context, op workload.Op) error {
 	}
 	return nil
 }
+
+// rollingUpdate replaces every pod of every instance of a workload, op.Pods
+// of each instance at a time, as a rolling update with that maxUnavailable
+// (and no surge) would: a Deployment's replacements under new names, a
+// StatefulSet's with the same identity and claims, from the highest ordinal
+// down, as its controller goes. Each batch waits until the pods so far are
+// bound or found unschedulable; timedOut reports a batch that gave up.
+func (r *run) rollingUpdate(ctx context.Context, op workload.Op) (timedOut bool, err error) {
+	most := 0
+	for _, inst := range r.created[op.Workload] {
+		most = max(most, len(inst.Pods))
+	}
+	for done := 0; done < most; done += op.Pods.Value {
+		for _, inst := range r.created[op.Workload] {
+			n := len(inst.Pods)
+			for k := done; k < min(done+op.Pods.Value, n); k++ {
+				if _, _, err := r.workloads.Replace(ctx, inst, n-1-k, r.measureAll); err != nil {
+					return false, fmt.Errorf("rollingUpdate: %w", err)
+				}
+			}
+		}
+		timedOut, err := r.barrier(ctx, workload.Op{Op: op.Op, Until: workload.UntilAttempted, Timeout: op.Timeout})
+		if timedOut || err != nil {
+			return timedOut, err
+		}
+	}
+	return false, nil
+}

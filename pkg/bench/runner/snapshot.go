@@ -41,10 +41,7 @@ func (r *run) loadSnapshot(ctx context.Context) error {
 		r.zones[n.Name] = n.Labels[generate.ZoneLabel]
 	}
 	for _, p := range loaded.Bound {
-		o := r.occupied[p.Spec.NodeName]
-		o.pods++
-		o.requests = quotav1.Add(o.requests, resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}))
-		r.occupied[p.Spec.NodeName] = o
+		r.occupy(p)
 	}
 	if err := r.waitSchedulerSeesNodes(ctx, loaded.Nodes); err != nil {
 		return err
@@ -56,4 +53,12 @@ func (r *run) loadSnapshot(ctx context.Context) error {
 		_, err := r.workloads.CreatePod(ctx, loaded.Pending[i], nil, r.measureAll)
 		return err
 	})
+}
+
+// occupy counts a pod that is not the run's on its node.
+func (r *run) occupy(p *v1.Pod) {
+	o := r.occupied[p.Spec.NodeName]
+	o.pods++
+	o.requests = quotav1.Add(o.requests, resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}))
+	r.occupied[p.Spec.NodeName] = o
 }

@@ -44,8 +44,9 @@ const DefaultNodePods = 110
 // makes: every node group; each workload's count times its replicas, or
 // the largest replica count a scale op gives it; each fillToFailure's
 // maxPods, or one more than the nodes have pod slots for, since it stops
-// at the first pod that does not fit. Churn replaces pods one for one and
-// adds none. It is an upper bound (a delete op is not subtracted), which is
+// at the first pod that does not fit; the pods of other schedulers a group's
+// occupied puts on its nodes. Churn and rolling updates replace pods one for
+// one and add none. It is an upper bound (a delete op is not subtracted), which is
 // what a ceiling needs.
 func (f *File) Objects() limits.Total {
 	var t limits.Total
@@ -57,6 +58,9 @@ func (f *File) Objects() limits.Total {
 			perNode = max(q.Value(), 0)
 		}
 		slots = limits.Add(slots, limits.Mul(int64(g.Count.Value), perNode))
+		if g.Occupied != nil {
+			t.AddPods(fmt.Sprintf("cluster.nodeGroups[%d].count × occupied.pods", i), limits.Mul(int64(g.Count.Value), int64(g.Occupied.Pods)))
+		}
 	}
 	peak := map[string]struct {
 		path     string

@@ -108,13 +108,18 @@ func (f *File) setDefaults() {
 			w.Replicas = N(1)
 		}
 	}
+	for i := range f.Cluster.NodeGroups {
+		if o := f.Cluster.NodeGroups[i].Occupied; o != nil && o.Pods == 0 {
+			o.Pods = 1
+		}
+	}
 	for i := range f.Ops {
 		op := &f.Ops[i]
 		if op.Op == OpBarrier && op.Until == "" {
 			op.Until = UntilScheduled
 		}
 		switch op.Op {
-		case OpBarrier, OpZoneOutage, OpNodeFailure, OpZoneRecovery, OpFillToFailure:
+		case OpBarrier, OpZoneOutage, OpNodeFailure, OpZoneRecovery, OpFillToFailure, OpRollingUpdate:
 			if op.Timeout.Duration == 0 {
 				op.Timeout.Duration = defaultBarrierTimeout
 			}

@@ -76,7 +76,32 @@ type NodeGroup struct {
 	Capacity v1.ResourceList   `json:"capacity"`
 	Labels   map[string]string `json:"labels,omitempty"`
 	Taints   []v1.Taint        `json:"taints,omitempty"`
+	// Occupied is what pods of other schedulers already request on the
+	// group's nodes when the run starts: a production cluster is never
+	// empty, and how full its zones are decides where replicas can go.
+	Occupied *Occupied `json:"occupied,omitempty"`
 }
+
+// Occupied puts pods of another scheduler (OccupiedSchedulerName), already
+// bound, on every node of a group before the run's own pods.
+type Occupied struct {
+	// Percent of each node's cpu and memory the pods request, by zone:
+	// every zone of the group needs one, so that an uneven cluster is
+	// written down rather than defaulted.
+	Percent map[string]int `json:"percent"`
+	// Jitter spreads the nodes of a zone around its percent: each node
+	// draws, with the file's seed, uniformly within ±Jitter points.
+	Jitter int `json:"jitter,omitempty"`
+	// Pods per node that hold it, of equal size (default 1).
+	Pods int `json:"pods,omitempty"`
+}
+
+// OccupiedSchedulerName is the scheduler name of Occupied's pods: bound by
+// the harness at creation, as pods of another scheduler are found.
+const OccupiedSchedulerName = "other-scheduler"
+
+// OccupiedNamespace holds Occupied's pods.
+const OccupiedNamespace = "occupied"
 
 // Workload kinds.
 const (
@@ -140,6 +165,7 @@ const (
 	OpChurn           = "churn"
 	OpDelete          = "delete"
 	OpSleep           = "sleep"
+	OpRollingUpdate   = "rollingUpdate"
 	// Failure drills and packing: the harness plays the node lifecycle and
 	// workload controllers (docs/quality.md).
 	OpZoneOutage    = "zoneOutage"
@@ -149,7 +175,7 @@ const (
 )
 
 // OpCodes lists every op.
-var OpCodes = []string{OpCreateNodes, OpCreateWorkloads, OpBarrier, OpScale, OpChurn, OpDelete, OpSleep,
+var OpCodes = []string{OpCreateNodes, OpCreateWorkloads, OpBarrier, OpScale, OpChurn, OpRollingUpdate, OpDelete, OpSleep,
 	OpZoneOutage, OpNodeFailure, OpZoneRecovery, OpFillToFailure}
 
 // Outage modes: how lost nodes go.
@@ -188,12 +214,14 @@ type Op struct {
 	Until string `json:"until,omitempty"`
 	// barrier: give up after this long (default 10m); the run reports it.
 	Timeout Duration `json:"timeout,omitempty"`
-	// scale, churn: the workload.
+	// scale, churn, rollingUpdate: the workload.
 	Workload string `json:"workload,omitempty"`
 	// scale: the new replica count of every workload of that name.
 	Replicas Count `json:"replicas,omitempty"`
 	// churn: pods deleted and recreated per round, how many rounds, and the
-	// time between rounds.
+	// time between rounds. rollingUpdate: pods of each instance replaced at
+	// once (its maxUnavailable); the next batch waits until the last one's
+	// replacements are bound or found unschedulable, for at most timeout.
 	Pods     Count    `json:"pods,omitempty"`
 	Rounds   Count    `json:"rounds,omitempty"`
 	Interval Duration `json:"interval,omitempty"`

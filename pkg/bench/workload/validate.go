@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -101,12 +102,66 @@ func (f *File) validateCluster(p *field.Path) field.ErrorList {
 				errs = append(errs, field.Invalid(ip.Child("capacity").Key(string(r)), q.String(), "must not be negative"))
 			}
 		}
+		errs = append(errs, f.validateOccupied(ip.Child("occupied"), g)...)
 		for j, t := range g.Taints {
 			if !slices.Contains([]v1.TaintEffect{v1.TaintEffectNoSchedule, v1.TaintEffectPreferNoSchedule, v1.TaintEffectNoExecute}, t.Effect) {
 				errs = append(errs, field.NotSupported(ip.Child("taints").Index(j).Child("effect"), t.Effect,
 					[]v1.TaintEffect{v1.TaintEffectNoSchedule, v1.TaintEffectPreferNoSchedule, v1.TaintEffectNoExecute}))
 			}
 		}
+	}
+	return errs
+}
+
+// Occupied's bounds: a node left with no room is no test of placement, and
+// pods of one scheduler per node are plenty to model another's load.
+const (
+	maxOccupiedPercent = 95
+	maxOccupiedJitter  = 50
+)
+
+// validateOccupied checks a node group's load of other schedulers: a
+// percent for each of its zones, within bounds with its jitter, and fewer
+// pods per node than the node has room for.
+func (f *File) validateOccupied(p *field.Path, g NodeGroup) field.ErrorList {
+	o := g.Occupied
+	if o == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	zones := g.Zones
+	if len(zones) == 0 {
+		zones = f.Cluster.Zones
+	}
+	if f.Cluster.Snapshot != "" && len(zones) == 0 {
+		return field.ErrorList{field.Forbidden(p, "a group without zones (the snapshot's) cannot say how full each zone is; give the group zones")}
+	}
+	pp := p.Child("percent")
+	for _, z := range zones {
+		if _, ok := o.Percent[z]; !ok {
+			errs = append(errs, field.Required(pp.Key(z), "every zone of the group needs a percent (0 for none)"))
+		}
+	}
+	for _, z := range slices.Sorted(maps.Keys(o.Percent)) {
+		v := o.Percent[z]
+		if !slices.Contains(zones, z) {
+			errs = append(errs, field.NotSupported(pp.Key(z), z, zones))
+			continue
+		}
+		if v < 0 || v > maxOccupiedPercent {
+			errs = append(errs, field.Invalid(pp.Key(z), v, fmt.Sprintf("must be in the range [0, %d]", maxOccupiedPercent)))
+		}
+	}
+	if o.Jitter < 0 || o.Jitter > maxOccupiedJitter {
+		errs = append(errs, field.Invalid(p.Child("jitter"), o.Jitter, fmt.Sprintf("must be in the range [0, %d] (points of percent)", maxOccupiedJitter)))
+	}
+	slots := int64(DefaultNodePods)
+	if q, ok := g.Capacity[v1.ResourcePods]; ok {
+		slots = q.Value()
+	}
+	if o.Pods < 1 || int64(o.Pods) >= slots {
+		errs = append(errs, field.Invalid(p.Child("pods"), o.Pods,
+			fmt.Sprintf("must be at least 1 and below the node's %d pod slots, leaving room for the run's pods", slots)))
 	}
 	return errs
 }
@@ -155,6 +210,7 @@ var opArgs = map[string]sets.Set[string]{
 	OpBarrier:         sets.New("until", "timeout"),
 	OpScale:           sets.New("workload", "replicas"),
 	OpChurn:           sets.New("workload", "pods", "rounds", "interval"),
+	OpRollingUpdate:   sets.New("workload", "pods", "timeout"),
 	OpDelete:          sets.New("workloads"),
 	OpSleep:           sets.New("duration"),
 	OpZoneOutage:      sets.New("zone", "mode", "timeout"),
@@ -231,7 +287,7 @@ func (f *File) validateOps(p *field.Path) field.ErrorList {
 			if op.Until != UntilScheduled && op.Until != UntilAttempted {
 				errs = append(errs, field.NotSupported(ip.Child("until"), op.Until, []string{UntilScheduled, UntilAttempted}))
 			}
-		case OpScale, OpChurn:
+		case OpScale, OpChurn, OpRollingUpdate:
 			w, ok := workloads[op.Workload]
 			switch {
 			case op.Workload == "":
@@ -240,6 +296,9 @@ func (f *File) validateOps(p *field.Path) field.ErrorList {
 				errs = append(errs, field.NotFound(ip.Child("workload"), op.Workload))
 			case op.Op == OpScale && w.Kind == KindPod:
 				errs = append(errs, field.Invalid(ip.Child("workload"), op.Workload, "bare pods have no controller to scale"))
+			case op.Op == OpRollingUpdate && w.Kind != KindDeployment && w.Kind != KindStatefulSet:
+				errs = append(errs, field.Invalid(ip.Child("workload"), op.Workload,
+					fmt.Sprintf("a %s has no rolling update; only a Deployment or a StatefulSet", w.Kind)))
 			}
 			if op.Op == OpScale {
 				errs = append(errs, nonNegative(ip.Child("replicas"), op.Replicas)...)
@@ -247,6 +306,9 @@ func (f *File) validateOps(p *field.Path) field.ErrorList {
 			}
 			if op.Pods.Value < 1 {
 				errs = append(errs, field.Invalid(ip.Child("pods"), op.Pods.Value, "must be at least 1"))
+			}
+			if op.Op == OpRollingUpdate {
+				break
 			}
 			if op.Rounds.Value < 1 {
 				errs = append(errs, field.Invalid(ip.Child("rounds"), op.Rounds.Value, "must be at least 1"))
