@@ -130,6 +130,27 @@ func TestSummaryFromFirstMeasured(t *testing.T) {
 	}
 }
 
+// TestSummaryUntilTheBarrier: a measured pod bound only after the barrier
+// that waited for the measured pods (a later op freed room for it) counts
+// as scheduled and in latency, but not in throughput: the timeline is the
+// one without it.
+func TestSummaryUntilTheBarrier(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var recs []Record
+	for i, after := range []time.Duration{1500, 2500, 2600, 4500, 40000} {
+		p := pod("ns", string(rune('a'+i)), types.UID(rune('a'+i)), "n1")
+		recs = append(recs, Record{Created: t0.Add(500 * time.Millisecond), Measured: true, Bound: t0.Add(after * time.Millisecond), Node: "n1", Pod: p})
+	}
+	res := &result.Result{}
+	Summary{From: t0, Until: t0.Add(5 * time.Second)}.summarize(res, recs)
+	if want := []float64{2, 0.5, 0.5}; !reflect.DeepEqual(res.ThroughputTimeline, want) {
+		t.Errorf("timeline %v, want %v (the bind at 40 s left out)", res.ThroughputTimeline, want)
+	}
+	if res.Scheduled != 5 || res.Latency.Count != 5 {
+		t.Errorf("scheduled %d, latency over %d pods; want 5 and 5", res.Scheduled, res.Latency.Count)
+	}
+}
+
 // TestSummaryWindows: throughput is sampled in each window over the binds
 // of the pods it covers, the windows' samples pooled in order; a bind
 // outside every window, or of a pod no window covers, counts in none.

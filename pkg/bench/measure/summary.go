@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -28,9 +29,11 @@ type Summary struct {
 	Reference v1.ResourceList
 	// Throughput is sampled either over Windows, when there are any, or
 	// from From (when the first measured pod was created) to the last bind
-	// of a measured pod. Zero From and no Windows: nothing was measured,
-	// and there is no throughput.
+	// of a measured pod, counting no bind after Until when it is set (the
+	// end of the barrier that waited for the measured pods). Zero From and
+	// no Windows: nothing was measured, and there is no throughput.
 	From    time.Time
+	Until   time.Time
 	Windows []Window
 }
 
@@ -54,6 +57,9 @@ func (sum Summary) summarize(res *result.Result, recs []Record) {
 		res.ThroughputTimeline = windowSamples(sum.Windows, recs)
 		res.Throughput = stats.Summarize(res.ThroughputTimeline)
 	case !sum.From.IsZero():
+		if !sum.Until.IsZero() {
+			binds = slices.DeleteFunc(binds, func(b time.Time) bool { return b.After(sum.Until) })
+		}
 		last := sum.From
 		for _, b := range binds {
 			if b.After(last) {
