@@ -25,7 +25,7 @@ LDFLAGS     := -X $(VERSION_PKG).gitVersion=$(VERSION) \
 # kube-apiserver with the race detector for packages that have nothing to run.
 UNIT_PKGS    = $(shell $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./pkg/... ./cmd/...)
 
-.PHONY: help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-fuzz fuzz test-integration test-examples lint verify-codegen codegen clean image image-archive
+.PHONY: bench-scaling help build kubectl scheduler bench-bin bench bench-trace demo bench-plugins etcd perf-upstream perf-upstream-smoke perf-upstream-cases test test-unit test-fuzz fuzz test-integration test-examples lint verify-codegen codegen clean image image-archive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -104,6 +104,29 @@ bench-trace: bench-bin ## replay the OpenB default trace (TRACE_DIR) with the FG
 	$(BIN)/placer-bench trace openb --nodes $(TRACE_DIR)/$(TRACE_NODES) --pods $(TRACE_DIR)/$(TRACE_PODS) \
 	  --protocol fgd --seed $(TRACE_SEEDS) --target 130 --backend memory \
 	  --profile default --profile examples/bench/profiles/mostallocated-gpu.yaml --profile placer $(TRACE_FLAGS)
+
+# The scaling curve: each shape at each node count, pods 10 a node up to
+# what the object ceiling leaves (250,000 objects: 50,000 nodes take 200,000
+# pods), a tenth of them placed first and the rest measured; each profile
+# SCALING_COUNT times. Heavy (the 50,000-node runs take most of an hour):
+# a benchmark, never a test. SCALING_FLAGS adds flags (--cpuprofile).
+SCALING_NODES  ?= 1000 5000 15000 50000
+SCALING_SHAPES ?= basic spread
+SCALING_COUNT  ?= 1
+SCALING_OUT    ?= _output/scaling
+bench-scaling: bench-bin ## throughput and peak memory of default and placer against node count (SCALING_NODES, SCALING_SHAPES): SCALING_OUT/scaling.html
+	@set -e; dirs=; for shape in $(SCALING_SHAPES); do for n in $(SCALING_NODES); do \
+	  pods=$$((10 * n)); [ $$pods -le $$((250000 - n)) ] || pods=$$((250000 - n)); init=$$((pods / 10)); \
+	  case $$shape in \
+	    basic)  sets="--set nodes=$$n --set initPods=$$init --set pods=$$((pods - init))";; \
+	    spread) sets="--set nodes=$$n --set initDeployments=$$((init / 50)) --set initReplicas=50 --set deployments=$$(((pods - init) / 10)) --set replicas=10";; \
+	    *) echo "make bench-scaling: no sizes for shape $$shape (basic, spread)"; exit 2;; \
+	  esac; \
+	  echo "== $$shape, $$n nodes, $$pods pods"; \
+	  $(BIN)/placer-bench run -f examples/bench/$$shape.yaml $$sets --profile default --profile placer --backend memory \
+	    --count $(SCALING_COUNT) --out $(SCALING_OUT)/$$shape-$$n $(SCALING_FLAGS); \
+	  dirs="$$dirs $(SCALING_OUT)/$$shape-$$n"; done; done; \
+	$(BIN)/placer-bench scaling $(SCALING_OUT) $$dirs
 
 demo: bench-bin ## a small workload on the embedded control plane (in-process etcd and API server), default vs placer
 	$(BIN)/placer-bench run -f examples/bench/demo.yaml --backend embedded --profile default --profile placer

@@ -28,3 +28,39 @@ func newReportCommand() *command {
 		return 0
 	}}
 }
+
+// newScalingCommand is `placer-bench scaling OUT DIR...`: the runs of
+// workload shapes at several sizes (make bench-scaling), drawn against node
+// count into OUT.
+func newScalingCommand() *command {
+	return &command{name: "scaling", run: func(_ context.Context, args []string) int {
+		if len(args) < 2 {
+			fmt.Fprintln(os.Stderr, "usage: placer-bench scaling OUT DIR... (run directories holding report.json, one a size)")
+			return 2
+		}
+		out, dirs := args[0], args[1:]
+		reports := make([]*report.Report, len(dirs))
+		for i, d := range dirs {
+			r, err := report.Read(d)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "placer-bench scaling: %v\n", err)
+				return 1
+			}
+			reports[i] = r
+		}
+		points, err := report.ScalingPoints(dirs, reports)
+		if err == nil {
+			err = os.MkdirAll(out, 0o755)
+		}
+		if err == nil {
+			err = report.WriteScaling(out, points)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench scaling: %v\n", err)
+			return 1
+		}
+		fmt.Print(report.ScalingTable(points))
+		fmt.Println(filepath.Join(out, report.ScalingFile))
+		return 0
+	}}
+}
