@@ -92,6 +92,11 @@ func TestTrackerTellsObserverOnce(t *testing.T) {
 	if _, ok := tr.RecordsByUID()["d"]; ok {
 		t.Error("RecordsByUID lists a pod the harness did not create")
 	}
+	// Found unschedulable, then bound: it moves from one count to the other.
+	tr.Observe(pod("ns", "c", "c", "n3"), t0.Add(9*time.Second))
+	if created, bound, unsched := tr.Progress(); created != 3 || bound != 3 || unsched != 0 {
+		t.Errorf("after c was bound: progress %d created, %d bound, %d unschedulable; want 3, 3, 0", created, bound, unsched)
+	}
 }
 
 // TestSummaryFromFirstMeasured: throughput from From to the last bind of a
