@@ -223,6 +223,24 @@ ops: [{op: createNodes}, {op: createWorkloads}, {op: barrier, timeout: 3m}]
 		t.Error("namespace bench, created by the run, was not deleted")
 	}
 
+	// Pods of another scheduler (occupied) go only on a cluster of the
+	// run's own: refused before any node is made.
+	occupied := testfile.Write(t, dir, "occupied.yaml", workloadYAML("occupied", 1, `cluster:
+  zones: 2
+  nodeGroups: [{name: synth, count: 2, capacity: {cpu: "8", memory: 32Gi}, occupied: {percent: {zone-a: 50, zone-b: 50}}}]
+workloads: [{name: web, kind: Deployment, replicas: 2, pod: {requests: {cpu: 100m}}}]
+ops: [{op: createNodes}]
+`))
+	out, err = exec.Command(bin, "run", "-f", occupied, "--backend", "kubeconfig", "--kubeconfig", cp.KubeconfigPath,
+		"--log-file", filepath.Join(dir, "log"), "--out", filepath.Join(dir, "occupied-out")).CombinedOutput()
+	const wantOccupied = "cluster.nodeGroups[].occupied: pods of another scheduler are put only on a cluster of the run's own; use --backend memory or embedded, not kubeconfig"
+	if err == nil || !strings.Contains(string(out), wantOccupied) {
+		t.Errorf("occupied on a shared cluster: %v\n%s\nwant %q", err, out, wantOccupied)
+	}
+	if nodes, _ := c.CoreV1().Nodes().List(ctx, sel); len(nodes.Items) != 0 {
+		t.Errorf("%d nodes of the refused run left", len(nodes.Items))
+	}
+
 	// A kubeconfig that reaches nothing stops the run before it starts.
 	bad := filepath.Join(dir, "bad-kubeconfig")
 	os.WriteFile(bad, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600)

@@ -234,6 +234,11 @@ func (r *run) do(ctx context.Context, index int, op workload.Op) (timedOut bool,
 
 func (r *run) createNodes(ctx context.Context, groups []string) error {
 	nodes := r.gen.Nodes(groups...)
+	occupied := r.gen.OccupiedPods(nodes)
+	if len(occupied) > 0 && r.backend.Shared() {
+		return fmt.Errorf("cluster.nodeGroups[].occupied: pods of another scheduler are put only on a cluster of the run's own; use --backend memory or embedded, not %s",
+			r.backend.Name())
+	}
 	for _, n := range nodes {
 		r.zones[n.Name] = n.Labels[generate.ZoneLabel]
 		r.nodes[n.Name] = n
@@ -245,7 +250,7 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 	if err := r.waitSchedulerSeesNodes(ctx, nodes); err != nil {
 		return err
 	}
-	return r.createOccupied(ctx, r.gen.OccupiedPods(nodes))
+	return r.createOccupied(ctx, occupied)
 }
 
 // createOccupied binds the pods of other schedulers that node groups'
@@ -255,10 +260,6 @@ func (r *run) createNodes(ctx context.Context, groups []string) error {
 func (r *run) createOccupied(ctx context.Context, pods []*v1.Pod) error {
 	if len(pods) == 0 {
 		return nil
-	}
-	if r.backend.Shared() {
-		return fmt.Errorf("cluster.nodeGroups[].occupied: pods of another scheduler are put only on a cluster of the run's own; use --backend memory or embedded, not %s",
-			r.backend.Name())
 	}
 	if err := r.workloads.EnsureNamespace(ctx, workload.OccupiedNamespace); err != nil {
 		return err
