@@ -157,9 +157,8 @@ td, th { padding: 0.2em 0.8em; text-align: left; }
 </body></html>
 `))
 
-// WritePage writes report.html and the charts as SVG files into dir.
-func WritePage(dir string, r *Report) error {
-	charts := Charts(r)
+// writeCharts writes each chart's SVG into dir under its file name.
+func writeCharts(dir string, charts []chart) error {
 	for _, c := range charts {
 		svg := string(c.SVG)
 		if err := writeWith(filepath.Join(dir, c.File), func(w io.Writer) error {
@@ -168,6 +167,15 @@ func WritePage(dir string, r *Report) error {
 		}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// WritePage writes report.html and the charts as SVG files into dir.
+func WritePage(dir string, r *Report) error {
+	charts := Charts(r)
+	if err := writeCharts(dir, charts); err != nil {
+		return err
 	}
 	var table strings.Builder
 	result.PrintTable(&table, r.Comparison)

@@ -106,14 +106,8 @@ func WriteScaling(dir string, points []ScalingPoint) error {
 				SVG: template.HTML(lineChart(title, "nodes", c.unit, lines))})
 		}
 	}
-	for _, c := range charts {
-		svg := string(c.SVG)
-		if err := writeWith(filepath.Join(dir, c.File), func(w io.Writer) error {
-			_, err := io.WriteString(w, svg)
-			return err
-		}); err != nil {
-			return err
-		}
+	if err := writeCharts(dir, charts); err != nil {
+		return err
 	}
 	if err := writeJSON(filepath.Join(dir, "scaling.json"), points); err != nil {
 		return err
