@@ -85,6 +85,22 @@ func WaitSchedulerSeesNodes(ctx context.Context, lister corelisters.NodeLister, 
 	})
 }
 
+// WaitSchedulerSeesPods waits until the scheduler's pod informer (lister)
+// holds each of pods: those the harness bound itself reach the scheduler's
+// cache only through it.
+func WaitSchedulerSeesPods(ctx context.Context, lister corelisters.PodLister, pods []*v1.Pod, timeout time.Duration) error {
+	seen := 0
+	return wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		// Pods already seen stay seen: resume at the first one missing.
+		for ; seen < len(pods); seen++ {
+			if _, err := lister.Pods(pods[seen].Namespace).Get(pods[seen].Name); err != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
 // unreachable are the taints the node lifecycle controller puts on a node
 // that stopped reporting: the scheduler keeps new pods off it.
 var unreachable = []v1.Taint{

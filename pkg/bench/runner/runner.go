@@ -14,8 +14,6 @@ import (
 
 	"golang.org/x/time/rate"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/pkg/bench/generate"
@@ -276,15 +274,7 @@ func (r *run) createOccupied(ctx context.Context, pods []*v1.Pod) error {
 	for _, p := range bound {
 		r.occupy(p)
 	}
-	lister := r.sched.Informers.Core().V1().Pods().Lister()
-	occupied, err := labels.Parse(generate.OccupiedLabel)
-	if err != nil {
-		return err
-	}
-	return wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
-		seen, err := lister.List(occupied)
-		return err == nil && len(seen) >= len(pods), nil
-	})
+	return sim.WaitSchedulerSeesPods(ctx, r.sched.Informers.Core().V1().Pods().Lister(), bound, 10*time.Minute)
 }
 
 // createNode creates a generated node with its status, as a kubelet would.
