@@ -40,6 +40,15 @@ func (f *File) validateCountCeilings() field.ErrorList {
 // (kubelet's default).
 const DefaultNodePods = 110
 
+// podSlots is how many pods each node of the group holds: its pods
+// capacity, or kubelet's default.
+func (g NodeGroup) podSlots() int64 {
+	if q, ok := g.Capacity[v1.ResourcePods]; ok {
+		return max(q.Value(), 0)
+	}
+	return DefaultNodePods
+}
+
 // Objects adds up the nodes and, at their peak, the pods a run of the file
 // makes: every node group; each workload's count times its replicas, or
 // the largest replica count a scale op gives it; each fillToFailure's
@@ -53,11 +62,7 @@ func (f *File) Objects() limits.Total {
 	var slots int64
 	for i, g := range f.Cluster.NodeGroups {
 		t.AddNodes(fmt.Sprintf("cluster.nodeGroups[%d].count", i), int64(g.Count.Value))
-		perNode := int64(DefaultNodePods)
-		if q, ok := g.Capacity[v1.ResourcePods]; ok {
-			perNode = max(q.Value(), 0)
-		}
-		slots = limits.Add(slots, limits.Mul(int64(g.Count.Value), perNode))
+		slots = limits.Add(slots, limits.Mul(int64(g.Count.Value), g.podSlots()))
 		if g.Occupied != nil {
 			t.AddPods(fmt.Sprintf("cluster.nodeGroups[%d].count × occupied.pods", i), limits.Mul(int64(g.Count.Value), int64(g.Occupied.Pods)))
 		}

@@ -155,10 +155,7 @@ func (f *File) validateOccupied(p *field.Path, g NodeGroup) field.ErrorList {
 	if o.Jitter < 0 || o.Jitter > maxOccupiedJitter {
 		errs = append(errs, field.Invalid(p.Child("jitter"), o.Jitter, fmt.Sprintf("must be in the range [0, %d] (points of percent)", maxOccupiedJitter)))
 	}
-	slots := int64(DefaultNodePods)
-	if q, ok := g.Capacity[v1.ResourcePods]; ok {
-		slots = q.Value()
-	}
+	slots := g.podSlots()
 	if o.Pods < 1 || int64(o.Pods) >= slots {
 		errs = append(errs, field.Invalid(p.Child("pods"), o.Pods,
 			fmt.Sprintf("must be at least 1 and below the node's %d pod slots, leaving room for the run's pods", slots)))
