@@ -23,6 +23,8 @@ Usage:
   placer-bench trace openb|file ... replay a workload trace (Alibaba OpenB, or the neutral format of
                                     docs/traces.md) with one or more profiles: the FGD paper's metric
   placer-bench report DIR           (re)write DIR/report.html and its SVG charts from DIR/report.json
+  placer-bench explain DIR POD      why POD (NAMESPACE/NAME or NAME) went where it did under each profile
+                                    of the run in DIR (placer-bench run --explain samples the pods)
   placer-bench scaling OUT DIR...   draw throughput and peak memory against node count from runs of
                                     one shape at several sizes (make bench-scaling) into OUT/scaling.html
   placer-bench cluster up [flags]   a local cluster to try Placer on: control plane, controllers,
@@ -44,7 +46,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{newRunCommand(), newTraceCommand(), newReportCommand(), newScalingCommand(), newClusterCommand(), newSnapshotCommand(), newRunProfileCommand()}
+	return []*command{newRunCommand(), newTraceCommand(), newReportCommand(), newExplainCommand(), newScalingCommand(), newClusterCommand(), newSnapshotCommand(), newRunProfileCommand()}
 }
 
 func main() {

@@ -18,6 +18,9 @@ func newReportCommand() *command {
 		}
 		r, err := report.Read(args[0])
 		if err == nil {
+			err = report.ReadPlacements(args[0], r)
+		}
+		if err == nil {
 			err = report.WritePage(args[0], r)
 		}
 		if err != nil {
@@ -61,6 +64,24 @@ func newScalingCommand() *command {
 		}
 		fmt.Print(report.ScalingTable(points))
 		fmt.Println(filepath.Join(out, report.ScalingFile))
+		return 0
+	}}
+}
+
+// newExplainCommand is `placer-bench explain DIR POD`: why the pod went
+// where it did under each profile of the run in DIR.
+func newExplainCommand() *command {
+	return &command{name: "explain", run: func(_ context.Context, args []string) int {
+		if len(args) != 2 {
+			fmt.Fprintln(os.Stderr, "usage: placer-bench explain DIR POD (a run directory, and a pod as NAMESPACE/NAME or NAME)")
+			return 2
+		}
+		text, err := report.Explain(args[0], args[1])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "placer-bench explain: %v\n", err)
+			return 1
+		}
+		fmt.Print(text)
 		return 0
 	}}
 }

@@ -43,6 +43,7 @@ type runFlags struct {
 	profiles       listFlag
 	sets           setFlag
 	maxObjects     int
+	explain        float64
 	opts           session.Options
 }
 
@@ -66,6 +67,8 @@ func newRunCommand() *command {
 	fs.IntVar(&f.opts.Count, "count", 1, fmt.Sprintf("run each profile this many times (1 to %d), interleaved A B A B ..., each run in a process of its own; 6 or more give 95%% intervals", session.MaxCount))
 	fs.BoolVar(&f.opts.Shuffle, "shuffle", false, "run the profiles of each round in an order drawn from the workload's seed, instead of as given")
 	fs.IntVar(&f.maxObjects, "max-objects", 0, limits.FlagHelp)
+	fs.Float64Var(&f.explain, "explain", session.DefaultExplainPercent, "explain this percent of the pods (0 to 100, the same pods under every profile) with the Explain plugin, added to every profile; "+
+		"placer-bench explain prints them, report.html compares a few (0: profiles unchanged)")
 	return &command{name: "run", run: func(ctx context.Context, args []string) int {
 		if err := fs.Parse(args); err != nil {
 			return 2
@@ -89,7 +92,7 @@ func (f *runFlags) runE(ctx context.Context, rest []string) int {
 	case f.opts.Count < 1 || f.opts.Count > session.MaxCount:
 		return bad("placer-bench run: --count %d: want 1 to %d runs per profile", f.opts.Count, session.MaxCount)
 	}
-	job, err := session.NewJob(session.Input{File: f.file, Case: f.caseName, Sets: f.sets, Profiles: f.profiles, MaxObjects: f.maxObjects})
+	job, err := session.NewJob(session.Input{File: f.file, Case: f.caseName, Sets: f.sets, Profiles: f.profiles, MaxObjects: f.maxObjects, ExplainPercent: f.explain})
 	switch {
 	case err != nil:
 		return bad("placer-bench: %v", err)

@@ -29,6 +29,7 @@ import (
 	// Placer's argument types, likewise.
 	_ "github.com/placer-dev/placer/pkg/apis/config/scheme"
 
+	"github.com/placer-dev/placer/pkg/plugins/explain"
 	"github.com/placer-dev/placer/pkg/plugins/resourceaware"
 	"github.com/placer-dev/placer/pkg/plugins/statefulsetaware"
 	"github.com/placer-dev/placer/pkg/plugins/zonespread"
@@ -40,6 +41,7 @@ func Placer() frameworkruntime.Registry {
 		resourceaware.Name:    resourceaware.New,
 		zonespread.Name:       zonespread.New,
 		statefulsetaware.Name: statefulsetaware.New,
+		explain.Name:          explain.New,
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	v1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -431,6 +433,7 @@ func checkInstalledObjects(t *testing.T, c kubernetes.Interface) {
 		"ClusterRole/system:volume-scheduler":                        true,
 		"kube-system/Role/extension-apiserver-authentication-reader": true,
 		placerNamespace + "/Role/placer-scheduler-leader-election":   true,
+		"ClusterRole/placer-scheduler-annotate-pods":                 true,
 	}
 	isOurs := func(subjects []rbacv1.Subject) bool {
 		return slices.ContainsFunc(subjects, func(s rbacv1.Subject) bool {
@@ -465,6 +468,19 @@ func checkInstalledObjects(t *testing.T, c kubernetes.Interface) {
 		if !found[k] {
 			t.Errorf("%s/%s is not bound to %s", placerNamespace, placerSA, k)
 		}
+	}
+
+	// The plugins annotate the pods they schedule (GPU devices,
+	// explanations), which no upstream role grants: ask the API server.
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:               serviceaccount.MakeUsername(placerNamespace, placerSA),
+		Groups:             serviceaccount.MakeGroupNames(placerNamespace),
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: "default", Verb: "patch", Resource: "pods"},
+	}}
+	if got, err := c.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	} else if !got.Status.Allowed {
+		t.Errorf("%s/%s may not patch pods: %s", placerNamespace, placerSA, got.Status.Reason)
 	}
 }
 

@@ -21,5 +21,5 @@ var SchemeGroupVersion = schema.GroupVersion{Group: schedconfig.GroupName, Versi
 var AddToScheme = schedconfig.SchemeBuilder.AddToScheme
 
 func init() {
-	schedconfig.SchemeBuilder.Register(kinds.Of(SchemeGroupVersion, &ResourceAwareArgs{}, &ZoneSpreadArgs{}, &StatefulSetAwareArgs{}))
+	schedconfig.SchemeBuilder.Register(kinds.Of(SchemeGroupVersion, &ResourceAwareArgs{}, &ZoneSpreadArgs{}, &StatefulSetAwareArgs{}, &ExplainArgs{}))
 }

@@ -209,3 +209,18 @@ type StatefulSetAwareArgs struct {
 	// means the first ordinal (spec.ordinals.start).
 	PrimarySelector *metav1.LabelSelector
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ExplainArgs configures the Explain plugin.
+type ExplainArgs struct {
+	metav1.TypeMeta
+
+	// SamplePercent is the share of pods explained without asking, 0 to
+	// 100, chosen by a hash of the pod's namespace and name. Pods ask with
+	// the annotation placer.dev/explain: "true" and decline with "false".
+	SamplePercent float64
+	// NextBestNodes is how many nodes after the chosen one an explanation
+	// lists with their scores.
+	NextBestNodes int32
+}

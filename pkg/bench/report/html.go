@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/placer-dev/placer/pkg/bench/result"
+	"github.com/placer-dev/placer/pkg/explanation"
 )
 
 // PageFile is the self-contained HTML report; the charts are also written
@@ -134,7 +135,10 @@ func pluginTime(profiles []*result.Result) ([]string, [][]float64) {
 
 func fileSafe(s string) string { return benchNameUnsafe.ReplaceAllString(s, "_") }
 
-var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// pageExplained is how many explained pods report.html shows.
+const pageExplained = 5
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{"explain": explainText}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>placer-bench: {{.R.Workload}}</title>
 <style>
 body { font-family: sans-serif; margin: 2em; max-width: 80em; color: #222; }
@@ -153,7 +157,16 @@ td, th { padding: 0.2em 0.8em; text-align: left; }
 <p>Speed, then placement quality (defined in docs/quality.md): each figure is the median of {{.R.Count}} run(s) per profile with its interval, each later profile's followed by its ratio to the first's; docs/report.md says how to read them. Charts show each profile's median-throughput run.</p>
 <pre>{{.Table}}</pre>
 {{range .Charts}}<figure>{{.SVG}}<figcaption>{{.Title}} ({{.File}})</figcaption></figure>
-{{end}}
+{{end}}{{with .Explained}}
+<h2 id="explained">Explained placements</h2>
+<p>The same pods under each profile, from the Explain plugin (placer-bench run --explain; docs/explain.md): the chosen node's score per plugin (raw × weight), the next best nodes, and how many nodes each filter turned away. <code>placer-bench explain DIR POD</code> prints any explained pod.</p>
+<table><tr><th>pod</th>{{range (index . 0).Profiles}}<th>{{.}}</th>{{end}}</tr>
+{{range $i, $e := .}}<tr><td><a href="#explain-{{$i}}">{{$e.ID}}</a></td>{{range $e.Explanations}}<td>{{if not .}}not explained{{else if .Node}}{{.Node}}{{with .Chosen}} ({{.Total}}){{end}}{{else}}unschedulable{{end}}</td>{{end}}</tr>
+{{end}}</table>
+{{range $i, $e := .}}<h3 id="explain-{{$i}}">{{$e.ID}}</h3>
+<div style="display: flex; gap: 1em;">{{range $j, $x := $e.Explanations}}<pre style="flex: 1;">{{index $e.Profiles $j}}
+{{with $x}}{{explain .}}{{else}}not explained in this profile's run{{end}}</pre>{{end}}</div>
+{{end}}{{end}}
 </body></html>
 `))
 
@@ -179,11 +192,20 @@ func WritePage(dir string, r *Report) error {
 	}
 	var table strings.Builder
 	result.PrintTable(&table, r.Comparison)
+	explained := ExplainedPods(r)
+	explained = explained[:min(len(explained), pageExplained)]
 	return writeWith(filepath.Join(dir, PageFile), func(w io.Writer) error {
 		return page.Execute(w, struct {
-			R      *Report
-			Table  string
-			Charts []chart
-		}{r, table.String(), charts})
+			R         *Report
+			Table     string
+			Charts    []chart
+			Explained []Explained
+		}{r, table.String(), charts, explained})
 	})
+}
+
+func explainText(e *explanation.Explanation) string {
+	var b strings.Builder
+	e.Print(&b)
+	return b.String()
 }

@@ -8,6 +8,8 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	resourcehelper "k8s.io/component-helpers/resource"
+
+	"github.com/placer-dev/placer/pkg/explanation"
 )
 
 // Placement is one pod and where it went: in a run's export, anyone can
@@ -41,6 +43,9 @@ type Placement struct {
 	// message: why no node would take it, plugin by plugin.
 	Unschedulable bool   `json:"unschedulable,omitempty"`
 	Reason        string `json:"reason,omitempty"`
+	// Explanation is what the Explain plugin wrote on the pod, when the
+	// pod was explained (placer-bench run --explain, docs/explain.md).
+	Explanation *explanation.Explanation `json:"explanation,omitempty"`
 }
 
 // Bound reports whether the pod has a node.
@@ -52,6 +57,10 @@ func PlacementOf(pod *v1.Pod, zoneOf map[string]string) Placement {
 	p := Placement{Namespace: pod.Namespace, Name: pod.Name, Workload: pod.Name,
 		Node: pod.Spec.NodeName, Zone: zoneOf[pod.Spec.NodeName]}
 	p.OwnerKind, p.OwnerName = OwnerOf(pod)
+	if value, ok := pod.Annotations[explanation.Annotation]; ok {
+		// An annotation that does not decode (not the plugin's) is left out.
+		p.Explanation, _ = explanation.Decode(value)
+	}
 	if p.OwnerName != "" {
 		p.Workload = p.OwnerName
 	}

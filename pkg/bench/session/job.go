@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/placer-dev/placer/pkg/bench/runner"
 	"github.com/placer-dev/placer/pkg/bench/upstream"
 	"github.com/placer-dev/placer/pkg/bench/workload"
+	"github.com/placer-dev/placer/pkg/plugins/explain"
 	"github.com/placer-dev/placer/pkg/sim"
 )
 
@@ -43,6 +45,10 @@ type Input struct {
 	// MaxObjects is the object ceiling (--max-objects; 0: limits.Default)
 	// the nodes and pods the job makes are checked against.
 	MaxObjects int `json:"maxObjects,omitempty"`
+	// ExplainPercent of the pods, by a hash of their names (the same pods
+	// under every profile), are explained by the Explain plugin, which the
+	// job adds to every profile (--explain); 0 leaves the profiles as they are.
+	ExplainPercent float64 `json:"explainPercent,omitempty"`
 }
 
 // RunFunc makes one run of a profile on a backend.
@@ -120,8 +126,34 @@ func NewJob(in Input) (*Job, error) {
 	if job.File == "" {
 		job.File = in.File
 	}
+	if err := explainProfiles(job.Profiles, in.ExplainPercent); err != nil {
+		return nil, err
+	}
 	job.Input = &in
 	return job, nil
+}
+
+// DefaultExplainPercent is placer-bench run's --explain: enough pods for
+// report.html to compare a few on a workload of a few thousand, few enough
+// that the extra filter pass of each (over every node) stays within the
+// noise of the throughput figure (docs/explain.md has the measurement).
+const DefaultExplainPercent = 0.5
+
+// explainProfiles adds the Explain plugin to every profile, sampling percent
+// of the pods; 0 changes nothing.
+func explainProfiles(profiles []*runner.Profile, percent float64) error {
+	if math.IsNaN(percent) || percent < 0 || percent > 100 {
+		return fmt.Errorf("--explain %v: want a percent of pods from 0 to 100", percent)
+	}
+	if percent == 0 {
+		return nil
+	}
+	for _, p := range profiles {
+		if err := explain.Enable(&p.Config.Profiles[0], percent); err != nil {
+			return fmt.Errorf("--profile %s: %w", p.Name, err)
+		}
+	}
+	return nil
 }
 
 // WorkloadJob runs a loaded workload file with the given profiles.

@@ -2,17 +2,15 @@ package resourceaware
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	fwk "k8s.io/kube-scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/gpushare"
+	"github.com/placer-dev/placer/pkg/plugins/internal/pluginkit"
 )
 
 // gpuSharing is the configured device accounting: which resource counts
@@ -198,17 +196,8 @@ func (pl *ResourceAware) PreBind(ctx context.Context, cycle fwk.CycleState, pod 
 	if !ok || pl.handle == nil {
 		return nil
 	}
-	value := gpushare.FormatDevices(s.devices)
-	if pod.Annotations[pl.gpu.deviceAnnotation] == value {
-		return nil
-	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{pl.gpu.deviceAnnotation: value}}})
-	if err != nil {
+	if err := pluginkit.Annotate(ctx, pl.handle.ClientSet(), pod, pl.gpu.deviceAnnotation, gpushare.FormatDevices(s.devices)); err != nil {
 		return fwk.AsStatus(err)
-	}
-	_, err = pl.handle.ClientSet().CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, patch, metav1.PatchOptions{})
-	if err != nil {
-		return fwk.AsStatus(fmt.Errorf("writing annotation %s=%q: %w", pl.gpu.deviceAnnotation, value, err))
 	}
 	return nil
 }

@@ -65,3 +65,8 @@ func ZoneSpreadArgs(obj runtime.Object) (*config.ZoneSpreadArgs, error) {
 func StatefulSetAwareArgs(obj runtime.Object) (*config.StatefulSetAwareArgs, error) {
 	return PluginArgs("StatefulSetAware", obj, &configv1.StatefulSetAwareArgs{}, &config.StatefulSetAwareArgs{})
 }
+
+// ExplainArgs: see ResourceAwareArgs.
+func ExplainArgs(obj runtime.Object) (*config.ExplainArgs, error) {
+	return PluginArgs("Explain", obj, &configv1.ExplainArgs{}, &config.ExplainArgs{})
+}

@@ -191,3 +191,25 @@ profiles:
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestDecodeExplainDefaults(t *testing.T) {
+	cfg, err := decode(t, `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: placer
+  pluginConfig:
+  - name: Explain
+    args: {}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := cfg.Profiles[0].PluginConfig[0].Args.(*config.ExplainArgs)
+	if !ok {
+		t.Fatalf("args decoded as %T", cfg.Profiles[0].PluginConfig[0].Args)
+	}
+	// Off unless a pod asks; three nodes after the chosen one.
+	if diff := cmp.Diff(&config.ExplainArgs{SamplePercent: 0, NextBestNodes: 3}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -127,3 +127,11 @@ func SetDefaults_StatefulSetAwareArgs(obj *StatefulSetAwareArgs) {
 		obj.WhenQuorumAtRisk = "ScheduleAnyway"
 	}
 }
+
+// SetDefaults_ExplainArgs fills in what the user left out. SamplePercent
+// stays 0: nothing is explained unless a pod asks or an admin samples.
+func SetDefaults_ExplainArgs(obj *ExplainArgs) {
+	if obj.NextBestNodes == nil {
+		obj.NextBestNodes = ptr.To[int32](3)
+	}
+}

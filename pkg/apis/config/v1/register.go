@@ -22,6 +22,6 @@ var (
 )
 
 func init() {
-	localSchemeBuilder.Register(kinds.Of(SchemeGroupVersion, &ResourceAwareArgs{}, &ZoneSpreadArgs{}, &StatefulSetAwareArgs{}),
+	localSchemeBuilder.Register(kinds.Of(SchemeGroupVersion, &ResourceAwareArgs{}, &ZoneSpreadArgs{}, &StatefulSetAwareArgs{}, &ExplainArgs{}),
 		RegisterDefaults, RegisterConversions)
 }

@@ -176,3 +176,20 @@ type StatefulSetAwareArgs struct {
 	// Unset: the first ordinal (spec.ordinals.start, 0 by default) is the primary.
 	PrimarySelector *metav1.LabelSelector `json:"primarySelector,omitempty"`
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ExplainArgs configures the Explain plugin.
+type ExplainArgs struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// SamplePercent is the share of pods explained without asking, 0 (the
+	// default: only pods that ask) to 100, chosen by a hash of the pod's
+	// namespace and name, so a pod's fate does not change between retries
+	// or runs. Pods ask with the annotation placer.dev/explain: "true" and
+	// decline with "false".
+	SamplePercent float64 `json:"samplePercent,omitempty"`
+	// NextBestNodes is how many nodes after the chosen one an explanation
+	// lists with their scores, 0 to 10. Defaults to 3.
+	NextBestNodes *int32 `json:"nextBestNodes,omitempty"`
+}

@@ -15,10 +15,15 @@ import (
 // Public to allow building arbitrary schemes.
 // All generated defaulters are covering - they call all nested defaulters.
 func RegisterDefaults(scheme *runtime.Scheme) error {
+	scheme.AddTypeDefaultingFunc(&ExplainArgs{}, func(obj interface{}) { SetObjectDefaults_ExplainArgs(obj.(*ExplainArgs)) })
 	scheme.AddTypeDefaultingFunc(&ResourceAwareArgs{}, func(obj interface{}) { SetObjectDefaults_ResourceAwareArgs(obj.(*ResourceAwareArgs)) })
 	scheme.AddTypeDefaultingFunc(&StatefulSetAwareArgs{}, func(obj interface{}) { SetObjectDefaults_StatefulSetAwareArgs(obj.(*StatefulSetAwareArgs)) })
 	scheme.AddTypeDefaultingFunc(&ZoneSpreadArgs{}, func(obj interface{}) { SetObjectDefaults_ZoneSpreadArgs(obj.(*ZoneSpreadArgs)) })
 	return nil
+}
+
+func SetObjectDefaults_ExplainArgs(in *ExplainArgs) {
+	SetDefaults_ExplainArgs(in)
 }
 
 func SetObjectDefaults_ResourceAwareArgs(in *ResourceAwareArgs) {

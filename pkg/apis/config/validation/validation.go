@@ -5,6 +5,7 @@ package validation
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	v1 "k8s.io/api/core/v1"
@@ -187,6 +188,22 @@ func ValidateStatefulSetAwareArgs(path *field.Path, args *config.StatefulSetAwar
 	if args.PrimarySelector != nil {
 		errs = append(errs, metav1validation.ValidateLabelSelector(args.PrimarySelector,
 			metav1validation.LabelSelectorValidationOptions{}, path.Child("primarySelector"))...)
+	}
+	return errs.ToAggregate()
+}
+
+// MaxNextBestNodes bounds ExplainArgs.NextBestNodes, and with it the size
+// of an explanation.
+const MaxNextBestNodes = 10
+
+// ValidateExplainArgs checks the arguments of the Explain plugin.
+func ValidateExplainArgs(path *field.Path, args *config.ExplainArgs) error {
+	var errs field.ErrorList
+	if p := args.SamplePercent; math.IsNaN(p) || p < 0 || p > 100 {
+		errs = append(errs, field.Invalid(path.Child("samplePercent"), p, "must be between 0 and 100"))
+	}
+	if n := args.NextBestNodes; n < 0 || n > MaxNextBestNodes {
+		errs = append(errs, field.Invalid(path.Child("nextBestNodes"), n, fmt.Sprintf("must be between 0 and %d", MaxNextBestNodes)))
 	}
 	return errs.ToAggregate()
 }
