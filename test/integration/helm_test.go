@@ -300,7 +300,7 @@ func TestHelmChartValues(t *testing.T) {
 	}
 	var sawRole, sawConfig bool
 	for _, o := range decodeObjects(t, out) {
-		if o.GetNamespace() != "sched" && o.GetKind() != "ClusterRoleBinding" && o.GetName() != "placer-scheduler-extension-apiserver-authentication-reader" {
+		if o.GetNamespace() != "sched" && o.GetKind() != "ClusterRoleBinding" && o.GetKind() != "ClusterRole" && o.GetName() != "placer-scheduler-extension-apiserver-authentication-reader" {
 			t.Errorf("%s %s in namespace %q, want sched", o.GetKind(), o.GetName(), o.GetNamespace())
 		}
 		switch o.GetKind() {
