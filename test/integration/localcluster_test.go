@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/placer-dev/placer/internal/schedproc"
+	"github.com/placer-dev/placer/pkg/explanation"
 )
 
 // TestClusterUp follows "Try it locally": `placer-bench cluster up`, then
@@ -152,6 +153,24 @@ func TestClusterUp(t *testing.T) {
 	// The README's way to see them.
 	if ev := kc("get", "events", "--field-selector", "reason=Scheduled"); !strings.Contains(ev, "Successfully assigned default/placer-example-db-0 to ") {
 		t.Errorf("kubectl get events --field-selector reason=Scheduled:\n%s", ev)
+	}
+
+	// The example StatefulSet's pods ask to be explained: the README's
+	// kubectl recipes show it.
+	if ev := kc("get", "events", "--field-selector", "reason=Explained"); !strings.Contains(ev, "pod/placer-example-db-0") ||
+		!strings.Contains(ev, "StatefulSetAware") {
+		t.Errorf("kubectl get events --field-selector reason=Explained:\n%s", ev)
+	}
+	db0, err := client.CoreV1().Pods("default").Get(ctx, "placer-example-db-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := explanation.Decode(kc("get", "pod", "placer-example-db-0", "-o", `jsonpath={.metadata.annotations.placer\.dev/explanation}`))
+	if err != nil || exp.Node != db0.Spec.NodeName || exp.Chosen == nil {
+		t.Errorf("placer-example-db-0 on %s explained as %+v (%v)", db0.Spec.NodeName, exp, err)
+	}
+	if web := kc("get", "events", "--field-selector", "reason=Explained,involvedObject.name="+pods.Items[len(pods.Items)-1].Name); strings.Contains(web, "Explained") {
+		t.Errorf("a web pod, which did not ask, was explained:\n%s", web)
 	}
 
 	// What would each profile do on this cluster?

@@ -159,7 +159,7 @@ td, th { padding: 0.2em 0.8em; text-align: left; }
 {{range .Charts}}<figure>{{.SVG}}<figcaption>{{.Title}} ({{.File}})</figcaption></figure>
 {{end}}{{with .Explained}}
 <h2 id="explained">Explained placements</h2>
-<p>The same pods under each profile, from the Explain plugin (placer-bench run --explain; docs/explain.md): the chosen node's score per plugin (raw × weight), the next best nodes, and how many nodes each filter turned away. <code>placer-bench explain DIR POD</code> prints any explained pod.</p>
+<p>The same pods under each profile, from the Explain plugin (placer-bench run --explain; pkg/plugins/explain/README.md): the chosen node's score per plugin (raw × weight), the next best nodes, and how many nodes each filter turned away. <code>placer-bench explain DIR POD</code> prints any explained pod.</p>
 <table><tr><th>pod</th>{{range (index . 0).Profiles}}<th>{{.}}</th>{{end}}</tr>
 {{range $i, $e := .}}<tr><td><a href="#explain-{{$i}}">{{$e.ID}}</a></td>{{range $e.Explanations}}<td>{{if not .}}not explained{{else if .Node}}{{.Node}}{{with .Chosen}} ({{.Total}}){{end}}{{else}}unschedulable{{end}}</td>{{end}}</tr>
 {{end}}</table>

@@ -44,7 +44,7 @@ type Placement struct {
 	Unschedulable bool   `json:"unschedulable,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 	// Explanation is what the Explain plugin wrote on the pod, when the
-	// pod was explained (placer-bench run --explain, docs/explain.md).
+	// pod was explained (placer-bench run --explain, pkg/plugins/explain/README.md).
 	Explanation *explanation.Explanation `json:"explanation,omitempty"`
 }
 

@@ -136,7 +136,7 @@ func NewJob(in Input) (*Job, error) {
 // DefaultExplainPercent is placer-bench run's --explain: enough pods for
 // report.html to compare a few on a workload of a few thousand, few enough
 // that the extra filter pass of each (over every node) stays within the
-// noise of the throughput figure (docs/explain.md has the measurement).
+// noise of the throughput figure (pkg/plugins/explain/README.md, Cost).
 const DefaultExplainPercent = 0.5
 
 // explainProfiles adds the Explain plugin to every profile, sampling percent
