@@ -63,6 +63,7 @@ func New(_ context.Context, obj runtime.Object, h framework.Handle) (framework.P
 	if err := pluginkit.Validate(Name, args, validation.ValidateExplainArgs); err != nil {
 		return nil, err
 	}
+	registerMetrics()
 	lister, ok := h.(pluginLister)
 	if !ok {
 		return nil, fmt.Errorf("plugin %s needs the scheduler framework's plugin list; its handle %T has none", Name, h)
@@ -148,6 +149,7 @@ func (pl *Explain) Reserve(ctx context.Context, state fwk.CycleState, pod *v1.Po
 	if err != nil {
 		// An explanation never costs a pod its place.
 		logger(ctx).Error(err, "Explaining a placement", "pod", klog.KObj(pod), "node", nodeName)
+		explanations.WithLabelValues(outcomeFailed).Inc()
 		return nil
 	}
 	state.Write(explainedKey, &explained{exp: exp})
@@ -174,6 +176,7 @@ func (pl *Explain) PostFilter(ctx context.Context, _ fwk.CycleState, pod *v1.Pod
 	if pl.wants(pod) {
 		if exp, err := pl.explainFailure(pod, statuses); err != nil {
 			logger(ctx).Error(err, "Explaining an unschedulable pod", "pod", klog.KObj(pod))
+			explanations.WithLabelValues(outcomeFailed).Inc()
 		} else {
 			// The scheduling cycle does not wait for the API server.
 			go pl.publish(context.WithoutCancel(ctx), pod, exp)

@@ -19,20 +19,23 @@ func (pl *Explain) publish(ctx context.Context, pod *v1.Pod, exp *explanation.Ex
 	data, err := exp.Encode()
 	if err != nil {
 		log.Error(err, "Encoding an explanation")
+		explanations.WithLabelValues(outcomeFailed).Inc()
 		return
 	}
 	if pod.Annotations[explanation.Annotation] == string(data) {
 		return
 	}
+	eventType, outcome := v1.EventTypeNormal, outcomePlaced
+	if exp.Node == "" {
+		eventType, outcome = v1.EventTypeWarning, outcomeUnschedulable
+	}
 	if err := pluginkit.Annotate(ctx, pl.handle.ClientSet(), pod, explanation.Annotation, string(data)); err != nil {
 		// A pod deleted meanwhile, or a scheduler without the right to
 		// patch pods: the Event still says it.
 		log.V(2).Info("Could not annotate the pod with its explanation", "err", err)
+		outcome = outcomeFailed
 	}
-	eventType := v1.EventTypeNormal
-	if exp.Node == "" {
-		eventType = v1.EventTypeWarning
-	}
+	explanations.WithLabelValues(outcome).Inc()
 	pl.handle.EventRecorder().Eventf(pod, nil, eventType, explanation.EventReason, "Scheduling", "%s", exp.Note())
 }
 

@@ -1,7 +1,8 @@
-// Package pluginkit holds what Placer's three scheduler plugins do alike:
-// the extension points they all implement, building a plugin from its
-// pluginConfig arguments, their counters on the scheduler's /metrics, and
-// the recount preemption asks of the plugins that count pods.
+// Package pluginkit holds what Placer's scheduler plugins do alike: the
+// extension points the placement plugins all implement, building a plugin
+// from its pluginConfig arguments, their counters on the scheduler's
+// /metrics, annotating a pod, and the recount preemption asks of the
+// plugins that count pods.
 package pluginkit
 
 import (
@@ -18,7 +19,8 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
-// Extensions are the extension points every Placer plugin implements: each
+// Extensions are the extension points every placement plugin implements
+// (ResourceAware, ZoneSpread, StatefulSetAware; not Explain): each
 // keeps its own view of the cluster (hence Reserve and the queueing hints)
 // and both filters and scores. A plugin asserts it once, at compile time.
 type Extensions interface {
