@@ -86,8 +86,8 @@ bench-bin: ## build bin/placer-bench
 
 # Each profile runs BENCH_COUNT times, interleaved, each run in its own
 # process: the table gives medians with intervals (docs/report.md). 5 runs
-# take about 3 minutes here and give each figure's interval 94% confidence
-# and each ratio's 88%; BENCH_COUNT=7 gives 95% for both.
+# take about 5 minutes here and give each figure's interval and each
+# paired ratio 94% confidence; BENCH_COUNT=7 gives 95% for both.
 BENCH_COUNT ?= 5
 bench: bench-bin ## run the default workload, profiles default and placer, BENCH_COUNT runs each (default 5), memory backend: table and report
 	$(BIN)/placer-bench run -f examples/bench/default.yaml --profile default --profile placer --backend memory --count $(BENCH_COUNT)

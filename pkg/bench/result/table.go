@@ -57,7 +57,7 @@ func Compare(runs [][]*Result) []Figure {
 			pf.Interval = stats.MedianInterval(pf.Runs, stats.Confidence)
 			if i == 0 {
 				base = pf.Runs
-			} else if ratio, ok := stats.RatioOf(base, pf.Runs, stats.Confidence); ok {
+			} else if ratio, ok := ratioToFirst(base, pf.Runs); ok {
 				pf.RatioToFirst = &ratio
 			}
 			f.Profiles = append(f.Profiles, pf)
@@ -65,6 +65,16 @@ func Compare(runs [][]*Result) []Figure {
 		out = append(out, f)
 	}
 	return out
+}
+
+// ratioToFirst pairs each run with the baseline's of the same round (the
+// runs of a profile are in the order they ran, one per round) when every
+// round has both; otherwise it divides the medians.
+func ratioToFirst(base, runs []float64) (stats.Ratio, bool) {
+	if r, ok := stats.PairedRatioOf(base, runs, stats.Confidence); ok {
+		return r, true
+	}
+	return stats.RatioOf(base, runs, stats.Confidence)
 }
 
 // figureDefs lists the figures the runs have: speed, then placement quality
@@ -248,18 +258,25 @@ func intervalNote(figures []Figure) string {
 		b.WriteString(": the range of the runs, too few for 95%")
 	}
 	b.WriteString(").\n")
-	ratioLevel := 0.0
+	ratioLevel, paired := 0.0, false
 	for _, f := range figures {
 		for _, p := range f.Profiles {
 			if p.RatioToFirst != nil && p.RatioToFirst.HasInterval() {
-				ratioLevel = p.RatioToFirst.Confidence
+				if c := p.RatioToFirst.Confidence; ratioLevel == 0 || c < ratioLevel {
+					ratioLevel = c
+				}
+				paired = paired || p.RatioToFirst.Paired
 			}
 		}
 	}
 	if ratioLevel > 0 {
-		fmt.Fprintf(&b, "Ratios to the first profile: ratio of medians, lo–hi at %.0f%% confidence or more; ~ marks an interval that includes 1 (no difference shown).", 100*ratioLevel)
+		how, runs := "ratio of medians", stats.RunsFor(math.Sqrt(stats.Confidence))
+		if paired {
+			how, runs = "median of the ratios of runs in the same round", stats.RunsFor(stats.Confidence)
+		}
+		fmt.Fprintf(&b, "Ratios to the first profile: %s, lo–hi at %.0f%% confidence or more; ~ marks an interval that includes 1 (no difference shown).", how, 100*ratioLevel)
 		if ratioLevel < stats.Confidence {
-			fmt.Fprintf(&b, " --count %d or more gives 95%%.", stats.RunsFor(math.Sqrt(stats.Confidence)))
+			fmt.Fprintf(&b, " --count %d or more gives 95%%.", runs)
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

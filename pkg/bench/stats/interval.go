@@ -79,6 +79,9 @@ type Ratio struct {
 	// Differs is set when the interval excludes 1: a difference the runs
 	// show. benchstat prints "~" where it is not.
 	Differs bool `json:"differs"`
+	// Paired is set when the ratio is the median of per-round ratios
+	// (PairedRatioOf), unset for the ratio of two medians (RatioOf).
+	Paired bool `json:"paired,omitempty"`
 }
 
 // RatioOf is b's median over a's, or ok false when a's median is 0. The
@@ -109,6 +112,33 @@ func RatioOf(a, b []float64, level float64) (r Ratio, ok bool) {
 	return r, true
 }
 
+// PairedRatioOf compares b with a round by round: a[i] and b[i] ran in the
+// same round, one after the other, so whatever slows the machine for a
+// while slows both, and their ratio cancels it. The ratio is the median of
+// the per-round ratios b[i]/a[i], with that median's interval
+// (MedianInterval): the rounds are independent of each other, which is all
+// the interval needs. ok is false without the same number of runs a side or
+// with a baseline run of 0 (RatioOf then applies).
+func PairedRatioOf(a, b []float64, level float64) (r Ratio, ok bool) {
+	if len(a) == 0 || len(a) != len(b) {
+		return Ratio{}, false
+	}
+	ratios := make([]float64, len(a))
+	for i := range a {
+		if a[i] == 0 {
+			return Ratio{}, false
+		}
+		ratios[i] = b[i] / a[i]
+	}
+	iv := MedianInterval(ratios, level)
+	r = Ratio{Ratio: iv.Median, Lo: iv.Median, Hi: iv.Median, Paired: true}
+	if iv.HasInterval() {
+		r.Lo, r.Hi, r.Confidence = iv.Lo, iv.Hi, iv.Confidence
+		r.Differs = r.Lo > 1 || r.Hi < 1
+	}
+	return r, true
+}
+
 // HasInterval reports whether both sides had more than one run.
 func (r Ratio) HasInterval() bool { return r.Confidence > 0 }
 
@@ -131,11 +161,12 @@ type ratioJSON struct {
 	Hi         *float64 `json:"hi"`
 	Confidence float64  `json:"confidence"`
 	Differs    bool     `json:"differs"`
+	Paired     bool     `json:"paired,omitempty"`
 }
 
 // MarshalJSON writes an unbounded Hi as null.
 func (r Ratio) MarshalJSON() ([]byte, error) {
-	out := ratioJSON{Ratio: r.Ratio, Lo: r.Lo, Confidence: r.Confidence, Differs: r.Differs}
+	out := ratioJSON{Ratio: r.Ratio, Lo: r.Lo, Confidence: r.Confidence, Differs: r.Differs, Paired: r.Paired}
 	if !math.IsInf(r.Hi, 1) {
 		out.Hi = &r.Hi
 	}
@@ -148,7 +179,7 @@ func (r *Ratio) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &in); err != nil {
 		return err
 	}
-	*r = Ratio{Ratio: in.Ratio, Lo: in.Lo, Hi: math.Inf(1), Confidence: in.Confidence, Differs: in.Differs}
+	*r = Ratio{Ratio: in.Ratio, Lo: in.Lo, Hi: math.Inf(1), Confidence: in.Confidence, Differs: in.Differs, Paired: in.Paired}
 	if in.Hi != nil {
 		r.Hi = *in.Hi
 	}

@@ -80,3 +80,35 @@ func TestRatioOf(t *testing.T) {
 		t.Errorf("round trip: %+v, %v", back, err)
 	}
 }
+
+// Rounds that slow both profiles alike cancel in paired ratios; the ratio
+// of medians cannot tell them from the profiles' own spread.
+func TestPairedRatioOfCancelsSlowRounds(t *testing.T) {
+	a := []float64{500, 520, 340, 430, 350, 410, 440}
+	b := make([]float64, len(a))
+	for i, v := range a {
+		b[i] = v * (1.10 + 0.01*float64(i%3)) // 10-12% faster in every round
+	}
+	p, ok := PairedRatioOf(a, b, Confidence)
+	if !ok || !p.Paired || !p.Differs || p.Lo < 1.09 || p.Hi > 1.13 || p.Confidence < Confidence {
+		t.Errorf("paired: %+v, want 1.10-1.12 at 95%%", p)
+	}
+	if u, _ := RatioOf(a, b, Confidence); u.Differs {
+		t.Errorf("unpaired: %+v; the slow rounds should hide the difference", u)
+	}
+	if _, ok := PairedRatioOf(a, b[:6], Confidence); ok {
+		t.Errorf("a missing round pairs nothing")
+	}
+	if _, ok := PairedRatioOf([]float64{0, 1}, []float64{1, 1}, Confidence); ok {
+		t.Errorf("a baseline run of 0 has no ratio")
+	}
+	one, _ := PairedRatioOf([]float64{2}, []float64{3}, Confidence)
+	if one.HasInterval() || one.Differs || one.Ratio != 1.5 {
+		t.Errorf("one round: %+v", one)
+	}
+	data, _ := json.Marshal(p)
+	var back Ratio
+	if err := json.Unmarshal(data, &back); err != nil || !back.Paired {
+		t.Errorf("round trip lost paired: %s", data)
+	}
+}
