@@ -156,6 +156,22 @@ func TestSummaryUntilTheBarrier(t *testing.T) {
 	}
 }
 
+// A measured phase over before a second sampling tick has one sample: its
+// pods over the time from the first creation to the last bind.
+func TestSummaryShortPhaseHasItsOverallRate(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var recs []Record
+	for i, after := range []time.Duration{200, 400, 600, 800} {
+		p := pod("ns", string(rune('a'+i)), types.UID(rune('a'+i)), "n1")
+		recs = append(recs, Record{Created: t0, Measured: true, Bound: t0.Add(after * time.Millisecond), Node: "n1", Pod: p})
+	}
+	res := &result.Result{}
+	Summary{From: t0}.summarize(res, recs)
+	if want := []float64{5}; !reflect.DeepEqual(res.ThroughputTimeline, want) || res.Throughput.Average != 5 {
+		t.Errorf("timeline %v, average %v; want %v: 4 pods in 0.8 s", res.ThroughputTimeline, res.Throughput.Average, want)
+	}
+}
+
 // TestSummaryWindows: throughput is sampled in each window over the binds
 // of the pods it covers, the windows' samples pooled in order; a bind
 // outside every window, or of a pod no window covers, counts in none.

@@ -67,6 +67,12 @@ func (sum Summary) summarize(res *result.Result, recs []Record) {
 			}
 		}
 		res.ThroughputTimeline = stats.ThroughputSamples(sum.From, last.Add(SampleInterval), SampleInterval, binds)
+		if len(res.ThroughputTimeline) == 0 && len(binds) > 0 && last.After(sum.From) {
+			// Over before a second sampling tick (the first one only starts
+			// the count): the measured pods bound over the whole phase is
+			// its one sample, rather than no throughput at all.
+			res.ThroughputTimeline = []float64{float64(len(binds)) / last.Sub(sum.From).Seconds()}
+		}
 		res.Throughput = stats.Summarize(res.ThroughputTimeline)
 	}
 	res.Latency = stats.Summarize(lat)
