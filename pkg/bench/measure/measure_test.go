@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"math"
 	"reflect"
 	"sync"
 	"testing"
@@ -150,6 +151,10 @@ func TestSummaryUntilTheBarrier(t *testing.T) {
 	Summary{From: t0, Until: t0.Add(5 * time.Second)}.summarize(res, recs)
 	if want := []float64{2, 0.5, 0.5}; !reflect.DeepEqual(res.ThroughputTimeline, want) {
 		t.Errorf("timeline %v, want %v (the bind at 40 s left out)", res.ThroughputTimeline, want)
+	}
+	// 4 pods from 0 s to the last bind counted, at 4.5 s.
+	if got, want := res.Throughput.Average, 4/4.5; math.Abs(got-want) > 1e-9 {
+		t.Errorf("average %v, want %v", got, want)
 	}
 	if res.Scheduled != 5 || res.Latency.Count != 5 {
 		t.Errorf("scheduled %d, latency over %d pods; want 5 and 5", res.Scheduled, res.Latency.Count)
