@@ -67,21 +67,22 @@ func (sum Summary) summarize(res *result.Result, recs []Record) {
 			}
 		}
 		res.ThroughputTimeline = stats.ThroughputSamples(sum.From, last.Add(SampleInterval), SampleInterval, binds)
-		if len(res.ThroughputTimeline) == 0 && len(binds) > 0 && last.After(sum.From) {
-			// Over before a second sampling tick (the first one only starts
-			// the count): the measured pods bound over the whole phase is
-			// its one sample, rather than no throughput at all.
-			res.ThroughputTimeline = []float64{float64(len(binds)) / last.Sub(sum.From).Seconds()}
+		if len(binds) == 0 || !last.After(sum.From) {
+			res.Throughput = stats.Summarize(res.ThroughputTimeline)
+			break
+		}
+		// The phase's own rate: its pods over its time. The 1 s samples
+		// drop the first second (the first tick only starts the count),
+		// which on a phase of a few seconds is most of it: their mean
+		// would make a scheduler that binds most pods in that second look
+		// the slower, and a phase over before the second tick has no
+		// sample but this one.
+		rate := float64(len(binds)) / last.Sub(sum.From).Seconds()
+		if len(res.ThroughputTimeline) == 0 {
+			res.ThroughputTimeline = []float64{rate}
 		}
 		res.Throughput = stats.Summarize(res.ThroughputTimeline)
-		if len(binds) > 0 && last.After(sum.From) {
-			// The average is the phase's own: its pods over its time. The
-			// mean of the 1 s samples drops the first second (the first
-			// tick only starts the count), which on a phase of a few
-			// seconds is most of it, and a scheduler that binds most pods
-			// in that second would look the slower.
-			res.Throughput.Average = float64(len(binds)) / last.Sub(sum.From).Seconds()
-		}
+		res.Throughput.Average = rate
 	}
 	res.Latency = stats.Summarize(lat)
 	res.LatencyCDF = stats.CDF(lat, 100)
