@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/scheduler"
 	schedconfig "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/latest"
@@ -118,11 +120,39 @@ func Start(ctx context.Context, client kubernetes.Interface, opts Options) (*Sch
 	s := &Scheduler{Scheduler: sched, Informers: informerFactory, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		sched.Run(ctx)
+		run(ctx, sched)
 		broadcaster.Shutdown()
 		informerFactory.Shutdown()
 	}()
 	return s, nil
+}
+
+// run is scheduler.Run, except that it returns only once the scheduling
+// cycle in flight has ended. Run returns when ctx ends, with its
+// ScheduleOne loop still inside a cycle: a run that starts next in the same
+// process (a test's, or a session's in process) would then reset the
+// metrics registry while that cycle still counts into it.
+func run(ctx context.Context, sched *scheduler.Scheduler) {
+	logger := klog.FromContext(ctx)
+	sched.SchedulingQueue.Run(logger)
+	if sched.APIDispatcher != nil {
+		sched.APIDispatcher.Run(logger)
+	}
+	cycles := make(chan struct{})
+	go func() {
+		defer close(cycles)
+		wait.UntilWithContext(ctx, sched.ScheduleOne, 0)
+	}()
+	<-ctx.Done()
+	if sched.APIDispatcher != nil {
+		sched.APIDispatcher.Close()
+	}
+	// Closing the queue wakes a ScheduleOne waiting for a pod.
+	sched.SchedulingQueue.Close()
+	<-cycles
+	if err := sched.Profiles.Close(); err != nil {
+		logger.Error(err, "Failed to close plugins")
+	}
 }
 
 // Stop ends scheduling and waits for the scheduler and its informers to finish.
