@@ -2,6 +2,7 @@ package resourceaware
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +18,7 @@ import (
 // probability p_m), the node's fragmentation F is the GPU, in milli-GPU,
 // that the pods expected next could not use there:
 //
-//	F = Σ_m p_m · (once_m + many_m),   p_m ∝ n_m / g_m
+//	F = Σ_m p_m · (once_m + many_m),   p_m ∝ n_m / d_m^mixWeightExponent
 //
 // once_m is the FGD paper's measure, what one pod of shape m leaves
 // unusable: all free GPU when m does not fit (cpu, memory, model,
@@ -31,13 +32,18 @@ import (
 //
 // A pod goes where it raises F the least: ΔF = F(after) − F(before), with
 // the device a share would take chosen the same way. n_m is how many pods
-// of shape m were seen and g_m the GPU one asks, so that F counts the pods
-// the unusable GPU could have held.
+// of shape m were seen and d_m what one takes on each of its devices (its
+// share, or a whole device).
 
 // mixWindow is how many GPU pods the mix remembers at full weight: when
 // the counts reach twice this, they are halved, so that the mix follows a
 // workload that changes.
 const mixWindow = 5000
+
+// mixWeightExponent is the power of a shape's per-device GPU in its weight:
+// chosen by replaying Alibaba's three OpenB pod lists, where 1 (pods per
+// milli-GPU) and 2 each missed one of them (README.md, "Fragmentation").
+const mixWeightExponent = 2.5
 
 // maxMixShapes bounds the distinct shapes kept; mixTableSize how many of
 // the most frequent the score uses.
@@ -150,11 +156,20 @@ func (m *podMix) build() *mixTable {
 	if len(keys) == 0 {
 		return nil
 	}
-	// Each shape counts in pods per milli-GPU it asks: F then measures the
-	// pods of the mix the unusable GPU could have held, so that a sliver
-	// that would hold many small pods weighs as it should against a whole
-	// device kept for one large pod.
-	weight := func(k shapeKey) float64 { return m.counts[k] / float64(max(k.share, k.whole*milliPerDevice)) }
+	// Each shape counts by its pods over what one takes on each device (its
+	// share, or a whole device) to the power mixWeightExponent. A multi-GPU
+	// pod counts as one pod of whole devices: once_m and many_m already
+	// count all the devices it cannot get, and weighing it by its total GPU
+	// too left 8-GPU pods without a free node at the end (README.md). The
+	// steep power on the share makes a sliver that would hold many small
+	// pods weigh against a whole device kept for a large one.
+	weight := func(k shapeKey) float64 {
+		perDevice := float64(milliPerDevice)
+		if k.share > 0 {
+			perDevice = float64(k.share)
+		}
+		return m.counts[k] / math.Pow(perDevice, mixWeightExponent)
+	}
 	var sum float64
 	for _, k := range keys {
 		sum += weight(k)

@@ -150,10 +150,12 @@ func TestScoreRanksNodesByFragmentation(t *testing.T) {
 	}
 }
 
-// The mix weighs each shape by the pods seen per milli-GPU it asks: two
-// shares of 500 and one whole GPU give p ∝ 2/500 and 1/1000, so 0.8 and
-// 0.2. A pod that asks for no GPU is not counted.
-func TestMixWeighsShapesByPodsPerGPU(t *testing.T) {
+// The mix weighs each shape by its pods over its per-device GPU to the
+// power 2.5: two shares of 500 against one whole GPU give 2/500^2.5 and
+// 1/1000^2.5, that is 2·2^2.5 = 8√2 to 1; a pod of eight whole GPUs weighs
+// as one of a single GPU, since both take whole devices. A pod that asks
+// for no GPU is not counted.
+func TestMixWeighsShapesByPodsPerDeviceGPU(t *testing.T) {
 	g := newGPUSharing(&config.GPUSharingPolicy{Enabled: true, Resource: string(gpu), ShareAnnotation: gpushare.ShareAnnotation,
 		DeviceAnnotation: gpushare.DeviceAnnotation, ModelsAnnotation: gpushare.ModelsAnnotation, ModelLabel: gpushare.ModelLabel})
 	mix := newPodMix()
@@ -168,15 +170,17 @@ func TestMixWeighsShapesByPodsPerGPU(t *testing.T) {
 	mix.observe(g, requestOptions{}, share("a"))
 	mix.observe(g, requestOptions{}, share("b"))
 	mix.observe(g, requestOptions{}, makePod("whole", rl("cpu", "1", string(gpu), "1")))
+	mix.observe(g, requestOptions{}, makePod("eight", rl("cpu", "2", string(gpu), "8")))
 	mix.observe(g, requestOptions{}, makePod("cpu-only", rl("cpu", "1")))
 	table := mix.current()
-	if table == nil || len(table.shapes) != 2 {
-		t.Fatalf("table = %+v, want two shapes", table)
+	if table == nil || len(table.shapes) != 3 {
+		t.Fatalf("table = %+v, want three shapes", table)
 	}
+	shares := 8 * math.Sqrt2
 	for _, s := range table.shapes {
-		want := 0.8
-		if s.whole == 1 {
-			want = 0.2
+		want := 1 / (shares + 2)
+		if s.share == 500 {
+			want = shares / (shares + 2)
 		}
 		if math.Abs(s.p-want) > 1e-9 {
 			t.Errorf("shape %+v: p = %g, want %g", s, s.p, want)
