@@ -40,9 +40,10 @@ import (
 // workload that changes.
 const mixWindow = 5000
 
-// mixWeightExponent is the power of a shape's per-device GPU in its weight:
-// chosen by replaying Alibaba's three OpenB pod lists, where 1 (pods per
-// milli-GPU) and 2 each missed one of them (README.md, "Fragmentation").
+// mixWeightExponent is the power of a shape's per-device GPU in its weight,
+// chosen by replaying Alibaba's three OpenB pod lists: lower powers leave
+// more GPU idle where many pods share GPUs, higher ones where many ask for
+// eight (README.md, "Fragmentation").
 const mixWeightExponent = 2.5
 
 // maxMixShapes bounds the distinct shapes kept; mixTableSize how many of
