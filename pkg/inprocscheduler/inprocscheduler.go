@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -20,6 +22,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/latest"
 	kubeschedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/validation"
+	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
@@ -79,6 +82,10 @@ type Scheduler struct {
 	Informers informers.SharedInformerFactory
 	cancel    context.CancelFunc
 	done      chan struct{}
+
+	// view is NodeView's own snapshot of the scheduler's cache.
+	viewMu sync.Mutex
+	view   *internalcache.Snapshot
 }
 
 // Start builds a scheduler, starts its informers, waits for their caches and
@@ -153,6 +160,33 @@ func run(ctx context.Context, sched *scheduler.Scheduler) {
 	if err := sched.Profiles.Close(); err != nil {
 		logger.Error(err, "Failed to close plugins")
 	}
+}
+
+// NodeView returns the nodes as the scheduler's next cycle will see them:
+// those in its cache. The informer's event handlers fill the cache after the
+// informer's own store, so a node its lister already holds may not be in
+// the cache yet, and a cycle would snapshot a partial cluster (a busy
+// machine showed 4896 of 5000 nodes to a run's first pod). Each call brings
+// a snapshot of its own up to date, which copies only the nodes changed
+// since the last call.
+func (s *Scheduler) NodeView() func(name string) *v1.Node {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if s.view == nil {
+		s.view = internalcache.NewEmptySnapshot()
+	}
+	nodes := map[string]*v1.Node{}
+	// An error is a snapshot found inconsistent and reset: nothing seen
+	// this time, the caller polls again.
+	if err := s.Cache.UpdateSnapshot(klog.Background(), s.view); err == nil {
+		infos, _ := s.view.NodeInfos().List()
+		for _, ni := range infos {
+			if n := ni.Node(); n != nil {
+				nodes[n.Name] = n
+			}
+		}
+	}
+	return func(name string) *v1.Node { return nodes[name] }
 }
 
 // Stop ends scheduling and waits for the scheduler and its informers to finish.

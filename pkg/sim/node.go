@@ -64,16 +64,22 @@ func WithGeneratedName(m metav1.Object, create func() error) error {
 	}
 }
 
-// WaitSchedulerSeesNodes waits until a scheduler's node lister holds the
-// nodes with their allocatable and without the unreachable taint. Nodes
-// reach a scheduler asynchronously; a pod tried before they arrive would be
-// found unschedulable against a partial cluster, which is not what a run
+// NodeView returns a lookup of the nodes a scheduler holds at one moment
+// (nil for a node it does not hold). inprocscheduler.Scheduler.NodeView is
+// one: the scheduler's cache, which each scheduling cycle snapshots.
+type NodeView func() func(name string) *v1.Node
+
+// WaitSchedulerSeesNodes waits until a scheduler holds the nodes with their
+// allocatable and without the unreachable taint. Nodes reach a scheduler
+// asynchronously; a pod tried before they arrive would be found
+// unschedulable against a partial cluster, which is not what a run
 // measures.
-func WaitSchedulerSeesNodes(ctx context.Context, lister corelisters.NodeLister, nodes []*v1.Node, timeout time.Duration) error {
+func WaitSchedulerSeesNodes(ctx context.Context, view NodeView, nodes []*v1.Node, timeout time.Duration) error {
 	return wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		lookup := view()
 		for _, n := range nodes {
-			seen, err := lister.Get(n.Name)
-			if err != nil || len(seen.Status.Allocatable) == 0 {
+			seen := lookup(n.Name)
+			if seen == nil || len(seen.Status.Allocatable) == 0 {
 				return false, nil
 			}
 			// A node back from a drill is usable once its taint is gone.

@@ -286,7 +286,7 @@ func (e *Env) AddNodes(groups ...workload.NodeGroup) []*v1.Node {
 		e.tb.Fatalf("testkit: AddNodes: %v", err)
 	}
 	if e.Scheduler != nil {
-		err := sim.WaitSchedulerSeesNodes(e.ctx, e.Scheduler.Informers.Core().V1().Nodes().Lister(), nodes, e.timeout)
+		err := sim.WaitSchedulerSeesNodes(e.ctx, e.Scheduler.NodeView, nodes, e.timeout)
 		if err != nil {
 			e.tb.Fatalf("testkit: AddNodes: the scheduler has not seen the new nodes: %v", err)
 		}

@@ -285,10 +285,10 @@ func (r *run) createNode(ctx context.Context, n *v1.Node) error {
 	return err
 }
 
-// waitSchedulerSeesNodes waits until the scheduler's own node informer holds
-// the nodes just created, with their status.
+// waitSchedulerSeesNodes waits until the scheduler's cache holds the nodes
+// just created, with their status.
 func (r *run) waitSchedulerSeesNodes(ctx context.Context, nodes []*v1.Node) error {
-	return sim.WaitSchedulerSeesNodes(ctx, r.sched.Informers.Core().V1().Nodes().Lister(), nodes, 10*time.Minute)
+	return sim.WaitSchedulerSeesNodes(ctx, r.sched.NodeView, nodes, 10*time.Minute)
 }
 
 // parallel runs fn(0..n-1) on the run's workers, waiting for limiter (if

@@ -142,8 +142,8 @@ func (e *executor) createNode(ctx context.Context, n *v1.Node, alloc *NodeAlloca
 	return nil
 }
 
-// waitSchedulerSees waits until the scheduler's node informer holds the
-// nodes: a pod tried before they arrive would meet a partial cluster.
+// waitSchedulerSees waits until the scheduler's cache holds the nodes: a
+// pod tried before they arrive would meet a partial cluster.
 func (e *executor) waitSchedulerSees(ctx context.Context, nodes []*v1.Node) error {
-	return sim.WaitSchedulerSeesNodes(ctx, e.sched.Informers.Core().V1().Nodes().Lister(), nodes, waitTimeout)
+	return sim.WaitSchedulerSeesNodes(ctx, e.sched.NodeView, nodes, waitTimeout)
 }

@@ -151,7 +151,7 @@ func (r *replay) createNodes(ctx context.Context, sched *inprocscheduler.Schedul
 		}
 		nodes = append(nodes, created)
 	}
-	if err := sim.WaitSchedulerSeesNodes(ctx, sched.Informers.Core().V1().Nodes().Lister(), nodes, 2*time.Minute); err != nil {
+	if err := sim.WaitSchedulerSeesNodes(ctx, sched.NodeView, nodes, 2*time.Minute); err != nil {
 		return nil, fmt.Errorf("waiting for the scheduler to see the %d nodes: %w", len(nodes), err)
 	}
 	return nodes, nil
