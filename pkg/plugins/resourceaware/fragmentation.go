@@ -165,11 +165,8 @@ func (m *podMix) build() *mixTable {
 	// steep power on the share makes a sliver that would hold many small
 	// pods weigh against a whole device kept for a large one.
 	weight := func(k shapeKey) float64 {
-		perDevice := float64(milliPerDevice)
-		if k.share > 0 {
-			perDevice = float64(k.share)
-		}
-		return m.counts[k] / math.Pow(perDevice, mixWeightExponent)
+		perDevice := gpuDemand{share: k.share, whole: k.whole}.milliPerDevice()
+		return m.counts[k] / math.Pow(float64(perDevice), mixWeightExponent)
 	}
 	var sum float64
 	for _, k := range keys {
