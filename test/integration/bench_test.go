@@ -15,11 +15,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/internal/schedproc"
@@ -401,7 +399,7 @@ func scrapeLiveMetrics(t *testing.T, bin string, args []string, want ...string) 
 	}
 	go func() { _, _ = io.Copy(io.Discard, stderr) }()
 	var body string
-	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 3*time.Minute, true, func(context.Context) (bool, error) {
+	err = poll(context.Background(), func(context.Context) (bool, error) {
 		resp, err := http.Get(url)
 		if err != nil {
 			return false, nil

@@ -6,13 +6,11 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -79,7 +77,7 @@ func TestControlPlane(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The authorizer learns of new bindings through its informers: wait.
-	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+	err = poll(ctx, func(ctx context.Context) (bool, error) {
 		_, err := nobody.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		return err == nil, nil
 	})

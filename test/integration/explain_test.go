@@ -3,11 +3,9 @@ package integration
 import (
 	"context"
 	"testing"
-	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/placer-dev/placer/pkg/explanation"
@@ -18,7 +16,7 @@ import (
 func waitExplanation(t *testing.T, c kubernetes.Interface, name string) *explanation.Explanation {
 	t.Helper()
 	var exp *explanation.Explanation
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		p, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -24,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -272,7 +270,7 @@ func TestInstallManifests(t *testing.T) {
 	// README's check: each pod's Scheduled event names the placer profile as
 	// its reporting component (events are written asynchronously: wait).
 	scheduledBy := map[string]string{}
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err = poll(ctx, func(ctx context.Context) (bool, error) {
 		events, err := c.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "reason=Scheduled"})
 		if err != nil {
 			return false, nil
@@ -619,7 +617,7 @@ func waitLeaseHolder(t *testing.T, c kubernetes.Interface, notBy string) (string
 	t.Helper()
 	var holder string
 	var transitions int32
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		l, err := c.CoordinationV1().Leases(placerNamespace).Get(ctx, placerLease, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) || err != nil {
 			return false, nil
@@ -693,7 +691,7 @@ func metricValue(text, name string, want ...string) (float64, bool) {
 func waitMetrics(t *testing.T, p *schedproc.Process, cfg *rest.Config, check func(text string) []string) {
 	t.Helper()
 	var problems []string
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(context.Context) (bool, error) {
+	err := poll(context.Background(), func(context.Context) (bool, error) {
 		body, code, err := p.Get(cfg, "/metrics")
 		if err != nil || code != 200 {
 			problems = []string{fmt.Sprintf("/metrics on port %d: %d %v", p.Port, code, err)}
@@ -748,7 +746,7 @@ func placerMetricsProblems(text string, bound int) []string {
 // waitLogged waits until the process's log contains s.
 func waitLogged(t *testing.T, p *schedproc.Process, s string) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(context.Context) (bool, error) {
+	err := poll(context.Background(), func(context.Context) (bool, error) {
 		return strings.Contains(readLog(t, p), s), nil
 	})
 	if err != nil {
@@ -760,7 +758,7 @@ func waitLogged(t *testing.T, p *schedproc.Process, s string) {
 // the log of one of procs: a pod's node is set just before its binder logs it.
 func waitBindingsLogged(t *testing.T, pods []string, procs ...*schedproc.Process) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(context.Context) (bool, error) {
+	err := poll(context.Background(), func(context.Context) (bool, error) {
 		all := map[string]bool{}
 		for _, p := range procs {
 			for k := range boundBy(t, p) {
@@ -797,7 +795,7 @@ func TestSchedulerLeaderElection(t *testing.T) {
 	second := schedproc.Start(t, cfg, kubeconfig, "--v=2")
 	second.WaitHealthy(t, hangGuard)
 	// The standby is ready too: its caches sync while it waits for the lease.
-	if err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(context.Context) (bool, error) {
+	if err := poll(context.Background(), func(context.Context) (bool, error) {
 		_, code, err := second.Get(nil, "/readyz")
 		return err == nil && code == 200, nil
 	}); err != nil {

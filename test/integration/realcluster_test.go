@@ -6,13 +6,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -140,7 +138,7 @@ func (c *realCluster) waitApp(t *testing.T, app string, want int) map[string]v1.
 func (c *realCluster) pollApp(t *testing.T, app, what string, done func(pods []v1.Pod) (state string, ok bool)) {
 	t.Helper()
 	var state string
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			return false, nil
@@ -260,7 +258,7 @@ func TestStatefulSetUnusableZoneThroughTheBinary(t *testing.T) {
 		}
 	}
 	var warned []string
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		evs, err := c.client.EventsV1().Events("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil

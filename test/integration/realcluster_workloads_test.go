@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 )
 
@@ -132,7 +130,7 @@ func TestReplicaOwnerRemovedThroughTheBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The ReplicaSet releases the pod: its controller reference goes.
-		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+		err := poll(ctx, func(ctx context.Context) (bool, error) {
 			p, err := c.client.CoreV1().Pods("default").Get(ctx, victim.Name, metav1.GetOptions{})
 			return err == nil && metav1.GetControllerOf(p) == nil, nil
 		})

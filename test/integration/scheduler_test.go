@@ -9,23 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
 	"github.com/placer-dev/placer/internal/schedproc"
 	"github.com/placer-dev/placer/pkg/controlplane"
 )
-
-// Waits below guard against hangs, not speed: they are long enough that
-// hitting one means something is broken, on any machine.
-const hangGuard = 3 * time.Minute
 
 func shippedConfig() string {
 	return filepath.Join(schedproc.RepoRoot(), "manifests", "scheduler-config.yaml")
@@ -142,7 +136,7 @@ func createPods(t *testing.T, c kubernetes.Interface, pods ...*v1.Pod) {
 func waitUnschedulable(t *testing.T, c kubernetes.Interface, name string) string {
 	t.Helper()
 	var message string
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		p, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
@@ -168,7 +162,7 @@ func waitUnschedulable(t *testing.T, c kubernetes.Interface, name string) string
 func waitBound(t *testing.T, c kubernetes.Interface, names ...string) map[string]string {
 	t.Helper()
 	placed := map[string]string{}
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil
@@ -374,7 +368,7 @@ func TestSchedulerHeadroomReason(t *testing.T) {
 		}
 		return nil
 	})
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		events, err := c.EventsV1().Events("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil
@@ -482,7 +476,7 @@ func lastLines(s string, n int) string {
 // waitGone waits until the named pod in default no longer exists.
 func waitGone(t *testing.T, c kubernetes.Interface, name string) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, hangGuard, true, func(ctx context.Context) (bool, error) {
+	err := poll(context.Background(), func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
