@@ -1,6 +1,7 @@
-// Package testfile writes the small files tests read back: a config, a
-// dump, a /proc file's stand-in. Tests that only need a file on disk call
-// it instead of each repeating the write and its error check.
+// Package testfile gives tests their input files: it writes the small ones
+// they read back (a config, a dump, a /proc file's stand-in) and finds
+// upstream's scheduler_perf configurations in the module cache, so that no
+// test repeats the write, the lookup or their error checks.
 package testfile
 
 import (

@@ -14,19 +14,6 @@ import (
 	"github.com/placer-dev/placer/internal/testfile"
 )
 
-// schedulerPerfDir is upstream scheduler_perf in the k8s.io/kubernetes
-// module the build uses.
-func schedulerPerfDir(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/kubernetes")
-	cmd.Dir = schedproc.RepoRoot()
-	out, err := cmd.Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" {
-		t.Fatalf("go list -m k8s.io/kubernetes: %v %s", err, out)
-	}
-	return filepath.Join(strings.TrimSpace(string(out)), "test", "integration", "scheduler_perf")
-}
-
 // TestBenchUpstream runs upstream's own SchedulingBasic test case, scaled
 // down with --set, through `placer-bench run` on the memory backend with two
 // profiles, and checks the table and the reports; a file with several
@@ -34,7 +21,7 @@ func schedulerPerfDir(t *testing.T) string {
 // refused before anything runs.
 func TestBenchUpstream(t *testing.T) {
 	bin := schedproc.Tool(t, "PLACER_BENCH_BIN", "placer-bench", "github.com/placer-dev/placer/cmd/bench")
-	config := filepath.Join(schedulerPerfDir(t), "misc", "performance-config.yaml")
+	config := filepath.Join(testfile.SchedulerPerfDir(t), "misc", "performance-config.yaml")
 	dir := t.TempDir()
 	outDir := filepath.Join(dir, "out")
 	text := runBench(t, bin, "run", "-f", config, "--case", "SchedulingBasic/500Nodes",

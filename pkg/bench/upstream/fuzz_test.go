@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/placer-dev/placer/internal/testfile"
 	"github.com/placer-dev/placer/pkg/bench/limits"
 )
 
@@ -22,7 +23,7 @@ const fuzzCeiling = 1000
 // ./pkg/bench/upstream` explores further (make fuzz); the seeds run in
 // every `go test`.
 func FuzzConfig(f *testing.F) {
-	root := kubernetesDir(f)
+	root := testfile.SchedulerPerfDir(f)
 	files, err := filepath.Glob(filepath.Join(root, "*", "performance-config.yaml"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no upstream configurations under %s: %v", root, err)

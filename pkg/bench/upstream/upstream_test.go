@@ -3,7 +3,6 @@ package upstream
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,30 +10,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/placer-dev/placer/internal/testfile"
 	"github.com/placer-dev/placer/manifests"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
-
-// kubernetesDir is the k8s.io/kubernetes module the build uses, whose
-// scheduler_perf configurations these tests read.
-func kubernetesDir(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/kubernetes").Output()
-	if err != nil {
-		t.Fatalf("go list -m k8s.io/kubernetes: %v", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	if dir == "" {
-		t.Fatal("go list -m k8s.io/kubernetes: the module is not downloaded")
-	}
-	return filepath.Join(dir, "test", "integration", "scheduler_perf")
-}
 
 // TestUpstreamConfigs loads every performance-config.yaml shipped with
 // k8s.io/kubernetes and plans every workload in it: each either plans, or
 // is refused for an op placer-bench does not run, named with its line.
 func TestUpstreamConfigs(t *testing.T) {
-	root := kubernetesDir(t)
+	root := testfile.SchedulerPerfDir(t)
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err == nil && d.Name() == "performance-config.yaml" {
@@ -80,7 +65,7 @@ func TestUpstreamConfigs(t *testing.T) {
 // TestSchedulingBasicPlan checks the plan of the case the fidelity
 // comparison runs, op by op.
 func TestSchedulingBasicPlan(t *testing.T) {
-	f, err := Load(filepath.Join(kubernetesDir(t), "misc", "performance-config.yaml"))
+	f, err := Load(filepath.Join(testfile.SchedulerPerfDir(t), "misc", "performance-config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
