@@ -105,20 +105,23 @@ bench-trace: bench-bin ## replay the OpenB default trace (TRACE_DIR) with the FG
 	  --protocol fgd --seed $(TRACE_SEEDS) --target 130 --backend memory \
 	  --profile default --profile examples/bench/profiles/mostallocated-gpu.yaml --profile placer $(TRACE_FLAGS)
 
-# The scaling curve: each shape at each node count, pods 10 a node up to
-# what the object ceiling leaves (250,000 objects: 50,000 nodes take 200,000
-# pods), a tenth of them placed first and the rest measured; each profile
-# SCALING_COUNT times. Heavy (the 50,000-node runs take most of an hour):
-# a benchmark, never a test. No pod is explained (--explain 0: an explained
-# pod costs a filter pass over every node). SCALING_FLAGS adds flags
-# (--cpuprofile).
+# The scaling curve: each shape at each node count, pods SCALING_PODS_PER_NODE
+# a node (10) up to what the object ceiling leaves (250,000 objects: 50,000
+# nodes take 200,000 pods), a tenth of them placed first and the rest
+# measured; each profile SCALING_COUNT times. Heavy (the 50,000-node runs
+# take most of an hour): a benchmark, never a test. No pod is explained
+# (--explain 0: an explained pod costs a filter pass over every node).
+# SCALING_FLAGS adds flags (--cpuprofile).
 SCALING_NODES  ?= 1000 5000 15000 50000
 SCALING_SHAPES ?= basic spread
+SCALING_PODS_PER_NODE ?= 10
 SCALING_COUNT  ?= 1
 SCALING_OUT    ?= _output/scaling
 bench-scaling: bench-bin ## throughput and peak memory of default and placer against node count (SCALING_NODES, SCALING_SHAPES): SCALING_OUT/scaling.html
-	@set -e; dirs=; for shape in $(SCALING_SHAPES); do for n in $(SCALING_NODES); do \
-	  pods=$$((10 * n)); [ $$pods -le $$((250000 - n)) ] || pods=$$((250000 - n)); init=$$((pods / 10)); \
+	@set -e; case "$(SCALING_PODS_PER_NODE)" in ''|*[!0-9]*|0) \
+	  echo "make bench-scaling: SCALING_PODS_PER_NODE=$(SCALING_PODS_PER_NODE): want a whole number of at least 1"; exit 2;; esac; \
+	dirs=; for shape in $(SCALING_SHAPES); do for n in $(SCALING_NODES); do \
+	  pods=$$(($(SCALING_PODS_PER_NODE) * n)); [ $$pods -le $$((250000 - n)) ] || pods=$$((250000 - n)); init=$$((pods / 10)); \
 	  case $$shape in \
 	    basic)  sets="--set nodes=$$n --set initPods=$$init --set pods=$$((pods - init))";; \
 	    spread) sets="--set nodes=$$n --set initDeployments=$$((init / 50)) --set initReplicas=50 --set deployments=$$(((pods - init) / 10)) --set replicas=10";; \
