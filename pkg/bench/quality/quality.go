@@ -191,7 +191,67 @@ func availability(nodes []Node, pods []result.Placement) result.Availability {
 			out.WorstZone = im
 		}
 	}
-	// Only nodes holding a replica can change anything.
+	out.WorstNode = result.Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	for _, im := range singleNodeLosses(pods) {
+		if im.StatefulSetsWithQuorum < 1 {
+			out.NodesBreakingQuorum++
+		}
+		if out.WorstNode.Domain == "" || worse(im, out.WorstNode) {
+			out.WorstNode = im
+		}
+	}
+	return out
+}
+
+// singleNodeLosses is impactOf for the loss of each node holding a replica,
+// in node-name order. It equals calling impactOf once per node, but losing one
+// node only changes the workloads with a replica there, so it counts, per
+// node, the workloads that loss breaks: one pass over the pods instead of a
+// pass per node (at 15,000 nodes and 150,000 pods the per-node passes took
+// minutes).
+func singleNodeLosses(pods []result.Placement) []result.Impact {
+	groups, keys := byOwner(pods)
+	var sets, setsOK, deps, depsOK int
+	setsBroken, depsBroken := map[string]int{}, map[string]int{}
+	for _, o := range keys {
+		stateful := o.kind == "StatefulSet"
+		if !stateful && o.kind != "Deployment" {
+			continue
+		}
+		need := 1
+		if stateful {
+			sets++
+			need = placemath.Quorum(len(groups[o]))
+		} else {
+			deps++
+		}
+		bound, onNode := 0, map[string]int{}
+		for _, p := range groups[o] {
+			if p.Node != "" {
+				bound++
+				onNode[p.Node]++
+			}
+		}
+		if bound < need {
+			continue // already short with nothing lost: no single loss changes it
+		}
+		if stateful {
+			setsOK++
+		} else {
+			depsOK++
+		}
+		for n, c := range onNode {
+			if bound-c >= need {
+				continue
+			}
+			if stateful {
+				setsBroken[n]++
+			} else {
+				depsBroken[n]++
+			}
+		}
+	}
+	// Only nodes holding a replica of an owned pod can change anything.
 	used := map[string]bool{}
 	for _, p := range pods {
 		if p.Node != "" && p.OwnerKind != "" {
@@ -203,15 +263,16 @@ func availability(nodes []Node, pods []result.Placement) result.Availability {
 		usedNodes = append(usedNodes, n)
 	}
 	sort.Strings(usedNodes)
-	out.WorstNode = result.Impact{StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+	out := make([]result.Impact, 0, len(usedNodes))
 	for _, n := range usedNodes {
-		im := impact(n, func(node string) bool { return node == n })
-		if im.StatefulSetsWithQuorum < 1 {
-			out.NodesBreakingQuorum++
+		im := result.Impact{Domain: n, StatefulSetsWithQuorum: 1, DeploymentsAvailable: 1}
+		if sets > 0 {
+			im.StatefulSetsWithQuorum = float64(setsOK-setsBroken[n]) / float64(sets)
 		}
-		if out.WorstNode.Domain == "" || worse(im, out.WorstNode) {
-			out.WorstNode = im
+		if deps > 0 {
+			im.DeploymentsAvailable = float64(depsOK-depsBroken[n]) / float64(deps)
 		}
+		out = append(out, im)
 	}
 	return out
 }

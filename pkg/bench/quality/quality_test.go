@@ -1,10 +1,13 @@
 package quality
 
 import (
-	"github.com/placer-dev/placer/pkg/bench/result"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/placer-dev/placer/pkg/bench/result"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -93,6 +96,47 @@ func TestAvailability(t *testing.T) {
 	// No workloads: nothing to lose.
 	if e := availability(cluster, nil); e.WorstZone.StatefulSetsWithQuorum != 1 || e.WorstZone.DeploymentsAvailable != 1 {
 		t.Errorf("empty: %+v", e)
+	}
+}
+
+// singleNodeLosses counts per node instead of recomputing every workload for
+// every lost node; on random placements (sets of 1 to 6 replicas, some
+// unbound, several on one node; Deployments; pods of other owners) it must
+// give what impactOf gives node by node.
+func TestSingleNodeLossesMatchesImpactOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	kinds := []string{"StatefulSet", "Deployment", "Job", ""}
+	for round := range 200 {
+		nodes := 1 + rng.IntN(8)
+		var pods []result.Placement
+		for w := range 1 + rng.IntN(12) {
+			kind := kinds[rng.IntN(len(kinds))]
+			for r := range 1 + rng.IntN(6) {
+				on := ""
+				if rng.IntN(5) > 0 {
+					on = fmt.Sprintf("n%d", rng.IntN(nodes))
+				}
+				pods = append(pods, pod(kind, fmt.Sprintf("w%d", w), fmt.Sprintf("w%d-%d", w, r), on, "1", "1Gi"))
+			}
+		}
+		got := singleNodeLosses(pods)
+		var want []result.Impact
+		for n := range nodes {
+			name := fmt.Sprintf("n%d", n)
+			held := false
+			for _, p := range pods {
+				held = held || (p.Node == name && p.OwnerKind != "")
+			}
+			if held {
+				want = append(want, impactOf(pods, func(node string) bool { return node == name }, name))
+			}
+		}
+		if len(got) == 0 && len(want) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: pods %+v\n got %+v\nwant %+v", round, pods, got, want)
+		}
 	}
 }
 
