@@ -7,12 +7,14 @@ package zonespread
 
 import (
 	"context"
+	"math"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
@@ -38,10 +40,10 @@ type ZoneSpread struct {
 	ignorePodsWithSpreadConstraints bool
 	resolver                        *resolver
 	// pods maps each workload's placed pods (by UID) to their node.
-	pods *topology.Tracker[workload, string]
+	pods *topology.Tracker[workload, replica]
 	// owned holds the pods whose workload is a Deployment again, by their
 	// own ReplicaSet: the skew bound applies to the ReplicaSet (see bound).
-	owned     *topology.Tracker[workload, string]
+	owned     *topology.Tracker[workload, replica]
 	index     *topology.NodeIndex
 	nodeInfos framework.NodeInfoLister
 	// Filter's rejection counters, looked up once: Filter runs per node,
@@ -77,8 +79,8 @@ func newWithArgs(args *config.ZoneSpreadArgs) (*ZoneSpread, error) {
 	pl := &ZoneSpread{
 		ignorePodsWithSpreadConstraints: args.IgnorePodsWithSpreadConstraints,
 		resolver:                        &resolver{groupByDeployment: args.GroupReplicaSetsByDeployment},
-		pods:                            topology.NewTracker[workload, string](),
-		owned:                           topology.NewTracker[workload, string](),
+		pods:                            topology.NewTracker[workload, replica](),
+		owned:                           topology.NewTracker[workload, replica](),
 		rejectedMaxSkew:                 filterRejections.WithLabelValues(reasonMaxSkew),
 		rejectedMissingLabel:            filterRejections.WithLabelValues(reasonMissingLabel),
 	}
@@ -162,9 +164,10 @@ func (pl *ZoneSpread) place(pod *v1.Pod, node string) bool {
 	if !ok {
 		return false
 	}
-	pl.pods.Place(w, pod.UID, node)
+	r := replica{node: node, priority: corev1helpers.PodPriority(pod)}
+	pl.pods.Place(w, pod.UID, r)
 	if own, _ := ownerOf(pod); own != w {
-		pl.owned.Place(own, pod.UID, node)
+		pl.owned.Place(own, pod.UID, r)
 	} else {
 		pl.owned.Remove(pod.UID)
 	}
@@ -195,24 +198,40 @@ func (pl *ZoneSpread) bound(pod *v1.Pod, w workload) workload {
 // push its successor away from the zone it is leaving.
 func counted(pod *v1.Pod) bool { return pod.DeletionTimestamp == nil }
 
+// replica is what ZoneSpread keeps of a placed pod: its node, and its
+// priority, which says whether preemption could remove it for another
+// replica (see narrow).
+type replica struct {
+	node     string
+	priority int32
+}
+
+// placed is a workload's replicas as PreFilter and PreScore need them: how
+// many each node holds, and the lowest priority among them.
+type placed struct {
+	perNode     map[string]int
+	minPriority int32
+}
+
 // perNode returns how many placed pods of w each node holds.
 func (pl *ZoneSpread) perNode(w workload) map[string]int {
-	return count(pl.pods.Values(w))
+	return tally(pl.pods.Values(w)).perNode
 }
 
-// boundPerNode returns how many placed pods of the bound workload b (a
-// ReplicaSet when w is its Deployment) each node holds.
-func (pl *ZoneSpread) boundPerNode(b, w workload) map[string]int {
+// boundPlaced returns the placed pods of the bound workload b (a ReplicaSet
+// when w is its Deployment).
+func (pl *ZoneSpread) boundPlaced(b, w workload) placed {
 	if b == w {
-		return pl.perNode(w)
+		return tally(pl.pods.Values(w))
 	}
-	return count(pl.owned.Values(b))
+	return tally(pl.owned.Values(b))
 }
 
-func count(nodes []string) map[string]int {
-	out := map[string]int{}
-	for _, node := range nodes {
-		out[node]++
+func tally(replicas []replica) placed {
+	out := placed{perNode: map[string]int{}, minPriority: math.MaxInt32}
+	for _, r := range replicas {
+		out.perNode[r.node]++
+		out.minPriority = min(out.minPriority, r.priority)
 	}
 	return out
 }

@@ -54,7 +54,7 @@ func (pl *ZoneSpread) Score(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, 
 	var load int64
 	for i, con := range pl.constraints {
 		n := s.base - 1
-		if v, ok := labels[con.key]; ok {
+		if v := labels[con.key]; v != "" {
 			n = int64(s.counts[i][v])
 		}
 		load = load*s.base + n
@@ -94,7 +94,7 @@ func (pl *ZoneSpread) Reserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, 
 
 // Unreserve takes back what Reserve counted when binding does not happen.
 func (pl *ZoneSpread) Unreserve(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeName string) {
-	at := func(node string) bool { return node == nodeName }
+	at := func(r replica) bool { return r.node == nodeName }
 	pl.pods.RemoveIf(pod.UID, at)
 	pl.owned.RemoveIf(pod.UID, at)
 }

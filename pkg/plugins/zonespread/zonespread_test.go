@@ -12,6 +12,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -88,7 +89,7 @@ func (c *cluster) bindReplicas(kind, owner string, nodes ...string) {
 func (c *cluster) feasibleNodes(t *testing.T, p *v1.Pod) ([]string, map[string]string) {
 	t.Helper()
 	state := framework.NewCycleState()
-	_, st := c.pl.PreFilter(context.Background(), state, p, nil)
+	res, st := c.pl.PreFilter(context.Background(), state, p, nil)
 	var names []string
 	reasons := map[string]string{}
 	for name, ni := range c.infos {
@@ -96,7 +97,13 @@ func (c *cluster) feasibleNodes(t *testing.T, p *v1.Pod) ([]string, map[string]s
 			names = append(names, name)
 			continue
 		}
-		if fs := c.pl.Filter(context.Background(), state, p, ni); fs.IsSuccess() {
+		fs := c.pl.Filter(context.Background(), state, p, ni)
+		// A node left out of the PreFilterResult is one the framework never
+		// evaluates: Filter must have rejected it too.
+		if !res.AllNodes() && !res.NodeNames.Has(name) && fs.IsSuccess() {
+			t.Errorf("%s: PreFilter left out %s, which Filter accepts", p.Name, name)
+		}
+		if fs.IsSuccess() {
 			names = append(names, name)
 		} else {
 			reasons[name] = strings.Join(fs.Reasons(), "; ")
@@ -109,6 +116,56 @@ func (c *cluster) feasibleNodes(t *testing.T, p *v1.Pod) ([]string, map[string]s
 // threeZones: zone a has 3 nodes, b 2, c 1 (unequal sizes).
 func threeZones() []*v1.Node {
 	return []*v1.Node{mkNode("a1", "a"), mkNode("a2", "a"), mkNode("a3", "a"), mkNode("b1", "b"), mkNode("b2", "b"), mkNode("c1", "c")}
+}
+
+// narrowedTo runs PreFilter and returns the nodes of its PreFilterResult,
+// sorted, or nil when it leaves every node in.
+func (c *cluster) narrowedTo(t *testing.T, p *v1.Pod) []string {
+	t.Helper()
+	res, st := c.pl.PreFilter(context.Background(), framework.NewCycleState(), p, nil)
+	if !st.IsSuccess() && !st.IsSkip() {
+		t.Fatalf("PreFilter: %v", st)
+	}
+	if res.AllNodes() {
+		return nil
+	}
+	return sets.List(res.NodeNames)
+}
+
+// PreFilter names the nodes of the only zone left to the pod, so that the
+// framework never evaluates those of the over-skewed zones; with two zones
+// left, or with a replica preemption could evict for the pod, it names none.
+func TestPreFilterNarrowsToTheOnlyZoneLeft(t *testing.T) {
+	c := newCluster(t, nil, threeZones()...)
+	c.bindReplicas("StatefulSet", "web", "a1")
+	if got := c.narrowedTo(t, owned("w9", "StatefulSet", "web")); got != nil {
+		t.Errorf("zones b and c both left: narrowed to %v", got)
+	}
+	c.bind(owned("w2", "StatefulSet", "web"), "b1")
+	if got := fmt.Sprint(c.narrowedTo(t, owned("w9", "StatefulSet", "web"))); got != "[c1]" {
+		t.Errorf("only zone c left: narrowed to %s, want [c1]", got)
+	}
+	// A node joining zone c is in the next cycle's set.
+	c.addNode(mkNode("c2", "c"))
+	if got := fmt.Sprint(c.narrowedTo(t, owned("w9", "StatefulSet", "web"))); got != "[c1 c2]" {
+		t.Errorf("after c2 joined: narrowed to %s, want [c1 c2]", got)
+	}
+	// A pod of higher priority than a replica could preempt it: zones a
+	// and b stay candidates.
+	urgent := owned("w9", "StatefulSet", "web")
+	urgent.Spec.Priority = ptr.To[int32](1000)
+	if got := c.narrowedTo(t, urgent); got != nil {
+		t.Errorf("a replica of lower priority: narrowed to %v", got)
+	}
+	// Equal priorities: preemption cannot evict a replica for another.
+	for _, name := range []string{"w1", "w2"} {
+		p := owned(name, "StatefulSet", "web")
+		p.Spec.Priority = ptr.To[int32](1000)
+		c.bind(p, map[string]string{"w1": "a1", "w2": "b1"}[name])
+	}
+	if got := fmt.Sprint(c.narrowedTo(t, urgent)); got != "[c1 c2]" {
+		t.Errorf("replicas of equal priority: narrowed to %s, want [c1 c2]", got)
+	}
 }
 
 func TestSkewBound(t *testing.T) {

@@ -1,10 +1,12 @@
 package topology
 
 import (
+	"slices"
 	"sort"
 	"sync"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
@@ -16,29 +18,42 @@ type NodeIndex struct {
 	keys    []string
 	labels  map[string][]string              // node -> its value for each key ("" when missing)
 	domains []map[string]map[string]struct{} // per key: value -> node names
+	// frozen holds, per key, copies of domains' node sets handed out by
+	// DomainNodes, which callers keep beyond the lock; a domain's copy is
+	// dropped when a node joins or leaves it and made again on demand.
+	frozen []map[string]sets.Set[string]
 }
 
 // NewNodeIndex indexes nodes by the given label keys.
 func NewNodeIndex(keys []string) *NodeIndex {
-	ix := &NodeIndex{keys: keys, labels: map[string][]string{}, domains: make([]map[string]map[string]struct{}, len(keys))}
+	ix := &NodeIndex{keys: keys, labels: map[string][]string{},
+		domains: make([]map[string]map[string]struct{}, len(keys)), frozen: make([]map[string]sets.Set[string], len(keys))}
 	for i := range ix.domains {
 		ix.domains[i] = map[string]map[string]struct{}{}
+		ix.frozen[i] = map[string]sets.Set[string]{}
 	}
 	return ix
 }
 
-// Set records a node's labels, replacing what was known of it.
+// Set records a node's labels, replacing what was known of it. An update
+// that leaves the node's values for the keys as they were (status, taints,
+// other labels) changes nothing.
 func (ix *NodeIndex) Set(node *v1.Node) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.deleteLocked(node.Name)
 	values := make([]string, len(ix.keys))
 	for i, k := range ix.keys {
-		v, ok := node.Labels[k]
-		if !ok {
+		values[i] = node.Labels[k]
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if old, ok := ix.labels[node.Name]; ok && slices.Equal(old, values) {
+		return
+	}
+	ix.deleteLocked(node.Name)
+	for i, v := range values {
+		if v == "" {
 			continue
 		}
-		values[i] = v
+		delete(ix.frozen[i], v)
 		d := ix.domains[i][v]
 		if d == nil {
 			d = map[string]struct{}{}
@@ -67,6 +82,7 @@ func (ix *NodeIndex) deleteLocked(name string) {
 			continue
 		}
 		delete(ix.domains[i][v], name)
+		delete(ix.frozen[i], v)
 		if len(ix.domains[i][v]) == 0 {
 			delete(ix.domains[i], v) // a zone whose last node left is no zone
 		}
@@ -100,6 +116,37 @@ func (ix *NodeIndex) DomainOf(i int, node string) (string, bool) {
 		return "", false
 	}
 	return values[i], true
+}
+
+// DomainNodes returns the names of the nodes of domain d for key i, as a set
+// the caller may keep and read without a lock but must not change: a copy
+// made on the first call after the domain last changed, and shared until it
+// changes again (a PreFilterResult of one zone costs no copy of ours).
+func (ix *NodeIndex) DomainNodes(i int, d string) sets.Set[string] {
+	ix.mu.RLock()
+	s, ok := ix.frozen[i][d]
+	ix.mu.RUnlock()
+	if ok {
+		return s
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if s, ok := ix.frozen[i][d]; ok {
+		return s
+	}
+	s = make(sets.Set[string], len(ix.domains[i][d]))
+	for name := range ix.domains[i][d] {
+		s.Insert(name)
+	}
+	ix.frozen[i][d] = s
+	return s
+}
+
+// NumDomains returns how many values of key i exist now.
+func (ix *NodeIndex) NumDomains(i int) int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.domains[i])
 }
 
 // Domains returns the values of key i that exist now, sorted: a stable order

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
@@ -64,6 +66,44 @@ func TestNodeIndexDomains(t *testing.T) {
 	ix.Handler().OnDelete(cache.DeletedFinalStateUnknown{Key: "c1", Obj: moved})
 	if got := fmt.Sprint(ix.Domains(0)); got != "[a]" {
 		t.Errorf("after a tombstone delete: %s, want [a]", got)
+	}
+}
+
+// DomainNodes hands out a set the caller keeps without the lock: it must
+// stay as it was when the domain changes, be made again only when a node
+// joins or leaves the domain, and treat an empty label value as no domain.
+func TestDomainNodes(t *testing.T) {
+	ix, _ := cluster(testNode("a1", "a"), testNode("a2", "a"), testNode("b1", "b"), testNode("e", ""))
+	empty := testNode("e2", "")
+	empty.Labels[zoneKey] = ""
+	ix.Handler().OnAdd(empty, false)
+	a := ix.DomainNodes(0, "a")
+	if fmt.Sprint(sets.List(a)) != "[a1 a2]" {
+		t.Fatalf("zone a: %v", sets.List(a))
+	}
+	if got := fmt.Sprint(ix.Domains(0)); got != "[a b]" || ix.NumDomains(0) != 2 {
+		t.Errorf("domains %s (%d), want [a b]: an empty value is no domain", got, ix.NumDomains(0))
+	}
+	// A status update keeps the node's zone: the same set is handed out.
+	updated := testNode("a1", "a")
+	updated.Status.Allocatable[v1.ResourceCPU] = resource.MustParse("8")
+	ix.Handler().OnUpdate(nil, updated)
+	if again := ix.DomainNodes(0, "a"); reflect.ValueOf(again).UnsafePointer() != reflect.ValueOf(a).UnsafePointer() {
+		t.Errorf("a status update made zone a's set again")
+	}
+	// A node joining a: a new set, and the one handed out is unchanged.
+	ix.Handler().OnAdd(testNode("a3", "a"), false)
+	if got := sets.List(ix.DomainNodes(0, "a")); fmt.Sprint(got) != "[a1 a2 a3]" {
+		t.Errorf("after a3 joined: %v", got)
+	}
+	if fmt.Sprint(sets.List(a)) != "[a1 a2]" {
+		t.Errorf("the set handed out changed: %v", sets.List(a))
+	}
+	// A node leaving b by relabelling.
+	b := ix.DomainNodes(0, "b")
+	ix.Handler().OnUpdate(nil, testNode("b1", "a"))
+	if got := ix.DomainNodes(0, "b"); len(got) != 0 || len(b) != 1 {
+		t.Errorf("after b1 moved to a: b %v, the old set %v", sets.List(got), sets.List(b))
 	}
 }
 
