@@ -94,7 +94,15 @@ func TestSchedulerExplainsPlacements(t *testing.T) {
 	if len(exp.Rejected) != 0 {
 		t.Errorf("rejections %+v, want none", exp.Rejected)
 	}
-	events := explainedEvents(t, c, "asked")
+	// The event goes out through the scheduler's event broadcaster, which
+	// sends it after the annotation is written: wait for it.
+	var events []v1.Event
+	if err := poll(context.Background(), func(context.Context) (bool, error) {
+		events = explainedEvents(t, c, "asked")
+		return len(events) > 0, nil
+	}); err != nil {
+		t.Errorf("no Explained event: %v", err)
+	}
 	if len(events) != 1 || events[0].Type != v1.EventTypeNormal || events[0].Message != exp.Note() {
 		t.Errorf("Explained events %+v, want one Normal event saying %q", events, exp.Note())
 	}
