@@ -288,7 +288,7 @@ func (pl *StatefulSetAware) Filter(_ context.Context, state fwk.CycleState, _ *v
 	if !st.primary && st.primaryNode == node.Name {
 		return pl.reject(reasonPrimaryApart, fwk.Unschedulable, st.reasons.nearPrimary)
 	}
-	zone, hasZone := node.Labels[pl.key]
+	zone, hasZone := topology.DomainOfNode(node, pl.key)
 	if !st.protected {
 		if hasZone && zone != st.volumeZone {
 			if reason, ok := st.reasons.notFewest[zone]; ok {

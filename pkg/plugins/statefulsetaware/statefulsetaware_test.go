@@ -282,6 +282,25 @@ func TestOrdinalsKeepTheirZone(t *testing.T) {
 	}
 }
 
+// A node whose zone label is empty is in no zone, as for ZoneSpread and the
+// node index: a protected set's replica is not placed there, where its
+// zone's count would never see it.
+func TestEmptyZoneValueIsNoZone(t *testing.T) {
+	e := newEnv(t, nil, 3, 1)
+	e.addNode("e-n0", "")
+	e.setReplicas("db", 3)
+	ctx := context.Background()
+	state := framework.NewCycleState()
+	pod := e.pod("db", 0)
+	if _, st := e.pl.PreFilter(ctx, state, pod, nil); !st.IsSuccess() {
+		t.Fatal(st)
+	}
+	st := e.pl.Filter(ctx, state, pod, e.infos["e-n0"])
+	if st.Code() != fwk.UnschedulableAndUnresolvable || !strings.Contains(st.Message(), "node has no "+zoneKey+" label") {
+		t.Errorf("node with an empty zone value: %v, want it rejected as having no zone", st)
+	}
+}
+
 func TestScaleDownAndUpWhilePending(t *testing.T) {
 	e := newEnv(t, nil, 3, 2)
 	e.setReplicas("db", 5)

@@ -168,7 +168,7 @@ func (pl *ZoneSpread) update(cycle fwk.CycleState, pod *v1.Pod, nodeInfo fwk.Nod
 	}
 	for i := range s.hard {
 		h := &s.hard[i]
-		value, ok := node.Labels[pl.constraints[h.constraint].key]
+		value, ok := topology.DomainOfNode(node, pl.constraints[h.constraint].key)
 		if !ok {
 			continue
 		}
@@ -191,10 +191,8 @@ func (pl *ZoneSpread) Filter(_ context.Context, cycle fwk.CycleState, _ *v1.Pod,
 			continue
 		}
 		con := pl.constraints[h.constraint]
-		// An empty value is no domain: the index neither counts replicas
-		// there nor offers such a node in a narrowed cycle.
-		value := node.Labels[con.key]
-		if value == "" {
+		value, ok := topology.DomainOfNode(node, con.key)
+		if !ok {
 			pl.rejectedMissingLabel.Inc()
 			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, h.missingLabel)
 		}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/placer-dev/placer/pkg/plugins/internal/state"
+	"github.com/placer-dev/placer/pkg/plugins/internal/topology"
 )
 
 const preScoreStateKey fwk.StateKey = "PreScore" + Name
@@ -50,11 +51,11 @@ func (pl *ZoneSpread) Score(_ context.Context, cycle fwk.CycleState, _ *v1.Pod, 
 	if err != nil {
 		return 0, fwk.AsStatus(err)
 	}
-	labels := nodeInfo.Node().Labels
+	node := nodeInfo.Node()
 	var load int64
 	for i, con := range pl.constraints {
 		n := s.base - 1
-		if v := labels[con.key]; v != "" {
+		if v, ok := topology.DomainOfNode(node, con.key); ok {
 			n = int64(s.counts[i][v])
 		}
 		load = load*s.base + n

@@ -278,6 +278,16 @@ func TestNodesWithoutTheKey(t *testing.T) {
 	if fmt.Sprint(got) != "[a1 b1]" || !strings.Contains(reasons["x"], "node has no topology.kubernetes.io/zone label") {
 		t.Errorf("feasible = %v, reasons %v", got, reasons)
 	}
+	// An empty value is no zone either: counting it as one, with never a
+	// replica, held every zone's minimum at 0.
+	empty := mkNode("e", "")
+	empty.Labels[zoneKey] = ""
+	c.addNode(empty)
+	c.bind(owned("w1", "StatefulSet", "s"), "a1")
+	got, reasons = c.feasibleNodes(t, owned("w2", "StatefulSet", "s"))
+	if fmt.Sprint(got) != "[b1]" || !strings.Contains(reasons["e"], "node has no topology.kubernetes.io/zone label") {
+		t.Errorf("with an empty zone value: feasible = %v, reasons %v", got, reasons)
+	}
 	// A cluster with no zones at all: the zone bound does not apply.
 	c = newCluster(t, nil, mkNode("x", ""), mkNode("y", ""))
 	c.bind(owned("w1", "StatefulSet", "s"), "x")

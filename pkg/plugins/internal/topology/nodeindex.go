@@ -24,6 +24,14 @@ type NodeIndex struct {
 	frozen []map[string]sets.Set[string]
 }
 
+// DomainOfNode is node's domain for key: the label's value. A node without
+// the label, or with an empty value, is in no domain: the index, the
+// filters and the scores of every topology plugin read it the same way.
+func DomainOfNode(node *v1.Node, key string) (string, bool) {
+	v := node.Labels[key]
+	return v, v != ""
+}
+
 // NewNodeIndex indexes nodes by the given label keys.
 func NewNodeIndex(keys []string) *NodeIndex {
 	ix := &NodeIndex{keys: keys, labels: map[string][]string{},
@@ -41,7 +49,7 @@ func NewNodeIndex(keys []string) *NodeIndex {
 func (ix *NodeIndex) Set(node *v1.Node) {
 	values := make([]string, len(ix.keys))
 	for i, k := range ix.keys {
-		values[i] = node.Labels[k]
+		values[i], _ = DomainOfNode(node, k)
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
