@@ -7,10 +7,10 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/placer-dev/placer/pkg/bench/result"
-
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/placer-dev/placer/pkg/bench/result"
 )
 
 func mustQ(s string) resource.Quantity { return resource.MustParse(s) }
