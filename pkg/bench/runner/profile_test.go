@@ -6,17 +6,21 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/placer-dev/placer/internal/schedproc"
 	"github.com/placer-dev/placer/manifests"
 	"github.com/placer-dev/placer/pkg/apis/config"
 	"github.com/placer-dev/placer/pkg/apis/config/validation"
 	"github.com/placer-dev/placer/pkg/inprocscheduler"
 )
 
+// exampleProfiles is the folder of the profiles users pass to --profile.
+var exampleProfiles = filepath.Join(schedproc.RepoRoot(), "examples", "bench", "profiles")
+
 // The example profiles are what users pass to --profile: each must load,
 // and its ResourceAware arguments must pass the plugin's own validation,
 // which the scheduler would otherwise run only when a benchmark starts.
 func TestExampleProfilesResolve(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "..", "examples", "bench", "profiles", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(exampleProfiles, "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example profiles found (%v)", err)
 	}
@@ -44,7 +48,7 @@ func TestGPUSpreadProfileIsTheShippedOneWithTwoChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spread, err := inprocscheduler.LoadConfig(filepath.Join("..", "..", "..", "examples", "bench", "profiles", "placer-gpu-spread.yaml"))
+	spread, err := inprocscheduler.LoadConfig(filepath.Join(exampleProfiles, "placer-gpu-spread.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
