@@ -17,8 +17,9 @@ import (
 var exampleProfiles = filepath.Join(schedproc.RepoRoot(), "examples", "bench", "profiles")
 
 // The example profiles are what users pass to --profile: each must load,
-// and its ResourceAware arguments must pass the plugin's own validation,
-// which the scheduler would otherwise run only when a benchmark starts.
+// and the arguments of Placer's plugins in it must pass the plugins' own
+// validation, which the scheduler would otherwise run only when a
+// benchmark starts.
 func TestExampleProfilesResolve(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(exampleProfiles, "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -31,10 +32,19 @@ func TestExampleProfilesResolve(t *testing.T) {
 			continue
 		}
 		for _, pc := range p.Config.Profiles[0].PluginConfig {
-			if args, ok := pc.Args.(*config.ResourceAwareArgs); ok {
-				if err := validation.ValidateResourceAwareArgs(nil, args); err != nil {
-					t.Errorf("%s: %v", f, err)
-				}
+			var err error
+			switch args := pc.Args.(type) {
+			case *config.ResourceAwareArgs:
+				err = validation.ValidateResourceAwareArgs(nil, args)
+			case *config.ZoneSpreadArgs:
+				err = validation.ValidateZoneSpreadArgs(nil, args)
+			case *config.StatefulSetAwareArgs:
+				err = validation.ValidateStatefulSetAwareArgs(nil, args)
+			case *config.ExplainArgs:
+				err = validation.ValidateExplainArgs(nil, args)
+			}
+			if err != nil {
+				t.Errorf("%s: %s: %v", f, pc.Name, err)
 			}
 		}
 	}
